@@ -1,0 +1,103 @@
+"""Grading behind one interface: Grader.grade(question, rubric_points, answer) -> Grade.
+
+Every grader returns a verdict per rubric point with the words of the answer that earned
+it; the 0-10 score is always computed here, from verdicts and weights, never taken from a
+model's free text.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from bot.corpus import Question, RubricPoint
+
+log = logging.getLogger(__name__)
+
+
+class Verdict(StrEnum):
+    covered = "covered"
+    partial = "partial"
+    missing = "missing"
+
+
+CREDIT = {Verdict.covered: 1.0, Verdict.partial: 0.5, Verdict.missing: 0.0}
+
+
+class PointGrade(BaseModel):
+    point_id: str
+    text: str
+    weight: float
+    verdict: Verdict
+    evidence: str | None = None
+    coverage: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class FollowUp(BaseModel):
+    """A follow-up question; `point_ids` are the rubric points its answer is graded on."""
+
+    text: str
+    point_ids: list[str] = []
+
+
+class Grade(BaseModel):
+    score: float = Field(ge=0.0, le=10.0)
+    points: list[PointGrade]
+    strengths: list[str] = []
+    gaps: list[str] = []
+    follow_ups: list[FollowUp] = []
+    grader: str
+    model: str | None = None
+    notices: list[str] = []
+
+
+class GradingError(RuntimeError):
+    """A grader could not produce a grade (the LLM timed out, answered nonsense, ...)."""
+
+
+def score_from_points(points: list[PointGrade]) -> float:
+    """Weighted share of credit over the points, on 0-10, one decimal."""
+    total = sum(p.weight for p in points)
+    if total <= 0:
+        return 0.0
+    return round(10.0 * sum(p.weight * CREDIT[p.verdict] for p in points) / total, 1)
+
+
+def probe_follow_ups(question: Question, points: list[RubricPoint], grades: list[PointGrade],
+                     limit: int = 3) -> list[FollowUp]:
+    """Follow-ups from the probes of the most important missed points, then the question's own."""
+    by_id = {p.id: p for p in points}
+    weak = sorted((g for g in grades if g.verdict is not Verdict.covered),
+                  key=lambda g: (g.verdict is Verdict.partial, -g.weight, g.coverage))
+    out = [FollowUp(text=by_id[g.point_id].probe, point_ids=[g.point_id]) for g in weak if g.point_id in by_id]
+    out += [FollowUp(text=t) for t in question.follow_ups]
+    return out[:limit]
+
+
+class Grader(ABC):
+    kind: str = "grader"
+    model: str | None = None
+
+    @abstractmethod
+    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
+        """Grade `answer` to `question` against `rubric_points`."""
+
+
+class FallbackGrader(Grader):
+    """Use `primary`; when it fails, grade with `fallback` and say so in the feedback."""
+
+    def __init__(self, primary: Grader, fallback: Grader) -> None:
+        self.primary, self.fallback = primary, fallback
+        self.kind, self.model = primary.kind, primary.model
+
+    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
+        try:
+            return self.primary.grade(question, rubric_points, answer)
+        except GradingError as exc:
+            log.warning("%s grader failed (%s); falling back to %s", self.primary.kind, exc, self.fallback.kind)
+            grade = self.fallback.grade(question, rubric_points, answer)
+            notice = f"The {self.primary.kind.upper()} grader was unavailable ({exc}); this grade comes from the offline rubric grader."
+            return grade.model_copy(update={"notices": [notice, *grade.notices]})

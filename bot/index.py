@@ -1,0 +1,153 @@
+"""RubricIndex: every rubric point embedded into a FAISS inner-product index (cosine).
+
+The index is cached on disk under a key made of the corpus content hash and the embedding
+model, so it is loaded on start and rebuilt by itself when the questions or rubrics change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from bot.corpus import Corpus, Question, RubricPoint
+from bot.embeddings import Embedder
+from bot.text import point_claim
+
+log = logging.getLogger(__name__)
+INDEX_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class RankedPoint:
+    point: RubricPoint
+    similarity: float
+    sentence: str | None
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A point of a related question near the answer: shown to the candidate, never scored."""
+
+    question_id: str
+    question_text: str
+    point_text: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    ranked: list[RankedPoint]
+    hints: list[Hint]
+
+
+class RubricIndex:
+    def __init__(self, corpus: Corpus, embedder: Embedder, index: faiss.Index,
+                 keys: list[tuple[str, str]]) -> None:
+        self.corpus = corpus
+        self.embedder = embedder
+        self._index = index
+        self._keys = keys
+        self._row_of = {key: row for row, key in enumerate(keys)}
+
+    def __len__(self) -> int:
+        return self._index.ntotal
+
+    @staticmethod
+    def cache_key(corpus: Corpus, embedder: Embedder) -> str:
+        raw = f"{INDEX_FORMAT}|{corpus.content_hash}|{embedder.name}|{embedder.dim}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    @classmethod
+    def build(cls, corpus: Corpus, embedder: Embedder) -> RubricIndex:
+        keys = [(qid, p.id) for qid, rubric in sorted(corpus.rubrics.items()) for p in rubric.points]
+        texts = [point_claim(corpus.rubrics[qid].points_by_id[pid].text) for qid, pid in keys]
+        vectors = embedder.embed(texts)
+        index = faiss.IndexFlatIP(embedder.dim)
+        index.add(vectors)
+        return cls(corpus, embedder, index, keys)
+
+    @classmethod
+    def open(cls, corpus: Corpus, embedder: Embedder, cache_dir: Path) -> RubricIndex:
+        """Load the cached index for this corpus and model, or build and save it."""
+        key = cls.cache_key(corpus, embedder)
+        base = Path(cache_dir) / f"rubric-index-{key}"
+        try:
+            loaded = cls._load(corpus, embedder, base)
+        except Exception as exc:  # an unreadable cache is rebuilt, never fatal
+            log.warning("rubric index cache %s unreadable (%s); rebuilding", base, exc)
+            loaded = None
+        if loaded is not None:
+            return loaded
+        built = cls.build(corpus, embedder)
+        try:
+            built.save(base)
+        except OSError as exc:
+            log.warning("could not save the rubric index to %s (%s); it will be rebuilt next start", base, exc)
+        return built
+
+    @classmethod
+    def _load(cls, corpus: Corpus, embedder: Embedder, base: Path) -> RubricIndex | None:
+        faiss_path, keys_path = base.with_suffix(".faiss"), base.with_suffix(".json")
+        if not (faiss_path.exists() and keys_path.exists()):
+            return None
+        keys = [tuple(k) for k in json.loads(keys_path.read_text())["keys"]]
+        index = faiss.read_index(str(faiss_path))
+        if index.ntotal != len(keys) or index.d != embedder.dim:
+            raise ValueError("index and key list disagree")
+        return cls(corpus, embedder, index, keys)  # type: ignore[arg-type]
+
+    def save(self, base: Path) -> None:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        for suffix, write in ((".faiss", lambda p: faiss.write_index(self._index, p)),
+                              (".json", lambda p: Path(p).write_text(json.dumps({"keys": self._keys})))):
+            tmp = base.with_suffix(suffix + ".tmp")
+            write(str(tmp))
+            os.replace(tmp, base.with_suffix(suffix))
+
+    def point_vector(self, question_id: str, point: RubricPoint) -> np.ndarray:
+        """The indexed vector of a point (embedded afresh if the point is not in the index)."""
+        row = self._row_of.get((question_id, point.id))
+        if row is None:
+            return self.embedder.embed([point_claim(point.text)])[0]
+        return self._index.reconstruct(row)
+
+    def retrieve(self, question: Question, points: list[RubricPoint], answer_sentences: list[str],
+                 hints: int = 3) -> Retrieval:
+        """Rank `points` of the asked question by how well the answer matches them, plus hints."""
+        if not answer_sentences:
+            return Retrieval([RankedPoint(p, 0.0, None) for p in points], [])
+        sent_vecs = self.embedder.embed(answer_sentences)
+        ranked = []
+        for p in points:
+            sims = sent_vecs @ self.point_vector(question.id, p)
+            best = int(np.argmax(sims))
+            ranked.append(RankedPoint(p, float(sims[best]), answer_sentences[best]))
+        ranked.sort(key=lambda r: r.similarity, reverse=True)
+        return Retrieval(ranked, self._hints(question, sent_vecs, hints))
+
+    def _hints(self, question: Question, sent_vecs: np.ndarray, k: int) -> list[Hint]:
+        query = sent_vecs.mean(axis=0, keepdims=True)
+        query /= max(float(np.linalg.norm(query)), 1e-12)
+        own = len(self.corpus.rubrics[question.id].points) if question.id in self.corpus.rubrics else 0
+        scores, rows = self._index.search(query.astype(np.float32), min(len(self), own + 4 * k))
+        seen: set[str] = set()
+        out: list[Hint] = []
+        for score, row in zip(scores[0], rows[0], strict=True):
+            if row < 0:
+                continue
+            qid, pid = self._keys[row]
+            if qid == question.id or qid in seen:
+                continue
+            seen.add(qid)
+            out.append(Hint(qid, self.corpus.questions[qid].text,
+                            self.corpus.rubrics[qid].points_by_id[pid].text, float(score)))
+            if len(out) == k:
+                break
+        return out

@@ -1,0 +1,183 @@
+"""One practice session: ask -> answer -> grade -> follow up, every step kept in the store.
+
+The service keeps no session state of its own: everything is read back from SQLite, so a
+restarted app carries on where the candidate left off.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+from bot.corpus import ROLES, Corpus, Level, Question
+from bot.grading import Grade, Grader
+from bot.grading.mcq import grade_choice
+from bot.index import Hint, RubricIndex
+from bot.picker import pick_question
+from bot.store import SessionStore
+from bot.text import clean_answer, sentences
+
+log = logging.getLogger(__name__)
+MAX_NAME_CHARS = 80
+
+
+class InterviewError(ValueError):
+    """Something the candidate can fix; the message is the sentence to show them."""
+
+
+@dataclass(frozen=True)
+class AskedTurn:
+    session_id: str
+    turn_id: int
+    number: int
+    question: Question
+    prompt: str
+    kind: str  # "question" or "follow_up"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    turn_id: int
+    question: Question
+    grade: Grade
+    hints: list[Hint]
+    model_answer: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    session_id: str
+    answered: int
+    average: float | None
+    turns: list[dict]
+    weakest: list[str]
+
+
+class Interview:
+    def __init__(self, corpus: Corpus, index: RubricIndex, grader: Grader, store: SessionStore,
+                 max_answer_chars: int = 8000) -> None:
+        self.corpus, self.index, self.grader, self.store = corpus, index, grader, store
+        self.max_answer_chars = max_answer_chars
+
+    # starting and asking ------------------------------------------------------------------
+
+    def start(self, candidate: str, role: str, level: str, topics: set[str] | None = None) -> AskedTurn:
+        name = " ".join((candidate or "").split())[:MAX_NAME_CHARS] or "anonymous"
+        if role not in ROLES:
+            raise InterviewError(f"Choose a role from the list ({', '.join(ROLES)}).")
+        try:
+            lvl = Level(level)
+        except ValueError:
+            raise InterviewError("Choose a level: junior, mid, senior or expert.") from None
+        session_id = self.store.create_session(name, role, lvl.value, self.grader.kind,
+                                               {"grader_model": self.grader.model})
+        turn = self.next_question(session_id, topics)
+        if turn is None:
+            raise InterviewError(f"There are no questions for {role} yet.")
+        return turn
+
+    def next_question(self, session_id: str, topics: set[str] | None = None) -> AskedTurn | None:
+        session = self._session(session_id)
+        asked = [t["question_id"] for t in self.store.turns(session_id) if t["kind"] == "question"]
+        rng = random.Random(f"{session_id}:{len(asked)}")
+        q = pick_question(self.corpus, session["role"], Level(session["level"]), asked, rng, topics)
+        if q is None:
+            return None
+        return self._ask(session_id, q, q.text, "question")
+
+    def follow_up(self, session_id: str, turn_id: int, choice: int = 0) -> AskedTurn:
+        """Ask follow-up number `choice` of a graded turn as the next turn."""
+        turn = self._turn(session_id, turn_id)
+        grade = self.store.grade_for(turn_id)
+        if grade is None:
+            raise InterviewError("Answer the question first; follow-ups come with the feedback.")
+        if not grade.follow_ups:
+            raise InterviewError("This answer has no follow-up questions; take the next question instead.")
+        fu = grade.follow_ups[min(max(choice, 0), len(grade.follow_ups) - 1)]
+        question = self.corpus.questions[turn["question_id"]]
+        return self._ask(session_id, question, fu.text, "follow_up", turn_id, fu.point_ids)
+
+    def _ask(self, session_id: str, q: Question, prompt: str, kind: str,
+             parent: int | None = None, focus: list[str] | None = None) -> AskedTurn:
+        turn_id = self.store.add_turn(session_id, q.id, prompt, kind, parent, focus)
+        number = len(self.store.turns(session_id))
+        return AskedTurn(session_id, turn_id, number, q, prompt, kind)
+
+    # answering ----------------------------------------------------------------------------
+
+    def submit(self, session_id: str, turn_id: int, answer: str) -> Feedback:
+        """Save the answer, then grade it. The answer is kept even when grading fails."""
+        turn = self._turn(session_id, turn_id)
+        if turn["answer"] is not None and self.store.grade_for(turn_id) is not None:
+            raise InterviewError("This question is already answered; pick a follow-up or the next question.")
+        text = clean_answer(answer)
+        if not text:
+            raise InterviewError("Your answer is empty: type (or record) an answer, or take the next question.")
+        self.store.save_answer(turn_id, text)
+
+        session = self._session(session_id)
+        question = self.corpus.questions[turn["question_id"]]
+        rubric = self.corpus.rubrics[question.id]
+        points = rubric.expected_points(Level(session["level"]))
+        if turn["focus_point_ids"]:
+            points = [p for p in rubric.points if p.id in turn["focus_point_ids"]] or points
+        asked = question if turn["kind"] == "question" else question.model_copy(
+            update={"text": f"{question.text}\nFollow-up: {turn['prompt']}"})
+
+        graded_text, notices = text, []
+        if len(text) > self.max_answer_chars:
+            graded_text = text[: self.max_answer_chars]
+            notices.append(f"Your answer is {len(text):,} characters long; the first "
+                           f"{self.max_answer_chars:,} were graded (all of it is saved).")
+        started = time.perf_counter()
+        try:
+            if question.options and turn["kind"] == "question":
+                grade, hints = grade_choice(question, rubric, graded_text), []
+            else:
+                retrieval = self.index.retrieve(asked, points, sentences(graded_text))
+                grade = self.grader.grade(asked, [r.point for r in retrieval.ranked], graded_text)
+                order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
+                grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
+                hints = retrieval.hints
+        except Exception as exc:
+            log.exception("grading turn %s failed", turn_id)
+            raise InterviewError("Your answer is saved, but it could not be graded just now "
+                                 f"({type(exc).__name__}); press Submit again to retry.") from None
+        grade = grade.model_copy(update={"notices": [*notices, *grade.notices]})
+        self.store.save_grade(turn_id, grade, [h.__dict__ for h in hints],
+                              (time.perf_counter() - started) * 1000)
+        return Feedback(turn_id, question, grade, hints, rubric.model_answer)
+
+    # ending -------------------------------------------------------------------------------
+
+    def end(self, session_id: str) -> Summary:
+        self._session(session_id)
+        self.store.end_session(session_id)
+        rows = self.store.grades(session_id)
+        scores = [r["score"] for r in rows]
+        missed: dict[str, int] = {}
+        for t in self.store.turns(session_id):
+            g = self.store.grade_for(t["id"])
+            for p in g.points if g else []:
+                if p.verdict != "covered":
+                    missed[p.text] = missed.get(p.text, 0) + 1
+        weakest = [text for text, _ in sorted(missed.items(), key=lambda kv: -kv[1])[:3]]
+        return Summary(session_id, len(rows), round(sum(scores) / len(scores), 1) if scores else None,
+                       rows, weakest)
+
+    # lookups ------------------------------------------------------------------------------
+
+    def _session(self, session_id: str) -> dict:
+        session = self.store.session(session_id) if session_id else None
+        if session is None:
+            raise InterviewError("No practice session is running; press Start to begin one.")
+        return session
+
+    def _turn(self, session_id: str, turn_id: int) -> dict:
+        self._session(session_id)
+        turn = self.store.turn(turn_id) if turn_id else None
+        if turn is None or turn["session_id"] != session_id:
+            raise InterviewError("That question is not part of this session; take the next question.")
+        return turn

@@ -1,0 +1,41 @@
+"""Build the running parts from Settings; each part can be passed in instead (tests do)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.corpus import load_corpus
+from bot.embeddings import Embedder, SentenceTransformerEmbedder
+from bot.grading import FallbackGrader, Grader
+from bot.grading.llm import LLMGrader, make_client
+from bot.grading.rubric import RubricGrader
+from bot.index import RubricIndex
+from bot.interview import Interview
+from bot.settings import Settings
+from bot.store import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+def build_grader(settings: Settings, embedder: Embedder) -> Grader:
+    """The LLM grader (falling back to the offline one) when an LLM is configured, else offline."""
+    offline = RubricGrader(embedder)
+    if not settings.llm_configured:
+        return offline
+    client = make_client(settings.openai_api_key, settings.openai_base_url,
+                         settings.llm_timeout_s, settings.llm_max_retries)
+    return FallbackGrader(LLMGrader(client, settings.llm_model or ""), offline)
+
+
+def build_interview(settings: Settings, *, embedder: Embedder | None = None, grader: Grader | None = None,
+                    store: SessionStore | None = None) -> Interview:
+    corpus = load_corpus(settings.corpus_dir, settings.rubrics_dir)
+    embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
+    index = RubricIndex.open(corpus, embedder, settings.cache)
+    return Interview(
+        corpus=corpus,
+        index=index,
+        grader=grader or build_grader(settings, embedder),
+        store=store or SessionStore(settings.database),
+        max_answer_chars=settings.max_answer_chars,
+    )

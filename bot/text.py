@@ -1,0 +1,81 @@
+"""Plain-text helpers shared by the index and the graders: cleaning, sentences, content words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Rubric points read "explains that X"; the grader compares the answer with X.
+_META = re.compile(
+    r"^\s*(?:(?:clearly|briefly|correctly|explicitly)\s+)?"
+    r"(?:explains?|mentions?|says?|states?|notes?|names?|describes?|defines?|discusses?|identifies|"
+    r"proposes?|suggests?|outlines?|gives?|lists?|covers?|highlights?|contrasts?|compares?|"
+    r"recognis(?:es|e)|recogniz(?:es|e)|points? out|argues?|shows?|concludes?|recommends?|"
+    r"acknowledges?|emphasi[sz]es?|distinguishes?|links?|connects?|relates?|uses?)"
+    r"(?:\s+(?:that|how|why|what|when|where|which|whether))?\s+",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just
+    me more most my no nor not now of off on once only or other our ours out over own same she
+    should so some such than that the their them then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you
+    your yours one ones thing things way ways really basically actually like well use used using
+    get gets make makes lot lots e g eg i e ie etc example examples such""".split()
+)
+
+
+def clean_answer(text: str) -> str:
+    """Drop control characters and NUL bytes, normalise Unicode and whitespace; keep line breaks."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = _CONTROL.sub(" ", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
+
+
+def point_claim(point_text: str) -> str:
+    """The idea a rubric point asks for, without its 'explains that' preamble."""
+    claim = _META.sub("", point_text, count=1).strip()
+    return claim or point_text
+
+
+def sentences(text: str, max_words: int = 40) -> list[str]:
+    """Split into sentences; long run-on sentences are cut into overlapping windows."""
+    out: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        part = part.strip(" -*•\t")
+        if not _WORD.search(part.lower()):
+            continue
+        words = part.split()
+        if len(words) <= max_words:
+            out.append(part)
+            continue
+        step = max_words // 2
+        for start in range(0, len(words) - step, step):
+            out.append(" ".join(words[start : start + max_words]))
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match 'embeddings'/'embedding', 'labels'/'labelled'."""
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 4 and word[-1] == word[-2]:
+        word = word[:-1]
+    return word
+
+
+def content_stems(text: str) -> set[str]:
+    """Stems of the words that carry meaning (no stopwords, no single letters)."""
+    return {stem(w) for w in tokens(text) if w not in STOPWORDS and len(w) > 1}
