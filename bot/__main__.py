@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 
 import click
 
-from bot.corpus import CorpusError, load_corpus
+from bot.corpus import CorpusError, Level, load_corpus
 from bot.settings import Settings
 
 
@@ -55,6 +56,78 @@ def corpus_stats(as_json: bool) -> None:
     for role, r in stats["by_role"].items():
         click.echo(f"{role}: {r['total']}  levels {r['by_level']}  categories {r['by_category']}")
     click.echo(f"total: {stats['total']}")
+
+
+def _settings_and_corpus():
+    settings = Settings.from_env()
+    try:
+        return settings, load_corpus(settings.corpus_dir, settings.rubrics_dir)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.group()
+def index() -> None:
+    """Build the rubric index."""
+
+
+@index.command("build")
+def index_build() -> None:
+    """Embed every rubric point and save the FAISS index to the cache directory."""
+    from bot.embeddings import SentenceTransformerEmbedder
+    from bot.index import RubricIndex
+
+    settings, c = _settings_and_corpus()
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    started = time.perf_counter()
+    built = RubricIndex.build(c, embedder)
+    elapsed = time.perf_counter() - started
+    base = settings.cache / f"rubric-index-{RubricIndex.cache_key(c, embedder)}"
+    built.save(base)
+    click.echo(f"indexed {len(built)} rubric points from {len(c.questions)} questions in {elapsed:.2f} s -> {base}.faiss")
+
+
+@cli.command()
+@click.argument("question_id")
+@click.argument("answer")
+@click.option("--level", type=click.Choice([lv.value for lv in Level]), help="Grade as this level (default: the question's).")
+def ask(question_id: str, answer: str, level: str | None) -> None:
+    """Grade one ANSWER to QUESTION_ID and print the feedback as one JSON object."""
+    from bot.services import build_assessor
+    from bot.text import clean_answer
+
+    settings, c = _settings_and_corpus()
+    if question_id not in c.questions:
+        raise click.ClickException(f"There is no question {question_id!r}; `python -m bot corpus stats` lists the roles.")
+    question = c.questions[question_id]
+    points = c.rubrics[question_id].expected_points(Level(level) if level else question.level)
+    grade, hints = build_assessor(settings).grade_answer(question, points, clean_answer(answer))
+    out = {"question_id": question_id, **grade.model_dump(mode="json"), "hints": [h.__dict__ for h in hints]}
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.option("-n", "count", default=60, show_default=True, help="Answers to grade.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench(count: int, as_json: bool) -> None:
+    """Time each stage of the offline grading path (p50/p95 ms) and the cold start."""
+    from bot.bench import run_bench
+
+    figures = run_bench(Settings.from_env(), count)
+    if as_json:
+        click.echo(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            click.echo(f"{key:>22}: {value}")
+
+
+@cli.command("first-question", hidden=True)
+def first_question() -> None:
+    """Start the services and ask one question (the bench times this from a cold process)."""
+    from bot.services import build_interview
+
+    turn = build_interview(Settings.from_env()).start("bench", "embedding-engineer", "mid")
+    click.echo(turn.question.id)
 
 
 def main() -> None:

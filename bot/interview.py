@@ -11,7 +11,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from bot.corpus import ROLES, Corpus, Level, Question
+from bot.corpus import ROLES, Corpus, Level, Question, RubricPoint
 from bot.grading import Grade, Grader
 from bot.grading.mcq import grade_choice
 from bot.index import Hint, RubricIndex
@@ -55,10 +55,30 @@ class Summary:
     weakest: list[str]
 
 
+@dataclass(frozen=True)
+class Assessor:
+    """Grades one answer: the part of a session that needs no store (also `python -m bot ask`)."""
+
+    corpus: Corpus
+    index: RubricIndex
+    grader: Grader
+
+    def grade_answer(self, question: Question, points: list[RubricPoint], answer: str,
+                     exact: bool = True) -> tuple[Grade, list[Hint]]:
+        """Grade one answer: exactly for a multiple-choice question, else against `points`."""
+        if exact and question.options:
+            return grade_choice(question, self.corpus.rubrics[question.id], answer), []
+        retrieval = self.index.retrieve(question, points, sentences(answer))
+        grade = self.grader.grade(question, [r.point for r in retrieval.ranked], answer)
+        order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
+        grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
+        return grade, retrieval.hints
+
+
 class Interview:
-    def __init__(self, corpus: Corpus, index: RubricIndex, grader: Grader, store: SessionStore,
-                 max_answer_chars: int = 8000) -> None:
-        self.corpus, self.index, self.grader, self.store = corpus, index, grader, store
+    def __init__(self, assessor: Assessor, store: SessionStore, max_answer_chars: int = 8000) -> None:
+        self.assessor, self.store = assessor, store
+        self.corpus, self.grader = assessor.corpus, assessor.grader
         self.max_answer_chars = max_answer_chars
 
     # starting and asking ------------------------------------------------------------------
@@ -133,14 +153,7 @@ class Interview:
                            f"{self.max_answer_chars:,} were graded (all of it is saved).")
         started = time.perf_counter()
         try:
-            if question.options and turn["kind"] == "question":
-                grade, hints = grade_choice(question, rubric, graded_text), []
-            else:
-                retrieval = self.index.retrieve(asked, points, sentences(graded_text))
-                grade = self.grader.grade(asked, [r.point for r in retrieval.ranked], graded_text)
-                order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
-                grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
-                hints = retrieval.hints
+            grade, hints = self.assessor.grade_answer(asked, points, graded_text, exact=turn["kind"] == "question")
         except Exception as exc:
             log.exception("grading turn %s failed", turn_id)
             raise InterviewError("Your answer is saved, but it could not be graded just now "

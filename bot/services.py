@@ -10,7 +10,7 @@ from bot.grading import FallbackGrader, Grader
 from bot.grading.llm import LLMGrader, make_client
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
-from bot.interview import Interview
+from bot.interview import Assessor, Interview
 from bot.settings import Settings
 from bot.store import SessionStore
 
@@ -27,15 +27,15 @@ def build_grader(settings: Settings, embedder: Embedder) -> Grader:
     return FallbackGrader(LLMGrader(client, settings.llm_model or ""), offline)
 
 
-def build_interview(settings: Settings, *, embedder: Embedder | None = None, grader: Grader | None = None,
-                    store: SessionStore | None = None) -> Interview:
+def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
+                   grader: Grader | None = None) -> Assessor:
     corpus = load_corpus(settings.corpus_dir, settings.rubrics_dir)
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
     index = RubricIndex.open(corpus, embedder, settings.cache)
-    return Interview(
-        corpus=corpus,
-        index=index,
-        grader=grader or build_grader(settings, embedder),
-        store=store or SessionStore(settings.database),
-        max_answer_chars=settings.max_answer_chars,
-    )
+    return Assessor(corpus, index, grader or build_grader(settings, embedder))
+
+
+def build_interview(settings: Settings, *, embedder: Embedder | None = None, grader: Grader | None = None,
+                    store: SessionStore | None = None) -> Interview:
+    return Interview(build_assessor(settings, embedder=embedder, grader=grader),
+                     store or SessionStore(settings.database), settings.max_answer_chars)

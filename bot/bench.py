@@ -1,0 +1,74 @@
+"""`python -m bot bench`: time each stage of the offline path on the corpus's model answers."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.corpus import Level
+from bot.grading.rubric import RubricGrader
+from bot.services import build_assessor
+from bot.settings import Settings
+from bot.store import SessionStore
+from bot.text import sentences
+
+
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+def cold_start_s(settings: Settings) -> float:
+    """Seconds from launching a fresh Python process to its first question (index cached)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bot", "first-question"], check=True, capture_output=True,
+                   env={**__import__("os").environ, "BOT_DATA_DIR": str(settings.data_dir),
+                        "BOT_DB_PATH": str(settings.data_dir / "bench.db")})
+    return round(time.perf_counter() - started, 2)
+
+
+def run_bench(settings: Settings, count: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(**{**settings.__dict__, "data_dir": Path(tmp), "db_path": None, "cache_dir": None})
+        assessor = build_assessor(settings)  # builds and caches the index for the cold start below
+        grader = RubricGrader(assessor.index.embedder)
+        embedder = assessor.index.embedder
+        store = SessionStore(Path(tmp) / "bench.db")
+        session = store.create_session("bench", "bench", "mid", grader.kind, {})
+        questions = [q for q in assessor.corpus.questions.values() if not q.options]
+        timings: dict[str, list[float]] = {"embed": [], "retrieve": [], "grade": [], "store": []}
+        words: list[int] = []
+        for i in range(count):
+            q = questions[i % len(questions)]
+            answer = f"{assessor.corpus.rubrics[q.id].model_answer} (take {i})"  # unique: no cache hits
+            points = assessor.corpus.rubrics[q.id].expected_points(Level.expert)
+            words.append(len(answer.split()))
+
+            embedder._cache.clear()
+            t0 = time.perf_counter()
+            grade = grader.grade(q, points, answer)  # the full offline grade, embedding included
+            t1 = time.perf_counter()
+            sents = sentences(answer)
+            embedder._cache.clear()
+            t2 = time.perf_counter()
+            embedder.embed(sents)
+            t3 = time.perf_counter()
+            assessor.index.retrieve(q, points, sents)  # sentence vectors are cached: retrieval alone
+            t4 = time.perf_counter()
+            turn = store.add_turn(session, q.id, q.text)
+            store.save_answer(turn, answer)
+            store.save_grade(turn, grade, [], (t1 - t0) * 1000)
+            t5 = time.perf_counter()
+            for key, (a, b) in {"grade": (t0, t1), "embed": (t2, t3), "retrieve": (t3, t4), "store": (t4, t5)}.items():
+                timings[key].append((b - a) * 1000)
+
+        figures: dict = {"answers": count, "answer_words_p50": int(statistics.median(words))}
+        for key, samples in timings.items():
+            figures[f"{key}_p50_ms"] = _pct(samples, 0.5)
+            figures[f"{key}_p95_ms"] = _pct(samples, 0.95)
+        figures["cold_start_s"] = cold_start_s(settings)
+        return figures

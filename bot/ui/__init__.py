@@ -1,0 +1,1 @@
+"""The Gradio app. Only app.py imports this package; nothing below it imports Gradio."""

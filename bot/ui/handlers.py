@@ -1,0 +1,136 @@
+"""What each button does, as plain functions of the Interview and the inputs.
+
+They return a View (what the screen should show) and never raise: a problem the candidate
+can fix comes back as `status`, and the answer box keeps what they typed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from bot.grading.mcq import option_label
+from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary
+from bot.store import StoreError
+
+log = logging.getLogger(__name__)
+VERDICT_MARK = {"covered": "✅ covered", "partial": "🟡 partial", "missing": "❌ missing"}
+
+
+@dataclass
+class View:
+    session_id: str | None
+    turn_id: int | None
+    chat: list[dict]
+    answer: str | None = None  # None leaves the answer box as the candidate left it
+    status: str = ""
+    score: str = ""
+    points: list[list[str]] = field(default_factory=list)
+    notes: str = ""
+    model_answer: str = ""
+    follow_ups: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+def question_message(turn: AskedTurn) -> str:
+    q = turn.question
+    if turn.kind == "follow_up":
+        return f"**Follow-up:** {turn.prompt}"
+    text = f"**Question {turn.number}** · {q.category.value} · {q.level.value} · {', '.join(q.topics)}\n\n{q.text}"
+    if q.options:
+        text += "\n\n" + "\n".join(f"{option_label(i)}) {o.text}" for i, o in enumerate(q.options))
+        text += "\n\n*Answer with the letter of your choice.*"
+    return text
+
+
+def feedback_view(view: View, fb: Feedback) -> View:
+    g = fb.grade
+    grader = {"rubric": "offline rubric grader", "llm": f"LLM grader ({g.model})", "exact": "exact answer check"}
+    covered = sum(p.verdict == "covered" for p in g.points)
+    score = f"### {g.score:.1f} / 10\n{covered} of {len(g.points)} rubric points covered · {grader.get(g.grader, g.grader)}"
+    if g.notices:
+        score += "\n\n" + "\n".join(f"> ⚠️ {n}" for n in g.notices)
+    points = [[p.text, VERDICT_MARK[p.verdict], f"“{p.evidence}”" if p.evidence else "—"] for p in g.points]
+    notes = ""
+    if g.strengths:
+        notes += "**Strengths**\n" + "\n".join(f"- {s}" for s in g.strengths) + "\n\n"
+    if g.gaps:
+        notes += "**To work on**\n" + "\n".join(f"- {s}" for s in g.gaps) + "\n\n"
+    if fb.hints:
+        notes += "**Related ideas from other questions** (hints, not scored)\n" + "\n".join(
+            f"- {h.point_text} — *{h.question_text}*" for h in fb.hints)
+    chat = [*view.chat, {"role": "assistant", "content": f"{g.score:.1f}/10 — {covered} of {len(g.points)} points covered. "
+                         "See the feedback panel; answer a follow-up or take the next question."}]
+    return replace(view, chat=chat, answer="", status="", score=score, points=points, notes=notes.strip(),
+                   model_answer=fb.model_answer, follow_ups=[f.text for f in g.follow_ups])
+
+
+def _asked(view: View, turn: AskedTurn) -> View:
+    return replace(view, session_id=turn.session_id, turn_id=turn.turn_id, status="", follow_ups=[], answer="",
+                   chat=[*view.chat, {"role": "assistant", "content": question_message(turn)}])
+
+
+def _guard(fn):
+    """Turn a problem into a status line; keep everything the candidate typed."""
+    def wrapper(interview: Interview, view: View, *args) -> View:
+        try:
+            return fn(interview, view, *args)
+        except (InterviewError, StoreError) as exc:
+            return replace(view, status=f"⚠️ {exc}")
+        except Exception:
+            log.exception("handler %s failed", fn.__name__)
+            return replace(view, status="⚠️ Something went wrong on our side; your answer is still in the box. Try again.")
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@_guard
+def start(interview: Interview, view: View, candidate: str, role: str, level: str) -> View:
+    turn = interview.start(candidate, role, level)
+    return _asked(View(session_id=None, turn_id=None, chat=[]), turn)  # a new session starts clean
+
+
+@_guard
+def submit(interview: Interview, view: View, answer: str) -> View:
+    if not view.session_id:
+        raise InterviewError("Press Start to begin a session first.")
+    fb = interview.submit(view.session_id, view.turn_id or 0, answer)
+    chat = [*view.chat, {"role": "user", "content": answer}]
+    return feedback_view(replace(view, chat=chat), fb)
+
+
+@_guard
+def follow_up(interview: Interview, view: View, choice: int | None) -> View:
+    if not view.session_id:
+        raise InterviewError("Press Start to begin a session first.")
+    turn = interview.follow_up(view.session_id, view.turn_id or 0, choice or 0)
+    return _asked(view, turn)
+
+
+@_guard
+def next_question(interview: Interview, view: View) -> View:
+    if not view.session_id:
+        raise InterviewError("Press Start to begin a session first.")
+    turn = interview.next_question(view.session_id)
+    if turn is None:
+        return replace(view, status="You have answered every question for this role and level. End the session to see your summary.")
+    return _asked(view, turn)
+
+
+@_guard
+def end(interview: Interview, view: View) -> View:
+    if not view.session_id:
+        raise InterviewError("There is no session to end.")
+    return replace(view, summary=summary_markdown(interview.end(view.session_id)), follow_ups=[],
+                   status="Session ended. Press Start for a new one.", turn_id=None)
+
+
+def summary_markdown(s: Summary) -> str:
+    if not s.answered:
+        return "### Session summary\nNo answers were graded in this session."
+    lines = [f"### Session summary\n**{s.answered}** answers graded · average **{s.average:.1f} / 10**", "",
+             "| # | question | kind | score |", "|---|---|---|---|"]
+    lines += [f"| {t['seq']} | {t['question_id']} | {t['kind'].replace('_', '-')} | {t['score']:.1f} |" for t in s.turns]
+    if s.weakest:
+        lines += ["", "**Most often missed**", *[f"- {w}" for w in s.weakest]]
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The Gradio Blocks: thin wiring from components to the handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gradio as gr
+
+from bot.corpus import ROLES, Level
+from bot.interview import Interview
+from bot.ui import handlers
+from bot.ui.handlers import View
+
+ROLE_LABELS = {
+    "nlp-llm-engineer": "NLP / LLM engineer",
+    "ner-specialist": "NER / entity-recognition specialist",
+    "embedding-engineer": "Embedding-model engineer",
+    "ai-model-designer": "AI model designer",
+}
+
+
+def build_demo(interview: Interview) -> gr.Blocks:
+    with gr.Blocks(title="Mock-interview coach") as demo:
+        session_id = gr.State(None)
+        turn_id = gr.State(None)
+        history = gr.State([])
+        gr.Markdown("# Mock-interview coach\nPractise AI/ML interview questions. Every grade shows the "
+                    "rubric points you covered and missed, with the words from your answer that earned them.")
+        with gr.Row():
+            candidate = gr.Textbox(label="Your name", placeholder="e.g. Ana", scale=2)
+            role = gr.Dropdown([(ROLE_LABELS[r], r) for r in ROLES], value=ROLES[0], label="Role", scale=2)
+            level = gr.Radio([lv.value for lv in Level], value="mid", label="Level", scale=2)
+            start_btn = gr.Button("Start", variant="primary", scale=1)
+        status = gr.Markdown()
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Interview", height=420)
+                answer = gr.Textbox(label="Your answer", lines=6, placeholder="Type your answer, then Submit.")
+                with gr.Row():
+                    submit_btn = gr.Button("Submit answer", variant="primary")
+                    next_btn = gr.Button("Next question")
+                    end_btn = gr.Button("End session", variant="stop")
+            with gr.Column(scale=4, elem_id="feedback-panel"):
+                score = gr.Markdown(label="Score")
+                points = gr.Dataframe(headers=["Rubric point", "Verdict", "Evidence from your answer"],
+                                      datatype=["str", "str", "str"], interactive=False, wrap=True,
+                                      label="Per-point feedback")
+                notes = gr.Markdown()
+                follow_ups = gr.Radio([], type="index", label="Follow-up questions")
+                follow_btn = gr.Button("Answer the selected follow-up")
+                with gr.Accordion("Model answer", open=False):
+                    model_answer = gr.Markdown()
+        summary = gr.Markdown()
+
+        outputs = [session_id, turn_id, history, chat, answer, status, score, points, notes, model_answer,
+                   follow_ups, summary]
+
+        def render(v: View) -> tuple:
+            return (v.session_id, v.turn_id, v.chat, v.chat, gr.skip() if v.answer is None else v.answer,
+                    v.status, v.score, v.points, v.notes, v.model_answer,
+                    gr.Radio(choices=v.follow_ups, value=None), v.summary)
+
+        def wire(handler: Callable[..., View]) -> Callable[..., tuple]:
+            def run(sid: str | None, tid: int | None, messages: list[dict] | None, *args) -> tuple:
+                before = View(session_id=sid, turn_id=tid, chat=list(messages or []))
+                return render(handler(interview, before, *args))
+            run.__name__ = handler.__name__
+            return run
+
+        state = [session_id, turn_id, history]
+        start_btn.click(wire(handlers.start), [*state, candidate, role, level], outputs, api_name="start")
+        submit_btn.click(wire(handlers.submit), [*state, answer], outputs, api_name="submit")
+        answer.submit(wire(handlers.submit), [*state, answer], outputs, api_name=False)
+        follow_btn.click(wire(handlers.follow_up), [*state, follow_ups], outputs, api_name="follow_up")
+        next_btn.click(wire(handlers.next_question), state, outputs, api_name="next_question")
+        end_btn.click(wire(handlers.end), state, outputs, api_name="end_session")
+    return demo
