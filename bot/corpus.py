@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
@@ -87,6 +88,17 @@ class RubricPoint(_Strict):
     weight: float = Field(gt=0)
     probe: NonEmpty
     min_level: Level | None = None
+    cues: list[NonEmpty] = []  # regexes that are direct evidence (e.g. "as a result") for structural points
+
+    @field_validator("cues")
+    @classmethod
+    def _cues_compile(cls, cues: list[str]) -> list[str]:
+        for cue in cues:
+            try:
+                re.compile(cue)
+            except re.error as exc:
+                raise ValueError(f"cue {cue!r} is not a valid regular expression ({exc})") from None
+        return cues
 
     def expected_at(self, level: Level) -> bool:
         """Whether a candidate at `level` is expected to cover this point."""

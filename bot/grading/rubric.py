@@ -4,6 +4,7 @@ in [0, 1]; coverage gives the verdict, verdicts and weights give the score."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,11 @@ class RubricGrader(Grader):
 
         grades = []
         for i, p in enumerate(rubric_points):
+            cued = _cued_sentence(p.cues, evidence)
+            if cued is not None:  # a structural point, shown by its own words ("as a result ...")
+                grades.append(PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=Verdict.covered,
+                                         evidence=cued, coverage=1.0))
+                continue
             best = int(np.argmax(sims[i]))
             semantic = float(np.clip((sims[i, best] - self.t.sim_floor) / (self.t.sim_full - self.t.sim_floor), 0, 1))
             key = content_stems(point_claim(p.text)) - question_stems
@@ -75,6 +81,14 @@ class RubricGrader(Grader):
             grader=self.kind,
             model=self.model,
         )
+
+
+def _cued_sentence(cues: list[str], candidates: list[str]) -> str | None:
+    """The first sentence that one of the point's cue patterns matches."""
+    for sentence in candidates:
+        if any(re.search(cue, sentence, re.IGNORECASE) for cue in cues):
+            return sentence
+    return None
 
 
 def _fluency(sentence: str) -> float:

@@ -1,0 +1,42 @@
+"""The command line: ask prints one JSON object; corpus check fails loudly on a broken file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_corpus_loading import QUESTION, write
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_ask_grades_one_answer_as_json(corpus, shared_cache) -> None:
+    qid = next(q.id for q in corpus.questions.values() if not q.options)
+    result = run("ask", qid, corpus.rubrics[qid].model_answer, env={"BOT_CACHE_DIR": str(shared_cache)})
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert 0 <= out["score"] <= 10 and out["grader"] == "rubric"
+    assert out["points"] and {"point_id", "verdict", "evidence"} <= set(out["points"][0])
+    assert isinstance(out["follow_ups"], list)
+
+
+def test_ask_with_an_unknown_question_says_so() -> None:
+    result = run("ask", "no-such-question", "text")
+    assert result.returncode != 0 and "There is no question 'no-such-question'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corpus_check_passes_on_the_corpus_and_fails_on_a_broken_file(tmp_path: Path) -> None:
+    assert run("corpus", "check").returncode == 0
+    write(tmp_path, QUESTION.format(level="guru"))
+    bad = run("corpus", "check", env={"BOT_CORPUS_DIR": str(tmp_path / "corpus"),
+                                      "BOT_RUBRICS_DIR": str(tmp_path / "rubrics")})
+    assert bad.returncode != 0 and "questions[t-001].level" in bad.stderr

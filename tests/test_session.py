@@ -1,0 +1,85 @@
+"""A whole practice session driven through the app's handlers, checked in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.services import build_interview
+from bot.ui import handlers
+from bot.ui.handlers import View
+
+
+@pytest.fixture
+def interview(settings, embedder):
+    return build_interview(settings, embedder=embedder)
+
+
+def answer_for(interview, view: View) -> str:
+    turn = interview.store.turn(view.turn_id)
+    question = interview.corpus.questions[turn["question_id"]]
+    if question.options and turn["kind"] == "question":
+        return "ABCD"[question.correct_option]
+    return interview.corpus.rubrics[question.id].model_answer
+
+
+def test_three_questions_answered_give_three_turns_and_grades(interview, settings) -> None:
+    view = handlers.start(interview, View(None, None, []), "Ana", "nlp-llm-engineer", "mid")
+    assert view.session_id and view.turn_id and not view.status
+    asked = []
+    for i in range(3):
+        asked.append(interview.store.turn(view.turn_id)["question_id"])
+        view = handlers.submit(interview, view, answer_for(interview, view))
+        assert view.status == "", view.status
+        assert view.score.startswith("### ") and view.points and view.model_answer
+        assert view.answer == ""  # cleared after a graded answer
+        if i < 2:
+            view = handlers.next_question(interview, view)
+    view = handlers.end(interview, view)
+    assert "3** answers graded" in view.summary
+    assert len(set(asked)) == 3  # no repeats
+
+    with sqlite3.connect(settings.database) as db:
+        assert db.execute("select count(*) from turns where answer is not null").fetchone()[0] == 3
+        assert db.execute("select count(*) from grades").fetchone()[0] == 3
+        assert db.execute("select candidate, role, ended_at is not null from sessions").fetchone() == (
+            "Ana", "nlp-llm-engineer", 1)
+
+
+def test_a_follow_up_is_asked_and_graded_on_its_point(interview) -> None:
+    view = handlers.start(interview, View(None, None, []), "Ben", "embedding-engineer", "mid")
+    while interview.store.turn(view.turn_id) and interview.corpus.questions[
+            interview.store.turn(view.turn_id)["question_id"]].options:
+        view = handlers.next_question(interview, view)
+    view = handlers.submit(interview, view, "It is about vectors.")  # weak: points are missed
+    assert view.follow_ups
+    parent = view.turn_id
+    view = handlers.follow_up(interview, view, 0)
+    turn = interview.store.turn(view.turn_id)
+    assert turn["kind"] == "follow_up" and turn["parent_turn_id"] == parent
+    assert view.chat[-1]["content"].startswith("**Follow-up:**")
+    view = handlers.submit(interview, view, "I would need to look into that more carefully.")
+    grade = interview.store.grade_for(view.turn_id)
+    assert turn["focus_point_ids"]  # a weak answer's first follow-up probes one missed point
+    assert grade is not None and [p.point_id for p in grade.points] == turn["focus_point_ids"]
+
+
+def test_bad_input_gets_a_sentence_and_keeps_the_answer(interview) -> None:
+    nothing = handlers.submit(interview, View(None, None, []), "an answer typed before starting")
+    assert nothing.status.startswith("⚠️") and nothing.answer is None  # None: the box is left as it was
+    view = handlers.start(interview, View(None, None, []), "Cy", "not-a-role", "mid")
+    assert "Choose a role" in view.status
+    view = handlers.start(interview, View(None, None, []), "Cy", "ner-specialist", "junior")
+    empty = handlers.submit(interview, view, "   ")
+    assert "empty" in empty.status and empty.turn_id == view.turn_id
+    twice = handlers.submit(interview, handlers.submit(interview, view, answer_for(interview, view)), "again")
+    assert "already answered" in twice.status
+
+
+def test_the_session_survives_a_restart(settings, embedder) -> None:
+    first = build_interview(settings, embedder=embedder)
+    view = handlers.start(first, View(None, None, []), "Dee", "ai-model-designer", "senior")
+    second = build_interview(settings, embedder=embedder)  # a new process over the same database
+    after = handlers.submit(second, view, answer_for(second, view))
+    assert after.status == "" and second.store.grade_for(view.turn_id) is not None

@@ -1,0 +1,55 @@
+"""The SQLite store: migrations on a blank database, answers kept even when grading fails."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.store import SessionStore
+
+
+def columns(db: Path, table: str) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {row[1] for row in conn.execute(f"pragma table_info({table})")}
+
+
+def test_migrations_on_a_blank_database_give_the_expected_columns(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    SessionStore(db)
+    assert {"id", "candidate", "role", "level", "started_at", "ended_at", "grader", "settings"} <= columns(db, "sessions")
+    assert {"id", "session_id", "question_id", "kind", "parent_turn_id", "prompt", "answer", "asked_at",
+            "answered_at"} <= columns(db, "turns")
+    assert {"id", "turn_id", "grader", "model", "score", "points", "follow_ups", "notices", "grade_ms"} <= columns(db, "grades")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+        applied = [r[0] for r in conn.execute("select name from _migrations order by name")]
+    assert applied == ["m001_sessions", "m002_turns", "m003_grades"]
+    SessionStore(db)  # reopening applies nothing twice
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from _migrations").fetchone()[0] == 3
+
+
+def test_the_answer_is_stored_even_when_grading_raises(settings, embedder) -> None:
+    from bot.grading import Grader
+    from bot.interview import InterviewError
+    from bot.services import build_interview
+
+    class Broken(Grader):
+        kind = "broken"
+
+        def grade(self, question, rubric_points, answer):
+            raise RuntimeError("grader exploded")
+
+    interview = build_interview(settings, embedder=embedder, grader=Broken())
+    turn = interview.start("ana", "embedding-engineer", "mid")
+    while turn.question.options:  # an MCQ is graded exactly, not by the grader under test
+        turn = interview.next_question(turn.session_id)
+    try:
+        interview.submit(turn.session_id, turn.turn_id, "My answer that must not be lost.")
+    except InterviewError as exc:
+        assert "saved" in str(exc)
+    else:
+        raise AssertionError("grading should have failed")
+    stored = interview.store.turn(turn.turn_id)
+    assert stored["answer"] == "My answer that must not be lost." and stored["answered_at"]
+    assert interview.store.grade_for(turn.turn_id) is None
