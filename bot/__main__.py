@@ -26,23 +26,16 @@ def corpus() -> None:
 @corpus.command("check")
 def corpus_check() -> None:
     """Validate every question and rubric; exit non-zero on the first problem."""
-    settings = Settings.from_env()
-    try:
-        c = load_corpus(settings.corpus_dir, settings.rubrics_dir)
-    except CorpusError as exc:
-        raise click.ClickException(str(exc)) from None
+    _, c = _settings_and_corpus()
     click.echo(f"ok: {len(c.questions)} questions, {sum(len(r.points) for r in c.rubrics.values())} rubric points")
 
 
 @corpus.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def corpus_stats(as_json: bool) -> None:
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (the README's).")
+def corpus_stats(as_json: bool, markdown: bool) -> None:
     """Count questions by role, level and category."""
-    settings = Settings.from_env()
-    try:
-        c = load_corpus(settings.corpus_dir, settings.rubrics_dir)
-    except CorpusError as exc:
-        raise click.ClickException(str(exc)) from None
+    _, c = _settings_and_corpus()
     counts = Counter((q.role, q.level.value, q.category.value) for q in c.questions.values())
     stats: dict = {"total": len(c.questions), "by_role": {}}
     for (role, level, category), n in sorted(counts.items()):
@@ -53,9 +46,26 @@ def corpus_stats(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(stats, indent=2))
         return
+    if markdown:
+        click.echo(_stats_table(stats))
+        return
     for role, r in stats["by_role"].items():
         click.echo(f"{role}: {r['total']}  levels {r['by_level']}  categories {r['by_category']}")
     click.echo(f"total: {stats['total']}")
+
+
+def _stats_table(stats: dict) -> str:
+    levels = [lv.value for lv in Level]
+    categories = sorted({c for r in stats["by_role"].values() for c in r["by_category"]})
+    head = ["role", *levels, *categories, "total"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for role, r in stats["by_role"].items():
+        cells = [r["by_level"].get(lv, 0) for lv in levels] + [r["by_category"].get(c, 0) for c in categories]
+        rows.append(f"| {role} | " + " | ".join(map(str, cells)) + f" | {r['total']} |")
+    totals = [sum(r["by_level"].get(lv, 0) for r in stats["by_role"].values()) for lv in levels] + [
+        sum(r["by_category"].get(c, 0) for r in stats["by_role"].values()) for c in categories]
+    rows.append("| **all** | " + " | ".join(map(str, totals)) + f" | **{stats['total']}** |")
+    return "\n".join(rows)
 
 
 def _settings_and_corpus():

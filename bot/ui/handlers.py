@@ -51,7 +51,7 @@ def feedback_view(view: View, fb: Feedback) -> View:
     if g.notices:
         score += "\n\n" + "\n".join(f"> ⚠️ {n}" for n in g.notices)
     points = [[p.text, VERDICT_MARK[p.verdict], f"“{p.evidence}”" if p.evidence else "—"] for p in g.points]
-    notes = ""
+    notes = f"**Why:** {fb.model_answer}\n\n" if g.grader == "exact" else ""
     if g.strengths:
         notes += "**Strengths**\n" + "\n".join(f"- {s}" for s in g.strengths) + "\n\n"
     if g.gaps:

@@ -1,0 +1,72 @@
+"""The question bank itself: own words, every model answer earns its grade, stats in the README."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import ROLES, Category
+from bot.grading.rubric import RubricGrader
+from tests.seed_overlap import SEEDS, seed_ngrams, shared_runs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def strings(node) -> list[str]:
+    """Every string in a (pydantic-dumped) structure."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in strings(v)]
+    return []
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents (../shared/seeds) are not beside the project")
+def test_no_question_or_rubric_repeats_a_seed_sentence(corpus) -> None:
+    grams = seed_ngrams()
+    copied = {}
+    for qid, q in corpus.questions.items():
+        for text in strings(q.model_dump(mode="json")) + strings(corpus.rubrics[qid].model_dump(mode="json")):
+            if runs := shared_runs(text, grams):
+                copied[qid] = runs[0]
+    assert not copied, f"12-word runs copied from a seed: {copied}"
+
+
+def test_the_corpus_covers_every_role_and_the_seed_counts(corpus) -> None:
+    by_role = Counter(q.role for q in corpus.questions.values())
+    assert len(corpus.questions) >= 215
+    assert by_role["ner-specialist"] >= 50 and by_role["nlp-llm-engineer"] >= 30
+    assert by_role["ai-model-designer"] >= 120 and by_role["embedding-engineer"] >= 30
+    assert set(by_role) == set(ROLES)
+    mcqs = [q for q in corpus.questions.values() if q.category is Category.mcq]
+    assert len(mcqs) >= 25 and all(sum(o.correct for o in q.options) == 1 for q in mcqs)
+    assert all(3 <= len([p for p in r.points if not p.id.startswith("star-")]) <= 7 for r in corpus.rubrics.values())
+    assert all(q.source for q in corpus.questions.values())
+
+
+def test_every_model_answer_scores_at_least_7_and_restating_the_question_at_most_2(corpus, embedder) -> None:
+    grader = RubricGrader(embedder)
+    low, echoed = {}, {}
+    for qid, q in corpus.questions.items():
+        if q.options:
+            continue
+        rubric = corpus.rubrics[qid]
+        points = rubric.expected_points(q.level)
+        if (score := grader.grade(q, points, rubric.model_answer).score) < 7:
+            low[qid] = score
+        if (score := grader.grade(q, points, q.text).score) > 2:
+            echoed[qid] = score
+    assert not low, f"model answers below 7/10: {low}"
+    assert not echoed, f"restating the question scored above 2/10: {echoed}"
+
+
+def test_the_readme_table_is_what_the_stats_command_prints() -> None:
+    table = subprocess.run([sys.executable, "-m", "bot", "corpus", "stats", "--markdown"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert table in (ROOT / "README.md").read_text(), "regenerate the README table: python -m bot corpus stats --markdown"
