@@ -14,7 +14,7 @@ from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summar
 from bot.store import StoreError
 
 log = logging.getLogger(__name__)
-VERDICT_MARK = {"covered": "✅ covered", "partial": "🟡 partial", "missing": "❌ missing"}
+VERDICT_MARK = {"covered": "✓ **covered**", "partial": "◐ **partial**", "missing": "✗ **missing**"}
 
 
 @dataclass
@@ -25,7 +25,7 @@ class View:
     answer: str | None = None  # None leaves the answer box as the candidate left it
     status: str = ""
     score: str = ""
-    points: list[list[str]] = field(default_factory=list)
+    points: str = ""
     notes: str = ""
     model_answer: str = ""
     follow_ups: list[str] = field(default_factory=list)
@@ -50,11 +50,13 @@ def feedback_view(view: View, fb: Feedback) -> View:
     score = f"### {g.score:.1f} / 10\n{covered} of {len(g.points)} rubric points covered · {grader.get(g.grader, g.grader)}"
     if g.notices:
         score += "\n\n" + "\n".join(f"> ⚠️ {n}" for n in g.notices)
-    points = [[p.text, VERDICT_MARK[p.verdict], f"“{p.evidence}”" if p.evidence else "—"] for p in g.points]
+    points = "\n".join(
+        f"- {VERDICT_MARK[p.verdict]} — {p.text}" + (f"\n  > “{p.evidence}”" if p.evidence else "") for p in g.points)
     notes = f"**Why:** {fb.model_answer}\n\n" if g.grader == "exact" else ""
-    if g.strengths:
+    point_texts = {p.text for p in g.points}  # the offline grader's strengths and gaps are the points above
+    if g.strengths and not set(g.strengths) <= point_texts:
         notes += "**Strengths**\n" + "\n".join(f"- {s}" for s in g.strengths) + "\n\n"
-    if g.gaps:
+    if g.gaps and not set(g.gaps) <= point_texts:
         notes += "**To work on**\n" + "\n".join(f"- {s}" for s in g.gaps) + "\n\n"
     if fb.hints:
         notes += "**Related ideas from other questions** (hints, not scored)\n" + "\n".join(

