@@ -59,3 +59,13 @@ def m003_grades(db: Database) -> None:
         foreign_keys=[("turn_id", "turns", "id")],
     )
     db.table("grades").create_index(["turn_id"])
+
+
+@migration
+def m004_spoken_answers(db: Database) -> None:
+    """A spoken answer keeps its recording (a path beside the database), the raw transcript
+    and the delivery metrics; the answer column still holds what the candidate submitted."""
+    turns = db.table("turns")
+    turns.add_column("audio_path", str)
+    turns.add_column("transcript", str)
+    turns.add_column("delivery", str)

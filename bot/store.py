@@ -86,6 +86,15 @@ class SessionStore:
         with self._db() as db, db.atomic():
             db.table("turns").update(turn_id, {"answer": answer, "answered_at": now()})
 
+    def save_recording(self, turn_id: int, audio_path: str) -> None:
+        """Keep the recording before anything else is done with it."""
+        with self._db() as db, db.atomic():
+            db.table("turns").update(turn_id, {"audio_path": audio_path})
+
+    def save_transcript(self, turn_id: int, transcript: str, delivery: dict) -> None:
+        with self._db() as db, db.atomic():
+            db.table("turns").update(turn_id, {"transcript": transcript, "delivery": json.dumps(delivery)})
+
     def save_grade(self, turn_id: int, grade: Grade, hints: list[dict], grade_ms: float) -> int:
         g = grade.model_dump(mode="json")
         with self._db() as db, db.atomic():
@@ -108,17 +117,12 @@ class SessionStore:
     def turns(self, session_id: str) -> list[dict]:
         with self._db() as db:
             rows = list(db.table("turns").rows_where("session_id = ?", [session_id], order_by="seq"))
-        for r in rows:
-            r["focus_point_ids"] = json.loads(r["focus_point_ids"] or "[]")
-        return rows
+        return [_decode_turn(r) for r in rows]
 
     def turn(self, turn_id: int) -> dict | None:
         with self._db() as db:
             rows = list(db.table("turns").rows_where("id = ?", [turn_id]))
-        if not rows:
-            return None
-        rows[0]["focus_point_ids"] = json.loads(rows[0]["focus_point_ids"] or "[]")
-        return rows[0]
+        return _decode_turn(rows[0]) if rows else None
 
     def grade_for(self, turn_id: int) -> Grade | None:
         with self._db() as db:
@@ -135,3 +139,9 @@ class SessionStore:
             return list(db.query(
                 "select t.seq, t.question_id, t.kind, g.score, g.grader from grades g "
                 "join turns t on t.id = g.turn_id where t.session_id = ? order by t.seq", [session_id]))
+
+
+def _decode_turn(row: dict) -> dict:
+    row["focus_point_ids"] = json.loads(row["focus_point_ids"] or "[]")
+    row["delivery"] = json.loads(row["delivery"]) if row.get("delivery") else None
+    return row

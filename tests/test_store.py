@@ -18,15 +18,15 @@ def test_migrations_on_a_blank_database_give_the_expected_columns(tmp_path: Path
     SessionStore(db)
     assert {"id", "candidate", "role", "level", "started_at", "ended_at", "grader", "settings"} <= columns(db, "sessions")
     assert {"id", "session_id", "question_id", "kind", "parent_turn_id", "prompt", "answer", "asked_at",
-            "answered_at"} <= columns(db, "turns")
+            "answered_at", "audio_path", "transcript", "delivery"} <= columns(db, "turns")
     assert {"id", "turn_id", "grader", "model", "score", "points", "follow_ups", "notices", "grade_ms"} <= columns(db, "grades")
     with sqlite3.connect(db) as conn:
         assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
         applied = [r[0] for r in conn.execute("select name from _migrations order by name")]
-    assert applied == ["m001_sessions", "m002_turns", "m003_grades"]
+    assert applied == ["m001_sessions", "m002_turns", "m003_grades", "m004_spoken_answers"]
     SessionStore(db)  # reopening applies nothing twice
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from _migrations").fetchone()[0] == 3
+        assert conn.execute("select count(*) from _migrations").fetchone()[0] == 4
 
 
 def test_the_answer_is_stored_even_when_grading_raises(settings, embedder) -> None:
@@ -53,3 +53,27 @@ def test_the_answer_is_stored_even_when_grading_raises(settings, embedder) -> No
     stored = interview.store.turn(turn.turn_id)
     assert stored["answer"] == "My answer that must not be lost." and stored["answered_at"]
     assert interview.store.grade_for(turn.turn_id) is None
+
+
+def test_an_old_database_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from bot import migrations
+
+    old = tmp_path / "old.db"
+    db = Database(old)
+    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
+    for fn in migrations.MIGRATIONS[:3]:  # a database from before spoken answers existed
+        fn(db)
+        db.table("_migrations").insert({"name": fn.__name__, "applied_at": "2026-01-01"})
+    db.table("sessions").insert({"id": "s1", "candidate": "ana", "role": "r", "level": "mid"})
+    db.table("turns").insert({"session_id": "s1", "seq": 1, "question_id": "q", "kind": "question",
+                              "prompt": "p", "answer": "kept", "focus_point_ids": "[]"})
+    db.conn.close()
+
+    store = SessionStore(old)
+    fresh = tmp_path / "fresh.db"
+    SessionStore(fresh)
+    for table in ("sessions", "turns", "grades"):
+        assert columns(old, table) == columns(fresh, table)
+    assert store.turns("s1")[0]["answer"] == "kept"
