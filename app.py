@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from bot.services import build_interview
 from bot.settings import Settings
@@ -12,8 +13,19 @@ from bot.ui.layout import build_demo
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
-    demo = build_demo(build_interview(settings))
-    demo.queue(default_concurrency_limit=4).launch(server_name=settings.host, server_port=settings.port)
+    interview = build_interview(settings)
+    if interview.transcriber is not None:  # warm the speech model so the first recording is quick
+        threading.Thread(target=_warm, args=(interview.transcriber,), daemon=True).start()
+    demo = build_demo(interview)
+    demo.queue(default_concurrency_limit=4).launch(server_name=settings.host, server_port=settings.port,
+                                                   max_file_size="50mb")
+
+
+def _warm(transcriber) -> None:
+    try:
+        transcriber.load()
+    except Exception as exc:  # the app still works typed-only; the reason shows on first recording
+        logging.getLogger(__name__).warning("speech model not loaded: %s", exc)
 
 
 if __name__ == "__main__":

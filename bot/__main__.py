@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import click
 
@@ -118,17 +119,49 @@ def ask(question_id: str, answer: str, level: str | None) -> None:
 
 @cli.command()
 @click.option("-n", "count", default=60, show_default=True, help="Answers to grade.")
+@click.option("--audio", is_flag=True, help="Time speech transcription instead (real-time factor, model load).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench(count: int, as_json: bool) -> None:
+def bench(count: int, audio: bool, as_json: bool) -> None:
     """Time each stage of the offline grading path (p50/p95 ms) and the cold start."""
-    from bot.bench import run_bench
+    if audio:
+        from bot.speech_bench import run_audio_bench
 
-    figures = run_bench(Settings.from_env(), count)
+        figures = run_audio_bench(Settings.from_env().speech_model)
+    else:
+        from bot.bench import run_bench
+
+        figures = run_bench(Settings.from_env(), count)
     if as_json:
         click.echo(json.dumps(figures))
     else:
         for key, value in figures.items():
             click.echo(f"{key:>22}: {value}")
+
+
+@cli.command()
+@click.argument("recording", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def transcribe(recording: Path, as_json: bool) -> None:
+    """Transcribe a RECORDING offline and measure its delivery (pace, fillers, pauses)."""
+    from dataclasses import asdict
+
+    from bot.delivery import advice, measure
+    from bot.speech import SpeechError, Transcriber
+
+    settings = Settings.from_env()
+    try:
+        t = Transcriber(settings.speech_model, settings.cache, settings.max_audio_seconds).transcribe(recording)
+    except SpeechError as exc:
+        raise click.ClickException(str(exc)) from None
+    d = measure(t.words)
+    if as_json:
+        click.echo(json.dumps({"text": t.text, "duration_s": round(t.duration_s, 2), "language": t.language,
+                               "delivery": asdict(d), "advice": advice(d)}, ensure_ascii=False))
+        return
+    click.echo(t.text)
+    click.echo(f"\n{d.speaking_s:.1f} s speaking, {d.wpm:.0f} words/min, {d.filler_count} fillers, "
+               f"{d.long_pauses} pauses over {d.long_pause_s:g} s (longest {d.longest_pause_s:.1f} s)")
+    click.echo(advice(d))
 
 
 @cli.command("first-question", hidden=True)

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from bot.corpus import ROLES, Corpus, Level, Question, RubricPoint
+from bot.delivery import Delivery, advice, measure
 from bot.grading import Grade, Grader
 from bot.grading.mcq import grade_choice
 from bot.index import Hint, RubricIndex
 from bot.picker import pick_question
+from bot.speech import SpeechError, Transcriber
 from bot.store import SessionStore
 from bot.text import clean_answer, sentences
 
@@ -44,6 +48,16 @@ class Feedback:
     grade: Grade
     hints: list[Hint]
     model_answer: str
+    delivery: Delivery | None = None
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A transcribed recording: the text for the answer box, and how it was delivered."""
+
+    text: str
+    delivery: Delivery
+    advice: str
 
 
 @dataclass(frozen=True)
@@ -76,10 +90,13 @@ class Assessor:
 
 
 class Interview:
-    def __init__(self, assessor: Assessor, store: SessionStore, max_answer_chars: int = 8000) -> None:
+    def __init__(self, assessor: Assessor, store: SessionStore, max_answer_chars: int = 8000,
+                 transcriber: Transcriber | None = None, audio_dir: Path | None = None) -> None:
         self.assessor, self.store = assessor, store
         self.corpus, self.grader = assessor.corpus, assessor.grader
         self.max_answer_chars = max_answer_chars
+        self.transcriber = transcriber
+        self.audio_dir = audio_dir or store.path.parent / "audio"
 
     # starting and asking ------------------------------------------------------------------
 
@@ -127,6 +144,26 @@ class Interview:
 
     # answering ----------------------------------------------------------------------------
 
+    def transcribe(self, session_id: str, turn_id: int, recording: Path) -> Spoken:
+        """Keep the recording beside the database, then transcribe it and measure the delivery."""
+        self._turn(session_id, turn_id)
+        if self.transcriber is None:
+            raise InterviewError("Spoken answers are not enabled on this server; type your answer instead.")
+        recording = Path(recording)
+        if not recording.is_file():
+            raise InterviewError("The recording did not arrive; record or upload it again.")
+        kept = self.audio_dir / session_id / f"turn-{turn_id}-{int(time.time())}{recording.suffix.lower() or '.wav'}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(recording, kept)
+        self.store.save_recording(turn_id, str(kept))
+        try:
+            transcript = self.transcriber.transcribe(kept)
+        except SpeechError as exc:
+            raise InterviewError(str(exc)) from None
+        delivery = measure(transcript.words)
+        self.store.save_transcript(turn_id, transcript.text, asdict(delivery))
+        return Spoken(transcript.text, delivery, advice(delivery))
+
     def submit(self, session_id: str, turn_id: int, answer: str) -> Feedback:
         """Save the answer, then grade it. The answer is kept even when grading fails."""
         turn = self._turn(session_id, turn_id)
@@ -161,7 +198,8 @@ class Interview:
         grade = grade.model_copy(update={"notices": [*notices, *grade.notices]})
         self.store.save_grade(turn_id, grade, [h.__dict__ for h in hints],
                               (time.perf_counter() - started) * 1000)
-        return Feedback(turn_id, question, grade, hints, rubric.model_answer)
+        spoken = Delivery(**turn["delivery"]) if turn.get("delivery") else None
+        return Feedback(turn_id, question, grade, hints, rubric.model_answer, spoken)
 
     # ending -------------------------------------------------------------------------------
 

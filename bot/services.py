@@ -12,6 +12,7 @@ from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.interview import Assessor, Interview
 from bot.settings import Settings
+from bot.speech import Transcriber
 from bot.store import SessionStore
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,12 @@ def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
 
 
 def build_interview(settings: Settings, *, embedder: Embedder | None = None, grader: Grader | None = None,
-                    store: SessionStore | None = None) -> Interview:
-    return Interview(build_assessor(settings, embedder=embedder, grader=grader),
-                     store or SessionStore(settings.database), settings.max_answer_chars)
+                    store: SessionStore | None = None, transcriber: Transcriber | None = None) -> Interview:
+    """The whole session service; the speech model loads on first use (app.py warms it)."""
+    return Interview(
+        build_assessor(settings, embedder=embedder, grader=grader),
+        store or SessionStore(settings.database),
+        settings.max_answer_chars,
+        transcriber or Transcriber(settings.speech_model, settings.cache, settings.max_audio_seconds),
+        settings.audio_dir,
+    )

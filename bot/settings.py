@@ -32,12 +32,19 @@ class Settings:
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 2
     max_answer_chars: int = 8000
+    speech_model: str = "whisper-base-offline"
+    max_audio_seconds: float = 300.0
     host: str = "127.0.0.1"
     port: int = 7860
 
     @property
     def database(self) -> Path:
         return self.db_path or self.data_dir / "sessions.db"
+
+    @property
+    def audio_dir(self) -> Path:
+        """Recordings are kept beside the database so a coach can replay them."""
+        return self.database.parent / "audio"
 
     @property
     def cache(self) -> Path:
@@ -59,6 +66,7 @@ class Settings:
             "db_path": path("BOT_DB_PATH"),
             "cache_dir": path("BOT_CACHE_DIR"),
             "embedding_model": e.get("BOT_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
+            "speech_model": e.get("BOT_SPEECH_MODEL") or "whisper-base-offline",
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
@@ -71,6 +79,7 @@ class Settings:
         for name, key, kind in (("BOT_LLM_TIMEOUT", "llm_timeout_s", float),
                                 ("BOT_LLM_RETRIES", "llm_max_retries", int),
                                 ("BOT_MAX_ANSWER_CHARS", "max_answer_chars", int),
+                                ("BOT_MAX_AUDIO_SECONDS", "max_audio_seconds", float),
                                 ("BOT_PORT", "port", int)):
             if e.get(name):
                 try:

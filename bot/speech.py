@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
+import math
 import os
+import re
 import tempfile
 import threading
 import time
@@ -152,11 +154,12 @@ def _default_cache_dir() -> Path:
     return Settings.from_env().cache
 
 
-def _format_length(seconds: float) -> str:
-    """'6.5 min' for long recordings, '4 s' under a minute."""
-    if seconds >= 60:
-        return f"{seconds / 60:.1f}".removesuffix(".0") + " min"
-    return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.1f} s"
+def _format_length(seconds: float, round_up: bool = False) -> str:
+    """'5 min 12 s', '5 min' or '45 s'; a recording's length rounds up so it never reads as the limit."""
+    minutes, rest = divmod(math.ceil(seconds) if round_up else round(seconds), 60)
+    if not minutes:
+        return f"{rest} s"
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def _unreadable(reason: str) -> SpeechError:
@@ -164,8 +167,10 @@ def _unreadable(reason: str) -> SpeechError:
 
 
 def _error_reason(e: BaseException) -> str:
-    reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
-    return reason.split(":")[0].strip().rstrip(".")[:120]
+    """A short reason for an exception: first line, no trailing file path, at most ~100 characters."""
+    reason = (getattr(e, "strerror", None) or str(e) or type(e).__name__).strip().splitlines()[0]
+    reason = re.sub(r":\s*'[^']*'$", "", reason).strip().rstrip(".")
+    return reason if len(reason) <= 100 else reason[:100].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 class Transcriber:
@@ -241,7 +246,7 @@ class Transcriber:
     def _too_long(self, seconds: float) -> None:
         if seconds > self.max_seconds:
             raise SpeechError(
-                f"That recording is {_format_length(seconds)} long; the limit is "
+                f"That recording is {_format_length(seconds, round_up=True)} long; the limit is "
                 f"{_format_length(self.max_seconds)} — record a shorter answer."
             )
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from bot.delivery import Delivery, advice
 from bot.grading.mcq import option_label
 from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary
 from bot.store import StoreError
@@ -30,6 +32,7 @@ class View:
     model_answer: str = ""
     follow_ups: list[str] = field(default_factory=list)
     summary: str = ""
+    delivery: str = ""
 
 
 def question_message(turn: AskedTurn) -> str:
@@ -61,14 +64,24 @@ def feedback_view(view: View, fb: Feedback) -> View:
     if fb.hints:
         notes += "**Related ideas from other questions** (hints, not scored)\n" + "\n".join(
             f"- {h.point_text} — *{h.question_text}*" for h in fb.hints)
+    if fb.delivery is not None:
+        view = replace(view, delivery=delivery_markdown(fb.delivery))
     chat = [*view.chat, {"role": "assistant", "content": f"{g.score:.1f}/10 — {covered} of {len(g.points)} points covered. "
                          "See the feedback panel; answer a follow-up or take the next question."}]
     return replace(view, chat=chat, answer="", status="", score=score, points=points, notes=notes.strip(),
                    model_answer=fb.model_answer, follow_ups=[f.text for f in g.follow_ups])
 
 
+def delivery_markdown(d: Delivery) -> str:
+    fillers = ", ".join(f"“{k}” ×{v}" for k, v in sorted(d.fillers.items(), key=lambda kv: -kv[1])) or "none"
+    return (f"**Delivery** · {d.speaking_s:.0f} s speaking · {d.wpm:.0f} words/min · fillers: {fillers} "
+            f"({d.fillers_per_min:.1f}/min) · pauses over {d.long_pause_s:g} s: {d.long_pauses} "
+            f"(longest {d.longest_pause_s:.1f} s)\n\n{advice(d)}")
+
+
 def _asked(view: View, turn: AskedTurn) -> View:
     return replace(view, session_id=turn.session_id, turn_id=turn.turn_id, status="", follow_ups=[], answer="",
+                   delivery="",
                    chat=[*view.chat, {"role": "assistant", "content": question_message(turn)}])
 
 
@@ -78,10 +91,11 @@ def _guard(fn):
         try:
             return fn(interview, view, *args)
         except (InterviewError, StoreError) as exc:
-            return replace(view, status=f"⚠️ {exc}")
+            return replace(view, status=f"⚠️ {exc}", answer=None)  # the answer box stays as the candidate left it
         except Exception:
             log.exception("handler %s failed", fn.__name__)
-            return replace(view, status="⚠️ Something went wrong on our side; your answer is still in the box. Try again.")
+            return replace(view, answer=None,
+                           status="⚠️ Something went wrong on our side; your answer is still in the box. Try again.")
     wrapper.__name__ = fn.__name__
     return wrapper
 
@@ -99,6 +113,18 @@ def submit(interview: Interview, view: View, answer: str) -> View:
     fb = interview.submit(view.session_id, view.turn_id or 0, answer)
     chat = [*view.chat, {"role": "user", "content": answer}]
     return feedback_view(replace(view, chat=chat), fb)
+
+
+@_guard
+def transcribe(interview: Interview, view: View, recording: str | None) -> View:
+    """A recording (microphone or upload) becomes editable text in the answer box."""
+    if not view.session_id:
+        raise InterviewError("Press Start to begin a session first.")
+    if not recording:
+        return view  # the recording was cleared
+    spoken = interview.transcribe(view.session_id, view.turn_id or 0, Path(recording))
+    return replace(view, answer=spoken.text, delivery=delivery_markdown(spoken.delivery),
+                   status="Transcribed: correct the text if needed, then Submit. Your recording is saved.")
 
 
 @_guard

@@ -36,12 +36,15 @@ def build_demo(interview: Interview) -> gr.Blocks:
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Interview", height=420)
                 answer = gr.Textbox(label="Your answer", lines=6, placeholder="Type your answer, then Submit.")
+                recording = gr.Audio(sources=["microphone", "upload"], type="filepath",
+                                     label="Or answer aloud (record or upload; the transcript fills the box above)")
                 with gr.Row():
                     submit_btn = gr.Button("Submit answer", variant="primary")
                     next_btn = gr.Button("Next question")
                     end_btn = gr.Button("End session", variant="stop")
             with gr.Column(scale=4, elem_id="feedback-panel"):
                 score = gr.Markdown(label="Score")
+                delivery = gr.Markdown()
                 points = gr.Markdown(elem_id="per-point-feedback")
                 notes = gr.Markdown()
                 follow_ups = gr.Radio([], type="index", label="Follow-up questions")
@@ -51,12 +54,12 @@ def build_demo(interview: Interview) -> gr.Blocks:
         summary = gr.Markdown()
 
         outputs = [session_id, turn_id, history, chat, answer, status, score, points, notes, model_answer,
-                   follow_ups, summary]
+                   follow_ups, summary, delivery]
 
         def render(v: View) -> tuple:
             return (v.session_id, v.turn_id, v.chat, v.chat, gr.skip() if v.answer is None else v.answer,
                     v.status, v.score, v.points, v.notes, v.model_answer,
-                    gr.Radio(choices=v.follow_ups, value=None), v.summary)
+                    gr.Radio(choices=v.follow_ups, value=None), v.summary, v.delivery)
 
         def wire(handler: Callable[..., View]) -> Callable[..., tuple]:
             def run(sid: str | None, tid: int | None, messages: list[dict] | None, *args) -> tuple:
@@ -69,6 +72,8 @@ def build_demo(interview: Interview) -> gr.Blocks:
         start_btn.click(wire(handlers.start), [*state, candidate, role, level], outputs, api_name="start")
         submit_btn.click(wire(handlers.submit), [*state, answer], outputs, api_name="submit")
         answer.submit(wire(handlers.submit), [*state, answer], outputs, api_name=False)
+        recording.stop_recording(wire(handlers.transcribe), [*state, recording], outputs, api_name="transcribe")
+        recording.upload(wire(handlers.transcribe), [*state, recording], outputs, api_name=False)
         follow_btn.click(wire(handlers.follow_up), [*state, follow_ups], outputs, api_name="follow_up")
         next_btn.click(wire(handlers.next_question), state, outputs, api_name="next_question")
         end_btn.click(wire(handlers.end), state, outputs, api_name="end_session")
