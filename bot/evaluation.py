@@ -110,3 +110,28 @@ def scatter_plot(predicted: np.ndarray, human: np.ndarray, figures: dict, path: 
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _points(texts: list[str]):
+    from bot.corpus import RubricPoint
+
+    return [RubricPoint(id=f"p{i}", text=t, weight=1.0, probe="-") for i, t in enumerate(texts)]
+
+
+def record_points(r: Record) -> list[str]:
+    """The record's rubric, or its reference answer split into sentences (one point each)."""
+    from bot.text import sentences
+
+    return list(r.rubric) if r.rubric else sentences(r.reference or "") or [r.reference or ""]
+
+
+def predict(grader, records: list[Record]) -> np.ndarray:
+    """Each record graded as an interview answer would be, rescaled to the record's own scale."""
+    from bot.corpus import Category, Level, Question
+
+    out = []
+    for r in records:
+        q = Question.model_construct(id=r.question_id, role="evaluation", level=Level.mid, category=Category.concept,
+                                     topics=["evaluation"], text=r.question, follow_ups=[], source="eval", options=[])
+        out.append(grader.grade(q, _points(record_points(r)), r.answer).score / 10 * r.score_max)
+    return np.array(out)

@@ -1,0 +1,65 @@
+"""The evaluation command: clear errors on bad data, and a regression guard on a Mohler slice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.evaluation import DatasetError, agreement, load_records, question_folds
+
+ROOT = Path(__file__).resolve().parent.parent
+MOHLER = ROOT.parent / "shared" / "data" / "asag" / "mohler_dev.jsonl"
+
+
+def test_agreement_figures_on_known_values() -> None:
+    human = np.array([0, 1, 2, 3, 4, 5], float)
+    figures = agreement(human, human, 5)
+    assert figures["pearson"] == 1.0 and figures["rmse"] == 0.0 and figures["qwk"] == 1.0
+    assert figures["exact"] == 1.0 and figures["n"] == 6
+    shifted = agreement(human + 1, human, 5)
+    assert shifted["rmse"] == 1.0 and shifted["mae"] == 1.0 and shifted["within_1"] == 1.0
+
+
+def test_folds_keep_every_question_in_one_fold(tmp_path: Path) -> None:
+    rows = [{"question_id": f"q{i % 7}", "question": "q", "answer": "a", "score": 1, "score_max": 5,
+             "reference_answer": "r"} for i in range(40)]
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    records = load_records(path)
+    folds = question_folds(records, 3)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(40))
+    for fold in folds:
+        inside = {records[i].question_id for i in fold}
+        assert not inside & {records[i].question_id for f in folds if f is not fold for i in f}
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("not json", ":1: this line is not JSON"),
+    (json.dumps({"question": "q", "answer": "a", "score": 1}), "missing field 'score_max'"),
+    (json.dumps({"question": "q", "answer": "a", "score": 9, "score_max": 5, "rubric": ["x"]}), "between 0"),
+    (json.dumps({"question": "q", "answer": "a", "score": 1, "score_max": 5}), "'reference_answer' or 'rubric'"),
+])
+def test_a_bad_record_names_its_line(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(DatasetError, match=message.replace("(", r"\(")):
+        load_records(path)
+
+
+@pytest.mark.skipif(not MOHLER.exists(), reason="the Mohler dev file (../shared/data/asag) is not beside the project")
+def test_eval_slice_keeps_pearson_above_half(tmp_path: Path) -> None:
+    plot = tmp_path / "scatter.png"
+    result = subprocess.run([sys.executable, "-m", "bot", "eval", str(MOHLER), "--limit", "200", "--json",
+                             "--plot", str(plot)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["n"] == 200 and {"pearson", "spearman", "rmse", "mae", "qwk"} <= set(figures)
+    assert figures["pearson"] >= 0.5, figures
+    assert plot.stat().st_size > 10_000
