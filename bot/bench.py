@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,7 @@ def cold_start_s(settings: Settings) -> float:
     """Seconds from launching a fresh Python process to its first question (index cached)."""
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "bot", "first-question"], check=True, capture_output=True,
-                   env={**__import__("os").environ, "BOT_DATA_DIR": str(settings.data_dir),
+                   env={**os.environ, "BOT_DATA_DIR": str(settings.data_dir),
                         "BOT_DB_PATH": str(settings.data_dir / "bench.db")})
     return round(time.perf_counter() - started, 2)
 

@@ -13,7 +13,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from bot.corpus import Question, RubricPoint
-from bot.grading import FollowUp, Grade, Grader, GradingError, PointGrade, Verdict, score_from_points
+from bot.grading import CREDIT, FollowUp, Grade, Grader, GradingError, PointGrade, Verdict, score_from_points
 from bot.prompts import GRADER_SYSTEM, grade_schema, grader_user_message
 
 
@@ -64,7 +64,7 @@ class LLMGrader(Grader):
                 notices.append(f"The grader's evidence for “{p.text}” is not in your answer, so it counts as missing.")
                 verdict, quote = Verdict.missing, ""
             grades.append(PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=verdict,
-                                     evidence=quote or None, coverage={"covered": 1.0, "partial": 0.5}.get(verdict, 0.0)))
+                                     evidence=quote or None, coverage=CREDIT[verdict]))
         missed = [g.point_id for g in grades if g.verdict is not Verdict.covered]
         return Grade(
             score=score_from_points(grades),
