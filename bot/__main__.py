@@ -145,12 +145,14 @@ def transcribe(recording: Path, as_json: bool) -> None:
     """Transcribe a RECORDING offline and measure its delivery (pace, fillers, pauses)."""
     from dataclasses import asdict
 
-    from bot.delivery import advice, measure
+    from bot.delivery import advice, measure, summary
     from bot.speech import SpeechError, Transcriber
 
     settings = Settings.from_env()
     try:
-        t = Transcriber(settings.speech_model, settings.cache, settings.max_audio_seconds).transcribe(recording)
+        transcriber = Transcriber(settings.speech_model, cache_dir=settings.cache,
+                                  max_seconds=settings.max_audio_seconds)
+        t = transcriber.transcribe(recording)
     except SpeechError as exc:
         raise click.ClickException(str(exc)) from None
     d = measure(t.words)
@@ -159,8 +161,7 @@ def transcribe(recording: Path, as_json: bool) -> None:
                                "delivery": asdict(d), "advice": advice(d)}, ensure_ascii=False))
         return
     click.echo(t.text)
-    click.echo(f"\n{d.speaking_s:.1f} s speaking, {d.wpm:.0f} words/min, {d.filler_count} fillers, "
-               f"{d.long_pauses} pauses over {d.long_pause_s:g} s (longest {d.longest_pause_s:.1f} s)")
+    click.echo(f"\n{summary(d)}")
     click.echo(advice(d))
 
 

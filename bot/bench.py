@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bot.corpus import Level
@@ -34,7 +35,7 @@ def cold_start_s(settings: Settings) -> float:
 
 def run_bench(settings: Settings, count: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(**{**settings.__dict__, "data_dir": Path(tmp), "db_path": None, "cache_dir": None})
+        settings = replace(settings, data_dir=Path(tmp), db_path=None, cache_dir=None)
         assessor = build_assessor(settings)  # builds and caches the index for the cold start below
         grader = RubricGrader(assessor.index.embedder)
         embedder = assessor.index.embedder

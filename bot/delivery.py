@@ -142,6 +142,14 @@ def _times(n: int) -> str:
     return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
+def summary(d: Delivery) -> str:
+    """The measured figures on one line (the CLI and the feedback panel both show it)."""
+    fillers = ", ".join(f"“{k}” ×{v}" for k, v in sorted(d.fillers.items(), key=lambda kv: -kv[1])) or "none"
+    return (f"{d.speaking_s:.0f} s speaking · {d.wpm:.0f} words/min · fillers: {fillers} "
+            f"({d.fillers_per_min:.1f}/min) · pauses over {d.long_pause_s:g} s: {d.long_pauses} "
+            f"(longest {d.longest_pause_s:.1f} s)")
+
+
 def advice(d: Delivery) -> str:
     """A sentence or three on pace, long pauses and fillers, for the feedback panel."""
     if not d.words:

@@ -6,6 +6,7 @@ restarted app carries on where the candidate left off.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import shutil
@@ -166,7 +167,7 @@ class Interview:
 
     def submit(self, session_id: str, turn_id: int, answer: str) -> Feedback:
         """Save the answer, then grade it. The answer is kept even when grading fails."""
-        turn = self._turn(session_id, turn_id)
+        session, turn = self._session_turn(session_id, turn_id)
         if turn["answer"] is not None and self.store.grade_for(turn_id) is not None:
             raise InterviewError("This question is already answered; pick a follow-up or the next question.")
         text = clean_answer(answer)
@@ -174,7 +175,6 @@ class Interview:
             raise InterviewError("Your answer is empty: type (or record) an answer, or take the next question.")
         self.store.save_answer(turn_id, text)
 
-        session = self._session(session_id)
         question = self.corpus.questions[turn["question_id"]]
         rubric = self.corpus.rubrics[question.id]
         points = rubric.expected_points(Level(session["level"]))
@@ -209,11 +209,10 @@ class Interview:
         rows = self.store.grades(session_id)
         scores = [r["score"] for r in rows]
         missed: dict[str, int] = {}
-        for t in self.store.turns(session_id):
-            g = self.store.grade_for(t["id"])
-            for p in g.points if g else []:
-                if p.verdict != "covered":
-                    missed[p.text] = missed.get(p.text, 0) + 1
+        for r in rows:
+            for p in json.loads(r.pop("points")):
+                if p["verdict"] != "covered":
+                    missed[p["text"]] = missed.get(p["text"], 0) + 1
         weakest = [text for text, _ in sorted(missed.items(), key=lambda kv: -kv[1])[:3]]
         return Summary(session_id, len(rows), round(sum(scores) / len(scores), 1) if scores else None,
                        rows, weakest)
@@ -227,8 +226,11 @@ class Interview:
         return session
 
     def _turn(self, session_id: str, turn_id: int) -> dict:
-        self._session(session_id)
+        return self._session_turn(session_id, turn_id)[1]
+
+    def _session_turn(self, session_id: str, turn_id: int) -> tuple[dict, dict]:
+        session = self._session(session_id)
         turn = self.store.turn(turn_id) if turn_id else None
         if turn is None or turn["session_id"] != session_id:
             raise InterviewError("That question is not part of this session; take the next question.")
-        return turn
+        return session, turn

@@ -43,6 +43,7 @@ def build_interview(settings: Settings, *, embedder: Embedder | None = None, gra
         build_assessor(settings, embedder=embedder, grader=grader),
         store or SessionStore(settings.database),
         settings.max_answer_chars,
-        transcriber or Transcriber(settings.speech_model, settings.cache, settings.max_audio_seconds),
+        transcriber or Transcriber(settings.speech_model, cache_dir=settings.cache,
+                                  max_seconds=settings.max_audio_seconds),
         settings.audio_dir,
     )

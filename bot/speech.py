@@ -148,12 +148,6 @@ def resolve_model(model: str, cache_dir: Path) -> str:
     return model  # a faster-whisper name such as "small.en", fetched only where there is network
 
 
-def _default_cache_dir() -> Path:
-    from bot.settings import Settings
-
-    return Settings.from_env().cache
-
-
 def _format_length(seconds: float, round_up: bool = False) -> str:
     """'5 min 12 s', '5 min' or '45 s'; a recording's length rounds up so it never reads as the limit."""
     minutes, rest = divmod(math.ceil(seconds) if round_up else round(seconds), 60)
@@ -179,15 +173,15 @@ class Transcriber:
     def __init__(
         self,
         model: str = OFFLINE_MODEL,
-        cache_dir: Path | None = None,
-        max_seconds: float = 300.0,
         *,
+        cache_dir: Path,
+        max_seconds: float = 300.0,
         language: str = "en",
         beam_size: int = 1,
         cpu_threads: int = 2,
     ) -> None:
         self.model = model
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
+        self.cache_dir = Path(cache_dir)
         self.max_seconds = max_seconds
         self.language = language
         self.beam_size = beam_size

@@ -137,7 +137,7 @@ class SessionStore:
         """Every grade of a session with its turn, in order."""
         with self._db() as db:
             return list(db.query(
-                "select t.seq, t.question_id, t.kind, g.score, g.grader from grades g "
+                "select t.seq, t.question_id, t.kind, g.score, g.grader, g.points from grades g "
                 "join turns t on t.id = g.turn_id where t.session_id = ? order by t.seq", [session_id]))
 
 

@@ -6,11 +6,12 @@ can fix comes back as `status`, and the answer box keeps what they typed.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.delivery import Delivery, advice
+from bot.delivery import Delivery, advice, summary
 from bot.grading.mcq import option_label
 from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary
 from bot.store import StoreError
@@ -73,10 +74,7 @@ def feedback_view(view: View, fb: Feedback) -> View:
 
 
 def delivery_markdown(d: Delivery) -> str:
-    fillers = ", ".join(f"“{k}” ×{v}" for k, v in sorted(d.fillers.items(), key=lambda kv: -kv[1])) or "none"
-    return (f"**Delivery** · {d.speaking_s:.0f} s speaking · {d.wpm:.0f} words/min · fillers: {fillers} "
-            f"({d.fillers_per_min:.1f}/min) · pauses over {d.long_pause_s:g} s: {d.long_pauses} "
-            f"(longest {d.longest_pause_s:.1f} s)\n\n{advice(d)}")
+    return f"**Delivery** · {summary(d)}\n\n{advice(d)}"
 
 
 def _asked(view: View, turn: AskedTurn) -> View:
@@ -87,6 +85,7 @@ def _asked(view: View, turn: AskedTurn) -> View:
 
 def _guard(fn):
     """Turn a problem into a status line; keep everything the candidate typed."""
+    @functools.wraps(fn)
     def wrapper(interview: Interview, view: View, *args) -> View:
         try:
             return fn(interview, view, *args)
@@ -96,7 +95,6 @@ def _guard(fn):
             log.exception("handler %s failed", fn.__name__)
             return replace(view, answer=None,
                            status="⚠️ Something went wrong on our side; your answer is still in the box. Try again.")
-    wrapper.__name__ = fn.__name__
     return wrapper
 
 
