@@ -32,6 +32,11 @@ class InterviewError(ValueError):
     """Something the candidate can fix; the message is the sentence to show them."""
 
 
+def clean_name(candidate: str | None) -> str:
+    """The display name as stored: spaces collapsed, at most MAX_NAME_CHARS, never empty."""
+    return " ".join((candidate or "").split())[:MAX_NAME_CHARS] or "anonymous"
+
+
 @dataclass(frozen=True)
 class AskedTurn:
     session_id: str
@@ -101,16 +106,21 @@ class Interview:
 
     # starting and asking ------------------------------------------------------------------
 
-    def start(self, candidate: str, role: str, level: str, topics: set[str] | None = None) -> AskedTurn:
-        name = " ".join((candidate or "").split())[:MAX_NAME_CHARS] or "anonymous"
+    def start(self, candidate: str, role: str, level: str, topics: set[str] | None = None,
+              owner: str | None = None) -> AskedTurn:
+        """A new session for `owner` (the key access is checked on; `candidate` is the name shown).
+        With `topics`, every question of the session is drawn from those topics while any are left."""
+        name = clean_name(candidate)
         if role not in ROLES:
             raise InterviewError(f"Choose a role from the list ({', '.join(ROLES)}).")
         try:
             lvl = Level(level)
         except ValueError:
             raise InterviewError("Choose a level: junior, mid, senior or expert.") from None
-        session_id = self.store.create_session(name, role, lvl.value, self.grader.kind,
-                                               {"grader_model": self.grader.model})
+        settings: dict = {"grader_model": self.grader.model}
+        if topics:
+            settings["topics"] = sorted(topics)
+        session_id = self.store.create_session(name, role, lvl.value, self.grader.kind, settings, owner)
         turn = self.next_question(session_id, topics)
         if turn is None:
             raise InterviewError(f"There are no questions for {role} yet.")
@@ -118,6 +128,8 @@ class Interview:
 
     def next_question(self, session_id: str, topics: set[str] | None = None) -> AskedTurn | None:
         session = self._session(session_id)
+        if topics is None:  # a session started on chosen topics keeps to them
+            topics = set(json.loads(session.get("settings") or "{}").get("topics", [])) or None
         asked = [t["question_id"] for t in self.store.turns(session_id) if t["kind"] == "question"]
         rng = random.Random(f"{session_id}:{len(asked)}")
         q = pick_question(self.corpus, session["role"], Level(session["level"]), asked, rng, topics)

@@ -69,3 +69,50 @@ def m004_spoken_answers(db: Database) -> None:
     turns.add_column("audio_path", str)
     turns.add_column("transcript", str)
     turns.add_column("delivery", str)
+
+
+@migration
+def m005_session_owners(db: Database) -> None:
+    """Sessions belong to an owner key (`hf:<user>` or `local:<hash of a browser token>`); the
+    candidate name is only a label. Rows from before owners existed are keyed by their name."""
+    sessions = db.table("sessions")
+    sessions.add_column("owner", str)
+    db.execute("update sessions set owner = 'name:' || coalesce(candidate, '') where owner is null")
+    sessions.create_index(["owner", "started_at"])
+
+
+@migration
+def m006_coach_overrides(db: Database) -> None:
+    """A coach's note and score override for a turn; the AI grade row is never changed."""
+    db.table("overrides").create(
+        {"id": int, "turn_id": int, "grade_id": int, "coach": str, "note": str, "score": float,
+         "points": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("turn_id", "turns", "id"), ("grade_id", "grades", "id")],
+    )
+    db.table("overrides").create_index(["turn_id", "created_at"])
+
+
+TRANSCRIPT_VIEW = """
+select
+  s.id as session_id, s.candidate, s.owner, s.role, s.level,
+  s.started_at as session_started_at, s.ended_at as session_ended_at,
+  t.id as turn_id, t.seq as turn_number, t.kind, t.question_id, t.parent_turn_id,
+  t.prompt as question, t.answer, t.asked_at, t.answered_at,
+  t.audio_path, t.transcript as spoken_transcript, t.delivery,
+  g.id as grade_id, g.grader, g.model as grader_model, g.score as ai_score,
+  g.points as ai_point_verdicts, g.strengths, g.gaps, g.follow_ups, g.notices as grade_notices, g.graded_at,
+  o.id as override_id, o.coach, o.note as coach_note, o.score as coach_score,
+  o.points as coach_point_verdicts, o.created_at as overridden_at,
+  case when g.id is null then null else coalesce(o.score, g.score) end as final_score
+from turns t
+join sessions s on s.id = t.session_id
+left join grades g on g.id = (select max(id) from grades where turn_id = t.id)
+left join overrides o on o.id = (select max(id) from overrides where turn_id = t.id)
+"""
+
+
+@migration
+def m007_transcript_view(db: Database) -> None:
+    """One readable row per turn: session, question, answer, latest AI grade, latest coach override."""
+    db.create_view("transcript", TRANSCRIPT_VIEW.strip(), replace=True)

@@ -11,6 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,30 @@ BUSY_TIMEOUT_S = 10.0
 
 class StoreError(RuntimeError):
     """The database cannot be written or read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """Which sessions to list: every field left None matches everything."""
+
+    owner: str | None = None
+    candidate: str | None = None  # case-insensitive, part of the name
+    role: str | None = None
+    level: str | None = None
+    started_from: str | None = None  # ISO timestamps compared with started_at: from <= t < before
+    started_before: str | None = None
+    min_score: float | None = None  # on the session average (coach overrides replace AI scores)
+    max_score: float | None = None
+    session_id: str | None = None
+    order: str = "newest"
+
+
+SESSION_ORDER = {
+    "newest": "s.started_at desc", "oldest": "s.started_at asc",
+    "score-high": "average is null, average desc, s.started_at desc",
+    "score-low": "average is null, average asc, s.started_at desc",
+    "candidate": "lower(s.candidate) asc, s.started_at desc",
+}
 
 
 def now() -> str:
@@ -57,12 +82,15 @@ class SessionStore:
 
     # writes -------------------------------------------------------------------------------
 
-    def create_session(self, candidate: str, role: str, level: str, grader: str, settings: dict) -> str:
+    def create_session(self, candidate: str, role: str, level: str, grader: str, settings: dict,
+                       owner: str | None = None) -> str:
+        """A new session; `owner` is the key access is checked on (the name is only a label)."""
         session_id = uuid.uuid4().hex
         with self._db() as db, db.atomic():
             db.table("sessions").insert({
                 "id": session_id, "candidate": candidate, "role": role, "level": level,
                 "started_at": now(), "ended_at": None, "grader": grader, "settings": json.dumps(settings),
+                "owner": owner or f"name:{candidate}",
             })
         return session_id
 
@@ -107,6 +135,16 @@ class SessionStore:
             })
             return int(table.last_pk)
 
+    def add_override(self, turn_id: int, grade_id: int, coach: str, note: str, score: float | None,
+                     points: dict[str, str] | None) -> int:
+        """A coach's note / score / point verdicts for a turn, kept beside (never over) the AI grade."""
+        with self._db() as db, db.atomic():
+            table = db.table("overrides").insert({
+                "turn_id": turn_id, "grade_id": grade_id, "coach": coach, "note": note, "score": score,
+                "points": json.dumps(points) if points else None, "created_at": now(),
+            })
+            return int(table.last_pk)
+
     # reads --------------------------------------------------------------------------------
 
     def session(self, session_id: str) -> dict | None:
@@ -139,6 +177,87 @@ class SessionStore:
             return list(db.query(
                 "select t.seq, t.question_id, t.kind, g.score, g.grader, g.points from grades g "
                 "join turns t on t.id = g.turn_id where t.session_id = ? order by t.seq", [session_id]))
+
+
+    def find_sessions(self, f: SessionFilter) -> list[dict]:
+        """Sessions with their graded-answer count and average final score, filtered and sorted."""
+        where, having, args, having_args = [], [], [], []
+        for column, value in (("s.owner", f.owner), ("s.role", f.role), ("s.level", f.level),
+                              ("s.id", f.session_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if f.candidate:
+            where.append("instr(lower(s.candidate), lower(?)) > 0")
+            args.append(f.candidate.strip())
+        if f.started_from:
+            where.append("s.started_at >= ?")
+            args.append(f.started_from)
+        if f.started_before:
+            where.append("s.started_at < ?")
+            args.append(f.started_before)
+        if f.min_score is not None:
+            having.append("average >= ?")
+            having_args.append(f.min_score)
+        if f.max_score is not None:
+            having.append("average <= ?")
+            having_args.append(f.max_score)
+        sql = ("select s.id as session_id, s.candidate, s.owner, s.role, s.level, s.started_at, s.ended_at, "
+               "s.grader, count(x.final_score) as graded, round(avg(x.final_score), 2) as average, "
+               "count(x.override_id) as overridden "
+               "from sessions s left join transcript x on x.session_id = s.id"
+               + (" where " + " and ".join(where) if where else "") + " group by s.id"
+               + (" having " + " and ".join(having) if having else "")
+               + f" order by {SESSION_ORDER.get(f.order, SESSION_ORDER['newest'])}")
+        with self._db() as db:
+            return list(db.query(sql, [*args, *having_args]))
+
+    def session_records(self, session_ids: list[str]) -> list[dict]:
+        """Whole sessions (turns, latest AI grade, latest coach override) in the given order."""
+        if not session_ids:
+            return []
+        marks = ",".join("?" * len(session_ids))
+        with self._db() as db:
+            sessions = {r["id"]: r for r in db.query(f"select * from sessions where id in ({marks})", session_ids)}
+            rows = list(db.query(f"select * from transcript where session_id in ({marks}) "
+                                 "order by session_id, turn_number", session_ids))
+        turns: dict[str, list[dict]] = {}
+        for row in rows:
+            turns.setdefault(row["session_id"], []).append(_record_turn(row))
+        return [{"session_id": sid, "candidate": s["candidate"], "owner": s["owner"], "role": s["role"],
+                 "level": s["level"], "started_at": s["started_at"], "ended_at": s["ended_at"],
+                 "grader": s["grader"], "turns": turns.get(sid, [])}
+                for sid in session_ids if (s := sessions.get(sid))]
+
+    def session_record(self, session_id: str) -> dict | None:
+        records = self.session_records([session_id])
+        return records[0] if records else None
+
+
+def _loads(text: str | None, default=None):
+    return json.loads(text) if text else default
+
+
+def _record_turn(row: dict) -> dict:
+    """One row of the transcript view as a nested, JSON-ready turn."""
+    grade = None if row["grade_id"] is None else {
+        "grade_id": row["grade_id"], "grader": row["grader"], "model": row["grader_model"],
+        "score": row["ai_score"], "points": _loads(row["ai_point_verdicts"], []),
+        "strengths": _loads(row["strengths"], []), "gaps": _loads(row["gaps"], []),
+        "follow_ups": _loads(row["follow_ups"], []), "notices": _loads(row["grade_notices"], []),
+        "graded_at": row["graded_at"],
+    }
+    override = None if row["override_id"] is None else {
+        "override_id": row["override_id"], "coach": row["coach"], "note": row["coach_note"],
+        "score": row["coach_score"], "points": _loads(row["coach_point_verdicts"], {}),
+        "created_at": row["overridden_at"],
+    }
+    return {"turn_id": row["turn_id"], "turn_number": row["turn_number"], "kind": row["kind"],
+            "question_id": row["question_id"], "parent_turn_id": row["parent_turn_id"],
+            "question": row["question"], "answer": row["answer"], "asked_at": row["asked_at"],
+            "answered_at": row["answered_at"], "audio_path": row["audio_path"],
+            "spoken_transcript": row["spoken_transcript"], "delivery": _loads(row["delivery"]),
+            "grade": grade, "override": override, "final_score": row["final_score"]}
 
 
 def _decode_turn(row: dict) -> dict:

@@ -23,10 +23,15 @@ def test_migrations_on_a_blank_database_give_the_expected_columns(tmp_path: Path
     with sqlite3.connect(db) as conn:
         assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
         applied = [r[0] for r in conn.execute("select name from _migrations order by name")]
-    assert applied == ["m001_sessions", "m002_turns", "m003_grades", "m004_spoken_answers"]
+    assert applied == ["m001_sessions", "m002_turns", "m003_grades", "m004_spoken_answers", "m005_session_owners",
+                       "m006_coach_overrides", "m007_transcript_view"]
+    assert "owner" in columns(db, "sessions")
+    assert {"id", "turn_id", "grade_id", "coach", "note", "score", "points", "created_at"} <= columns(db, "overrides")
+    assert {"session_id", "candidate", "question", "answer", "ai_score", "coach_note", "coach_score",
+            "final_score"} <= columns(db, "transcript")
     SessionStore(db)  # reopening applies nothing twice
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from _migrations").fetchone()[0] == 4
+        assert conn.execute("select count(*) from _migrations").fetchone()[0] == 7
 
 
 def test_the_answer_is_stored_even_when_grading_raises(settings, embedder) -> None:
@@ -77,3 +82,33 @@ def test_an_old_database_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) 
     for table in ("sessions", "turns", "grades"):
         assert columns(old, table) == columns(fresh, table)
     assert store.turns("s1")[0]["answer"] == "kept"
+
+
+def test_a_database_from_before_owners_is_upgraded_and_its_sessions_keyed_by_name(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from bot import migrations
+    from bot.grading import Grade
+
+    old = tmp_path / "m004.db"
+    db = Database(old)
+    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
+    for fn in migrations.MIGRATIONS[:4]:  # a database written before m005
+        fn(db)
+        db.table("_migrations").insert({"name": fn.__name__, "applied_at": "2026-01-01"})
+    db.table("sessions").insert({"id": "s1", "candidate": "Ana", "role": "r", "level": "mid",
+                                 "started_at": "2026-01-02T09:00:00+00:00"})
+    db.table("turns").insert({"id": 1, "session_id": "s1", "seq": 1, "question_id": "q", "kind": "question",
+                              "prompt": "p", "answer": "kept", "focus_point_ids": "[]"})
+    db.conn.close()
+
+    store = SessionStore(old)
+    store.save_grade(1, Grade(score=6.0, grader="rubric", points=[]), [], 1.0)
+    assert store.session("s1")["owner"] == "name:Ana"
+    fresh = tmp_path / "fresh.db"
+    SessionStore(fresh)
+    for table in ("sessions", "turns", "grades", "overrides", "transcript"):
+        assert columns(old, table) == columns(fresh, table), table
+    with sqlite3.connect(old) as conn:
+        row = conn.execute("select candidate, answer, ai_score, final_score from transcript").fetchone()
+    assert row == ("Ana", "kept", 6.0, 6.0)
