@@ -1,4 +1,4 @@
-"""The command line: corpus, index, ask, bench (python -m bot --help)."""
+"""The command line: corpus, index, ask, bench, eval, transcribe, export (python -m bot --help)."""
 
 from __future__ import annotations
 
@@ -210,6 +210,42 @@ def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, 
     else:
         for key, value in figures.items():
             click.echo(f"{key:>20}: {value}")
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "csv", "jsonl"]), required=True,
+              help="md / json: one session; csv: one row per graded answer; jsonl: one session per line.")
+@click.option("--candidate", default=None, help="Only sessions whose candidate name contains NAME (any case).")
+@click.option("--since", default=None, metavar="DATE", help="Only sessions started on or after DATE (YYYY-MM-DD).")
+@click.option("--until", default=None, metavar="DATE", help="Only sessions started on or before DATE (YYYY-MM-DD).")
+@click.option("--session", "session_id", default=None, metavar="ID", help="Only this session.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="File to write ('-' for the screen).")
+def export(fmt: str, candidate: str | None, since: str | None, until: str | None, session_id: str | None,
+           out: Path) -> None:
+    """Export sessions from the database (BOT_DB_PATH) with their grades and coach notes."""
+    from bot.export import ExportError, render
+    from bot.interview import InterviewError
+    from bot.review import session_filter
+    from bot.store import SessionStore, StoreError
+
+    settings = Settings.from_env()
+    if not settings.database.is_file():
+        raise click.ClickException(f"There is no session database at {settings.database}; set BOT_DB_PATH or BOT_DATA_DIR.")
+    try:
+        store = SessionStore(settings.database)
+        f = session_filter(candidate=candidate, date_from=since, date_to=until, session_id=session_id, order="oldest")
+        records = store.session_records([s["session_id"] for s in store.find_sessions(f)])
+        text = render(records, fmt)
+    except (InterviewError, ExportError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if str(out) == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {out} ({exc.strerror}); choose another --out path.") from None
+    click.echo(f"wrote {len(records)} session(s) as {fmt} to {out}", err=True)
 
 
 @cli.command("first-question", hidden=True)

@@ -36,6 +36,9 @@ class Settings:
     max_audio_seconds: float = 300.0
     host: str = "127.0.0.1"
     port: int = 7860
+    coach_password: str | None = field(default=None, repr=False)
+    coach_org: str | None = None
+    hf_login: bool = False  # a Space with `hf_oauth: true`: candidates sign in with Hugging Face
 
     @property
     def database(self) -> Path:
@@ -71,6 +74,9 @@ class Settings:
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
             "host": e.get("BOT_HOST") or "127.0.0.1",
+            "coach_password": e.get("BOT_COACH_PASSWORD") or None,
+            "coach_org": e.get("BOT_COACH_ORG") or None,
+            "hf_login": bool(e.get("SPACE_ID") and e.get("OAUTH_CLIENT_ID")),
         }
         for name, key in (("BOT_CORPUS_DIR", "corpus_dir"), ("BOT_RUBRICS_DIR", "rubrics_dir"),
                           ("BOT_DATA_DIR", "data_dir")):
