@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 
+from bot.coach import CoachAuth
 from bot.services import build_interview
 from bot.settings import Settings
 from bot.ui.layout import build_demo
+
+log = logging.getLogger(__name__)
 
 
 def main() -> None:
@@ -16,9 +20,24 @@ def main() -> None:
     interview = build_interview(settings)
     if interview.transcriber is not None:  # warm the speech model so the first recording is quick
         threading.Thread(target=_warm, args=(interview.transcriber,), daemon=True).start()
-    demo = build_demo(interview)
+    demo = build_demo(interview, CoachAuth(settings.coach_password, settings.coach_org), _hf_login(settings))
+    # Recordings are replayed from beside the database; Gradio serves a file outside its cache only
+    # from `allowed_paths` (each path holds a random 128-bit session id, known to its owner and coaches).
     demo.queue(default_concurrency_limit=4).launch(server_name=settings.host, server_port=settings.port,
-                                                   max_file_size="50mb")
+                                                   max_file_size="50mb", allowed_paths=[str(settings.audio_dir)])
+
+
+def _hf_login(settings: Settings) -> bool:
+    """Hugging Face sign-in when the Space enables it and gradio[oauth]'s libraries are installed."""
+    if not settings.hf_login:
+        return False
+    missing = [m for m in ("authlib", "itsdangerous") if importlib.util.find_spec(m) is None]
+    if missing:
+        log.warning("Hugging Face sign-in is enabled on this Space but %s is not installed "
+                    "(add gradio[oauth] to requirements.txt); candidates use their browser identity.",
+                    ", ".join(missing))
+        return False
+    return True
 
 
 def _warm(transcriber) -> None:

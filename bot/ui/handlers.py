@@ -86,9 +86,9 @@ def _asked(view: View, turn: AskedTurn) -> View:
 def _guard(fn):
     """Turn a problem into a status line; keep everything the candidate typed."""
     @functools.wraps(fn)
-    def wrapper(interview: Interview, view: View, *args) -> View:
+    def wrapper(interview: Interview, view: View, *args, **kwargs) -> View:
         try:
-            return fn(interview, view, *args)
+            return fn(interview, view, *args, **kwargs)
         except (InterviewError, StoreError) as exc:
             return replace(view, status=f"⚠️ {exc}", answer=None)  # the answer box stays as the candidate left it
         except Exception:
@@ -99,9 +99,15 @@ def _guard(fn):
 
 
 @_guard
-def start(interview: Interview, view: View, candidate: str, role: str, level: str) -> View:
-    turn = interview.start(candidate, role, level)
-    return _asked(View(session_id=None, turn_id=None, chat=[]), turn)  # a new session starts clean
+def start(interview: Interview, view: View, candidate: str, role: str, level: str, *,
+          owner: str | None = None, topics: list[str] | None = None) -> View:
+    """A new session for `owner` (server-side identity); with `topics`, questions come from those."""
+    turn = interview.start(candidate, role, level, set(topics) if topics else None, owner=owner)
+    fresh = View(session_id=None, turn_id=None, chat=[])  # a new session starts clean
+    if topics:
+        fresh = replace(fresh, chat=[{"role": "assistant", "content": "This session practises your weakest topics: "
+                                      + ", ".join(topics) + "."}])
+    return _asked(fresh, turn)
 
 
 @_guard

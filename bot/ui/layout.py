@@ -1,81 +1,64 @@
-"""The Gradio Blocks: thin wiring from components to the handlers."""
+"""The Gradio Blocks: who the caller is, then one tab per job (practice, progress, coach).
+
+Identity lives in server-side state (`owner`, `coach`), set only by the page-load handler
+(from the browser's secret token or the Hugging Face sign-in) and by a successful coach
+sign-in. No endpoint takes an owner or a coach flag as a parameter.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import gradio as gr
 
-from bot.corpus import ROLES, Level
-from bot.interview import Interview
-from bot.ui import handlers
-from bot.ui.handlers import View
+from bot.coach import CoachAuth
+from bot.history import History
+from bot.identity import identify
+from bot.interview import Interview, clean_name
+from bot.review import Review
+from bot.ui.coach import build_coach
+from bot.ui.practice import ROLE_LABELS, build_practice
+from bot.ui.progress import build_progress
 
-ROLE_LABELS = {
-    "nlp-llm-engineer": "NLP / LLM engineer",
-    "ner-specialist": "NER / entity-recognition specialist",
-    "embedding-engineer": "Embedding-model engineer",
-    "ai-model-designer": "AI model designer",
-}
+__all__ = ["ROLE_LABELS", "build_demo"]
+IDENTITY_KEY = "interview-coach-identity"
 
 
-def build_demo(interview: Interview) -> gr.Blocks:
+def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_login: bool = False) -> gr.Blocks:
+    """`hf_login`: offer Hugging Face sign-in (only on a Space with `hf_oauth: true`; Gradio's
+    local stand-in for it needs a logged-in `hf` CLI, so it stays off elsewhere)."""
+    history = History(interview.store, interview.corpus)
     with gr.Blocks(title="Mock-interview coach") as demo:
-        session_id = gr.State(None)
-        turn_id = gr.State(None)
-        history = gr.State([])
+        # The browser keeps {"token", "name"}; Gradio's "encryption" key travels to the browser
+        # anyway, so a fixed one costs nothing and keeps the identity across app restarts.
+        saved = gr.BrowserState(None, storage_key=IDENTITY_KEY, secret=IDENTITY_KEY)
+        owner = gr.State(None)
+        token = gr.State(None)
+        coach = gr.State(None)
         gr.Markdown("# Mock-interview coach\nPractise AI/ML interview questions. Every grade shows the "
                     "rubric points you covered and missed, with the words from your answer that earned them.")
         with gr.Row():
-            candidate = gr.Textbox(label="Your name", placeholder="e.g. Ana", scale=2)
-            role = gr.Dropdown([(ROLE_LABELS[r], r) for r in ROLES], value=ROLES[0], label="Role", scale=2)
-            level = gr.Radio([lv.value for lv in Level], value="mid", label="Level", scale=2)
-            start_btn = gr.Button("Start", variant="primary", scale=1)
-        status = gr.Markdown()
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Interview", height=420)
-                answer = gr.Textbox(label="Your answer", lines=6, placeholder="Type your answer, then Submit.")
-                recording = gr.Audio(sources=["microphone", "upload"], type="filepath",
-                                     label="Or answer aloud (record or upload; the transcript fills the box above)")
-                with gr.Row():
-                    submit_btn = gr.Button("Submit answer", variant="primary")
-                    next_btn = gr.Button("Next question")
-                    end_btn = gr.Button("End session", variant="stop")
-            with gr.Column(scale=4, elem_id="feedback-panel"):
-                score = gr.Markdown(label="Score")
-                delivery = gr.Markdown()
-                points = gr.Markdown(elem_id="per-point-feedback")
-                notes = gr.Markdown()
-                follow_ups = gr.Radio([], type="index", label="Follow-up questions")
-                follow_btn = gr.Button("Answer the selected follow-up")
-                with gr.Accordion("Model answer", open=False):
-                    model_answer = gr.Markdown()
-        summary = gr.Markdown()
+            who = gr.Markdown()
+            if hf_login:
+                gr.LoginButton()
+        with gr.Tabs() as tabs:
+            with gr.Tab("Practice", id="practice"):
+                practice = build_practice(interview, owner, token)
+            build_progress(interview, history, owner, token, practice, tabs)
+            if coach_auth is not None and coach_auth.configured:
+                build_coach(Review(interview.store), coach_auth, hf_login, coach)
 
-        outputs = [session_id, turn_id, history, chat, answer, status, score, points, notes, model_answer,
-                   follow_ups, summary, delivery, recording]
+        def load(kept: object, profile: gr.OAuthProfile | None) -> tuple:
+            me = identify(kept, profile.username if profile else None, profile.name if profile else None)
+            where = (f"Signed in with Hugging Face as **{profile.username}**: your sessions follow your account."
+                     if profile else "Your sessions are kept for this browser: the Progress tab shows only yours.")
+            remembered = {"token": me.token, "name": me.name} if me.token else gr.skip()
+            return me.owner, me.token, remembered, me.name or gr.skip(), where
 
-        def render(v: View) -> tuple:
-            return (v.session_id, v.turn_id, v.chat, v.chat, gr.skip() if v.answer is None else v.answer,
-                    v.status, v.score, v.points, v.notes, v.model_answer,
-                    gr.Radio(choices=v.follow_ups, value=None), v.summary, v.delivery,
-                    None if v.answer == "" else gr.skip())  # a cleared answer box clears the recording too
+        def remember(tok: str | None, name: str) -> object:
+            """Keep the name beside the browser's token so the next visit fills it in."""
+            if not tok:
+                return gr.skip()
+            return {"token": tok, "name": clean_name(name) if (name or "").strip() else ""}
 
-        def wire(handler: Callable[..., View]) -> Callable[..., tuple]:
-            def run(sid: str | None, tid: int | None, messages: list[dict] | None, *args) -> tuple:
-                before = View(session_id=sid, turn_id=tid, chat=list(messages or []))
-                return render(handler(interview, before, *args))
-            run.__name__ = handler.__name__
-            return run
-
-        state = [session_id, turn_id, history]
-        start_btn.click(wire(handlers.start), [*state, candidate, role, level], outputs, api_name="start")
-        submit_btn.click(wire(handlers.submit), [*state, answer], outputs, api_name="submit")
-        answer.submit(wire(handlers.submit), [*state, answer], outputs, api_name=False)
-        recording.stop_recording(wire(handlers.transcribe), [*state, recording], outputs, api_name="transcribe")
-        recording.upload(wire(handlers.transcribe), [*state, recording], outputs, api_name=False)
-        follow_btn.click(wire(handlers.follow_up), [*state, follow_ups], outputs, api_name="follow_up")
-        next_btn.click(wire(handlers.next_question), state, outputs, api_name="next_question")
-        end_btn.click(wire(handlers.end), state, outputs, api_name="end_session")
+        demo.load(load, saved, [owner, token, saved, practice.candidate, who], api_name=False)
+        practice.started.then(remember, [token, practice.candidate], saved, api_name=False)
     return demo

@@ -1,0 +1,129 @@
+"""Access rules: a candidate sees only their own sessions and coach functions need the coach
+credential — checked on the identity helpers, then against a live app through gradio_client."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from bot.identity import hf_owner, identify, is_token, local_owner
+from tests.test_server import ROOT, free_port
+
+PASSWORD = "correct horse battery staple"
+ANSWER_A = "Ana-one's private answer: embeddings map words to dense vectors that sit close when similar."
+
+
+def test_a_browser_token_is_the_identity_and_the_name_only_a_label() -> None:
+    first = identify(None)
+    assert is_token(first.token) and first.owner == local_owner(first.token) and first.name == ""
+    again = identify({"token": first.token, "name": "  Ana  "})
+    assert again.owner == first.owner and again.name == "Ana" and again.token == first.token
+    other_ana = identify({"token": identify(None).token, "name": "Ana"})
+    assert other_ana.owner != first.owner  # two people called Ana are two candidates
+    assert first.token not in first.owner  # the database never holds the secret
+    for junk in ({"token": "short"}, {"token": 42}, "a string", ["list"], {"token": "x" * 43 + "!"}):
+        assert identify(junk).owner != identify(junk).owner  # a malformed token is replaced, never trusted
+    signed = identify({"token": first.token, "name": "Ana"}, hf_username="ana-hf", hf_name="Ana H.")
+    assert signed.owner == hf_owner("ana-hf") == "hf:ana-hf" and signed.token is None and signed.name == "Ana"
+
+
+@pytest.fixture(scope="module")
+def coach_app(tmp_path_factory, shared_cache: Path):
+    data = tmp_path_factory.mktemp("access")
+    port = free_port()
+    env = {**os.environ, "BOT_PORT": str(port), "BOT_DATA_DIR": str(data), "BOT_CACHE_DIR": str(shared_cache),
+           "BOT_COACH_PASSWORD": PASSWORD, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.pop("OPENAI_API_KEY", None)
+    log = open(data / "app.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError((data / "app.log").read_text()) from None
+            time.sleep(0.5)
+    yield url, data
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+def call(client: Client, api_name: str, *args) -> str:
+    """Everything an endpoint returned, as text to search (downloaded files are read)."""
+    out = client.predict(*args, api_name=api_name)
+    parts = out if isinstance(out, tuple) else (out,)
+    texts = [Path(p).read_text(encoding="utf-8") if isinstance(p, str) and os.path.isfile(p) else repr(p) for p in parts]
+    return "\n".join(texts)
+
+
+@pytest.mark.server
+def test_candidates_see_only_their_own_sessions_and_coach_functions_need_the_password(coach_app) -> None:
+    url, data = coach_app
+    a, b, coach = (Client(url, verbose=False) for _ in range(3))
+
+    chat, _, status, *_ = a.predict("Ana", "embedding-engineer", "junior", api_name="/start")  # unchanged API
+    assert status == "", status
+    assert a.predict(ANSWER_A, api_name="/submit")[2] == ""
+    with sqlite3.connect(data / "sessions.db") as db:
+        a_session, a_owner, a_turn, a_question = db.execute(
+            "select s.id, s.owner, t.id, t.prompt from sessions s join turns t on t.session_id = s.id").fetchone()
+        ai_grade = db.execute("select * from grades").fetchall()
+    assert a_owner.startswith("local:")
+    mine = a.predict(api_name="/progress")
+    assert [sid for _, sid in mine[7]["choices"]] == [a_session]
+    assert ANSWER_A in call(a, "/replay_session", a_session)
+
+    # B has the same name. Nothing of A's comes back from any endpoint that takes a session id.
+    assert b.predict("Ana", "embedding-engineer", "junior", api_name="/start")[2] == ""
+    assert a_session not in call(b, "/progress")
+    attempts = {
+        "/replay_session": (a_session,),
+        "/play_recording": (a_session, a_turn),
+        "/coach_sessions": ("", "", "", "", "", "", "", "newest"),
+        "/coach_open_session": (a_session,),
+        "/coach_open_answer": (a_session, a_turn),
+        "/coach_review_answer": (a_session, a_turn, "hijacked", "10", {"headers": ["a", "b", "c", "d"], "data": []}),
+        "/coach_export_sessions": ("", "", "", "", "", "", "", "newest", "jsonl"),
+        "/coach_export_session": (a_session, "json"),
+    }
+    for endpoint, args in attempts.items():
+        text = call(b, endpoint, *args)
+        assert ANSWER_A not in text and a_question not in text and a_owner not in text, (endpoint, text[:300])
+        refusal = "not one of yours" if endpoint in ("/replay_session", "/play_recording") else "Sign in as a coach"
+        assert refusal in text, (endpoint, text[:300])  # the app's own sentence, not an error from gradio
+
+    # A wrong password changes nothing; the right one opens everything (on that connection only).
+    assert "not the coach password" in call(b, "/coach_sign_in", "wrong horse", "Bob")
+    assert "Sign in as a coach first." in call(b, "/coach_open_session", a_session)
+    assert "Signed in as coach" in call(coach, "/coach_sign_in", PASSWORD, "Zoe")
+    listed = coach.predict("", "", "", "", "", "", "", "newest", api_name="/coach_sessions")
+    assert len(listed[1]["data"]) == 2 and a_session in repr(listed[1])
+    assert ANSWER_A in call(coach, "/coach_open_session", a_session)
+    saved = call(coach, "/coach_review_answer", a_session, a_turn, "Name a metric next time.", "7",
+                 {"headers": ["point_id", "rubric point", "AI verdict", "coach verdict"], "data": []})
+    assert "Saved" in saved, saved[:300]
+    exported = call(coach, "/coach_export_session", a_session, "md")
+    assert ANSWER_A in exported and "Name a metric next time." in exported
+    assert "session_id,candidate,role,level" in call(coach, "/coach_export_sessions", "ana", "", "", "", "", "", "",
+                                                     "newest", "csv")
+    assert "Sign in as a coach first." in call(b, "/coach_open_session", a_session)  # still refused for B
+
+    # The candidate sees the coach's review beside the AI grade; the AI grade row is unchanged.
+    replay = call(a, "/replay_session", a_session)
+    assert "Name a metric next time." in replay and "7.0 / 10" in replay and "AI grade:" in replay
+    with sqlite3.connect(data / "sessions.db") as db:
+        assert db.execute("select * from grades").fetchall() == ai_grade
+        assert db.execute("select coach, score from overrides").fetchall() == [("Zoe", 7.0)]
