@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
 from bot.identity import hf_owner, identify, is_token, local_owner
 from tests.test_server import ROOT, free_port
@@ -76,15 +76,20 @@ def test_candidates_see_only_their_own_sessions_and_coach_functions_need_the_pas
 
     chat, _, status, *_ = a.predict("Ana", "embedding-engineer", "junior", api_name="/start")  # unchanged API
     assert status == "", status
+    spoken = a.predict(handle_file(str(ROOT / "tests/fixtures/audio/transformer.wav")), api_name="/transcribe")
+    assert "Transcribed" in spoken[2], spoken[2]
     assert a.predict(ANSWER_A, api_name="/submit")[2] == ""
     with sqlite3.connect(data / "sessions.db") as db:
-        a_session, a_owner, a_turn, a_question = db.execute(
-            "select s.id, s.owner, t.id, t.prompt from sessions s join turns t on t.session_id = s.id").fetchone()
+        a_session, a_owner, a_turn, a_question, a_audio = db.execute(
+            "select s.id, s.owner, t.id, t.prompt, t.audio_path from sessions s join turns t on t.session_id = s.id"
+        ).fetchone()
         ai_grade = db.execute("select * from grades").fetchall()
     assert a_owner.startswith("local:")
     mine = a.predict(api_name="/progress")
     assert [sid for _, sid in mine[7]["choices"]] == [a_session]
     assert ANSWER_A in call(a, "/replay_session", a_session)
+    played = a.predict(a_session, a_turn, api_name="/play_recording")[3]  # served from beside the database
+    assert Path(played).read_bytes() == Path(a_audio).read_bytes()
 
     # B has the same name. Nothing of A's comes back from any endpoint that takes a session id.
     assert b.predict("Ana", "embedding-engineer", "junior", api_name="/start")[2] == ""
@@ -102,6 +107,7 @@ def test_candidates_see_only_their_own_sessions_and_coach_functions_need_the_pas
     for endpoint, args in attempts.items():
         text = call(b, endpoint, *args)
         assert ANSWER_A not in text and a_question not in text and a_owner not in text, (endpoint, text[:300])
+        assert Path(a_audio).name not in text, endpoint
         refusal = "not one of yours" if endpoint in ("/replay_session", "/play_recording") else "Sign in as a coach"
         assert refusal in text, (endpoint, text[:300])  # the app's own sentence, not an error from gradio
 
