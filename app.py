@@ -20,7 +20,11 @@ def main() -> None:
     interview = build_interview(settings)
     if interview.transcriber is not None:  # warm the speech model so the first recording is quick
         threading.Thread(target=_warm, args=(interview.transcriber,), daemon=True).start()
-    demo = build_demo(interview, CoachAuth(settings.coach_password, settings.coach_org), _hf_login(settings))
+    hf_login = _hf_login(settings)
+    if settings.coach_org and not hf_login:
+        log.warning("BOT_COACH_ORG is set, but coaches can only prove membership on a Space with Hugging Face "
+                    "sign-in (hf_oauth: true); set BOT_COACH_PASSWORD to use the Coach tab here.")
+    demo = build_demo(interview, CoachAuth(settings.coach_password, settings.coach_org), hf_login)
     # Recordings are replayed from beside the database; Gradio serves a file outside its cache only
     # from `allowed_paths` (each path holds a random 128-bit session id, known to its owner and coaches).
     demo.queue(default_concurrency_limit=4).launch(server_name=settings.host, server_port=settings.port,

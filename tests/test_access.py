@@ -3,12 +3,14 @@ credential — checked on the identity helpers, then against a live app through 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,40 @@ def test_a_browser_token_is_the_identity_and_the_name_only_a_label() -> None:
         assert identify(junk).owner != identify(junk).owner  # a malformed token is replaced, never trusted
     signed = identify({"token": first.token, "name": "Ana"}, hf_username="ana-hf", hf_name="Ana H.")
     assert signed.owner == hf_owner("ana-hf") == "hf:ana-hf" and signed.token is None and signed.name == "Ana"
+
+
+def test_coach_settings_and_the_coach_tab_only_when_configured(settings, embedder) -> None:
+    import gradio as gr
+
+    from bot.coach import CoachAuth
+    from bot.services import build_interview
+    from bot.settings import Settings
+    from bot.ui.layout import build_demo
+
+    env = Settings.from_env({"BOT_COACH_PASSWORD": "s3cret words", "BOT_COACH_ORG": "acme"})
+    assert env.coach_password == "s3cret words" and env.coach_org == "acme" and "s3cret" not in repr(env)
+    assert not env.hf_login and Settings.from_env({"SPACE_ID": "u/s", "OAUTH_CLIENT_ID": "id"}).hf_login
+    interview = build_interview(settings, embedder=embedder)
+
+    def built(demo: gr.Blocks) -> tuple[set[str], set[str]]:
+        return ({f.api_name for f in demo.fns.values() if f.api_name},
+                {type(b).__name__ for b in demo.blocks.values()})
+
+    apis, blocks = built(build_demo(interview))
+    assert {"start", "submit", "progress", "replay_session"} <= apis and not any(a.startswith("coach") for a in apis)
+    assert "LoginButton" not in blocks
+    apis, _ = built(build_demo(interview, CoachAuth(password="pw")))
+    assert {"coach_sign_in", "coach_sessions", "coach_review_answer"} <= apis and "coach_sign_in_hf" not in apis
+    apis, _ = built(build_demo(interview, CoachAuth(org="acme")))  # no Hugging Face sign-in: no way in
+    assert not any(a.startswith("coach") for a in apis)
+
+    import app
+
+    oauth_libs = all(importlib.util.find_spec(m) for m in ("authlib", "itsdangerous"))
+    assert app._hf_login(replace(env, hf_login=True)) is oauth_libs and app._hf_login(env) is False
+    if oauth_libs:  # gradio[oauth] is not installed here; a Space that enables sign-in installs it
+        apis, blocks = built(build_demo(interview, CoachAuth(org="acme"), hf_login=True))
+        assert "coach_sign_in_hf" in apis and "coach_sign_in" not in apis and "LoginButton" in blocks
 
 
 @pytest.fixture(scope="module")

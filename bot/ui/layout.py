@@ -43,7 +43,7 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
             with gr.Tab("Practice", id="practice"):
                 practice = build_practice(interview, owner, token)
             build_progress(interview, history, owner, token, practice, tabs)
-            if coach_auth is not None and coach_auth.configured:
+            if coach_auth is not None and (coach_auth.password or (coach_auth.org and hf_login)):
                 build_coach(Review(interview.store), coach_auth, hf_login, coach)
 
         def load(kept: object, profile: gr.OAuthProfile | None) -> tuple:
