@@ -74,11 +74,12 @@ def _turn_markdown(turn: dict) -> list[str]:
 def session_markdown(record: dict) -> str:
     """A readable transcript: every question, answer, grade, point verdict, follow-up and coach note."""
     scores = [s for t in record["turns"] if (s := final_score(t)) is not None]
-    average = f"average **{sum(scores) / len(scores):.1f} / 10**" if scores else "no answers graded"
+    graded = (f"{plural(len(scores), 'answer')} graded · average **{sum(scores) / len(scores):.1f} / 10**"
+              if scores else "no answers graded")
     head = [f"# Practice session · {record['candidate']} · {record['role']} · {record['level']}", "",
             f"Started {record['started_at'][:16].replace('T', ' ')} UTC"
             + (f" · ended {record['ended_at'][11:16]}" if record["ended_at"] else "")
-            + f" · {plural(len(scores), 'answer')} graded · {average}"
+            + f" · {graded}"
             + (" (a coach's score replaces the AI's where given)" if any(t["override"] for t in record["turns"]) else ""),
             ""]
     return "\n".join(head + [line for t in record["turns"] for line in _turn_markdown(t)]).rstrip() + "\n"
