@@ -176,27 +176,32 @@ def transcribe(recording: Path, as_json: bool) -> None:
 def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, as_json: bool, plot: Path | None) -> None:
     """Agreement of a grader with human scores on DATASET (JSONL)."""
     from bot.embeddings import SentenceTransformerEmbedder
-    from bot.evaluation import DatasetError, agreement, load_records, predict, question_folds, scatter_plot
+    from bot.evaluation import (
+        DatasetError,
+        agreement,
+        cross_validate,
+        load_records,
+        predict,
+        question_folds,
+        scatter_plot,
+    )
     from bot.grading.rubric import RubricGrader
     from bot.services import build_grader
 
     settings = Settings.from_env()
     try:
         records = load_records(dataset, limit)
-    except DatasetError as exc:
-        raise click.ClickException(str(exc)) from None
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
-    started = time.perf_counter()
-    if kind == "llm" and not settings.llm_configured:
-        raise click.ClickException("--grader llm needs BOT_LLM_MODEL and OPENAI_API_KEY or OPENAI_BASE_URL.")
-    grader_ = build_grader(settings, embedder) if kind == "llm" else RubricGrader(embedder)
-    try:
         folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
     except DatasetError as exc:
         raise click.ClickException(str(exc)) from None
-    # The offline grader has no parameters fitted on data, so every fold scores its held-out
-    # questions with the same grader; the folds are reported so a fitted grader can slot in.
-    predicted = predict(grader_, records)
+    if kind == "llm" and not settings.llm_configured:
+        raise click.ClickException("--grader llm needs BOT_LLM_MODEL and OPENAI_API_KEY or OPENAI_BASE_URL.")
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    started = time.perf_counter()
+    if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
+        predicted = cross_validate(embedder, records, folds)
+    else:  # the shipped calibration (or the LLM, which has nothing fitted)
+        predicted = predict(build_grader(settings, embedder) if kind == "llm" else RubricGrader(embedder), records)
     elapsed = time.perf_counter() - started
     human = [r.score for r in records]
     figures = {"grader": kind, "cv_by_question": cv_k, "folds": len(folds) if folds else None,
@@ -246,6 +251,31 @@ def export(fmt: str, candidate: str | None, since: str | None, until: str | None
     except OSError as exc:
         raise click.ClickException(f"Cannot write {out} ({exc.strerror}); choose another --out path.") from None
     click.echo(f"wrote {len(records)} session(s) as {fmt} to {out}", err=True)
+
+
+@cli.group()
+def grader() -> None:
+    """The offline grader's calibration."""
+
+
+@grader.command("fit")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the parameters [default: the file shipped in the package].")
+def grader_fit(dataset: Path, out: Path | None) -> None:
+    """Fit the offline grader's calibration on human-graded answers in DATASET (JSONL)."""
+    from bot.embeddings import SentenceTransformerEmbedder
+    from bot.evaluation import DatasetError, fit_calibration, load_records, measure_records
+    from bot.grading.calibration import DEFAULT_PATH, save
+
+    try:
+        records = load_records(dataset)
+    except DatasetError as exc:
+        raise click.ClickException(str(exc)) from None
+    embedder = SentenceTransformerEmbedder(Settings.from_env().embedding_model)
+    calibration = fit_calibration(records, measure_records(embedder, records), dataset.name)
+    save(calibration, out or DEFAULT_PATH)
+    click.echo(f"Fitted on {calibration.params['answers']} answers from {dataset.name}; wrote {out or DEFAULT_PATH}.")
 
 
 @cli.command("first-question", hidden=True)

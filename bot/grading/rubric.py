@@ -1,6 +1,9 @@
-"""RubricGrader: the offline grader. Per rubric point, embedding similarity to the answer's
-sentences plus lexical evidence (content words beyond those of the question) give a coverage
-in [0, 1]; coverage gives the verdict, verdicts and weights give the score."""
+"""RubricGrader: the offline grader.
+
+Per rubric point, embedding similarity to the answer's best sentence plus lexical evidence
+(content words beyond those of the question) give a coverage in [0, 1] and so a verdict with the
+sentence that earned it. The score is a calibrated estimate of what a human grader would give
+(features.py, calibration.py), never more than the verdicts' credit plus a small margin."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import numpy as np
 from bot.corpus import Question, RubricPoint
 from bot.embeddings import Embedder
 from bot.grading import Grade, Grader, PointGrade, Verdict, probe_follow_ups, score_from_points
-from bot.text import STOPWORDS, content_stems, point_claim, sentences, tokens
+from bot.grading.calibration import Calibration
+from bot.grading.features import Measures, PointEvidence, measure
+from bot.text import STOPWORDS, point_claim, tokens
 
 
 @dataclass(frozen=True)
@@ -20,67 +25,81 @@ class Thresholds:
     sim_floor: float = 0.25  # cosine at or below this is no evidence at all
     sim_full: float = 0.70  # cosine at or above this is full semantic evidence
     semantic_share: float = 0.6  # the rest of the coverage is lexical
+    tok_floor: float = 0.45  # soft word recall at or below this is no evidence (off-topic answers sit below)
+    tok_full: float = 0.85  # soft word recall at or above this is full evidence on its own
     covered: float = 0.55
     partial: float = 0.33
-    min_novel_words: int = 2  # a sentence needs this many content words not in the question
     min_fluency: float = 0.12  # share of function words below which a sentence is a bare list
+    bare_list_cap: float = 5.0  # the most a list of keywords without sentences can score
 
 
 class RubricGrader(Grader):
     kind = "rubric"
 
-    def __init__(self, embedder: Embedder, thresholds: Thresholds | None = None) -> None:
+    def __init__(self, embedder: Embedder, calibration: Calibration | None = None,
+                 thresholds: Thresholds | None = None) -> None:
         self.embedder = embedder
+        self.calibration = calibration or Calibration.load()
         self.t = thresholds or Thresholds()
         self.model = embedder.name
 
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
-        question_stems = content_stems(question.text)
-        evidence = [s for s in sentences(answer) if len(content_stems(s) - question_stems) >= self.t.min_novel_words]
-        if not evidence or not rubric_points:
-            grades = [PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=Verdict.missing)
-                      for p in rubric_points]
-            return self._grade(question, rubric_points, grades)
+        claims = [point_claim(p.text) for p in rubric_points]
+        m = measure(self.embedder, question.text, claims, answer, [p.weight for p in rubric_points])
+        return self.assess(question, rubric_points, m)
 
-        sent_vecs = self.embedder.embed(evidence)
-        point_vecs = self.embedder.embed([point_claim(p.text) for p in rubric_points])
-        sims = point_vecs @ sent_vecs.T  # points x sentences
-        answer_stems = set().union(*(content_stems(s) for s in evidence)) - question_stems
-        fluent = [_fluency(s) >= self.t.min_fluency for s in evidence]
-
-        grades = []
-        for i, p in enumerate(rubric_points):
-            cued = _cued_sentence(p.cues, evidence)
-            if cued is not None:  # a structural point, shown by its own words ("as a result ...")
-                grades.append(PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=Verdict.covered,
-                                         evidence=cued, coverage=1.0))
-                continue
-            best = int(np.argmax(sims[i]))
-            semantic = float(np.clip((sims[i, best] - self.t.sim_floor) / (self.t.sim_full - self.t.sim_floor), 0, 1))
-            key = content_stems(point_claim(p.text)) - question_stems
-            lexical = len(key & answer_stems) / len(key) if key else semantic
-            coverage = self.t.semantic_share * semantic + (1 - self.t.semantic_share) * lexical
-            if semantic == 0.0:
-                coverage = min(coverage, self.t.partial - 0.01)  # words alone, on another topic
-            verdict = (Verdict.covered if coverage >= self.t.covered
-                       else Verdict.partial if coverage >= self.t.partial else Verdict.missing)
-            if verdict is Verdict.covered and not fluent[best]:
-                verdict = Verdict.partial  # a bare list of keywords explains nothing
-            grades.append(PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=verdict,
-                                     evidence=evidence[best] if verdict is not Verdict.missing else None,
-                                     coverage=round(coverage, 3)))
-        return self._grade(question, rubric_points, grades)
-
-    def _grade(self, question: Question, points: list[RubricPoint], grades: list[PointGrade]) -> Grade:
+    def assess(self, question: Question, rubric_points: list[RubricPoint], m: Measures) -> Grade:
+        """The grade from what was measured (evaluation measures once and assesses per fold)."""
+        grades = [self._verdict(p, e, m) for p, e in zip(rubric_points, m.points, strict=True)]
         return Grade(
-            score=score_from_points(grades),
+            score=self._score(m, grades),
             points=grades,
             strengths=[g.text for g in grades if g.verdict is Verdict.covered],
             gaps=[g.text for g in grades if g.verdict is not Verdict.covered],
-            follow_ups=probe_follow_ups(question, points, grades),
+            follow_ups=probe_follow_ups(question, rubric_points, grades),
             grader=self.kind,
             model=self.model,
         )
+
+    def _verdict(self, p: RubricPoint, e: PointEvidence, m: Measures) -> PointGrade:
+        def graded(verdict: Verdict, coverage: float, evidence: str | None = None) -> PointGrade:
+            return PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=verdict, evidence=evidence,
+                              coverage=round(coverage, 3))
+
+        if m.non_answer:
+            return graded(Verdict.missing, 0.0)
+        cued = _cued_sentence(p.cues, m.sentences)
+        if cued is not None:  # a structural point, shown by its own words ("as a result ...")
+            return graded(Verdict.covered, 1.0, cued)
+        semantic = float(np.clip((e.semantic - self.t.sim_floor) / (self.t.sim_full - self.t.sim_floor), 0, 1))
+        coverage = self.t.semantic_share * semantic + (1 - self.t.semantic_share) * e.lexical
+        if semantic == 0.0:
+            coverage = min(coverage, self.t.partial - 0.01)  # words alone, on another topic
+        # the point's own words, in context, found in the answer: catches a paraphrase in a long sentence
+        coverage = max(coverage, float(np.clip((e.tokens - self.t.tok_floor) / (self.t.tok_full - self.t.tok_floor), 0, 1)))
+        verdict = (Verdict.covered if coverage >= self.t.covered
+                   else Verdict.partial if coverage >= self.t.partial else Verdict.missing)
+        sentence = m.sentences[e.sentence]
+        if verdict is Verdict.covered and _fluency(sentence) < self.t.min_fluency:
+            verdict = Verdict.partial  # a bare list of keywords explains nothing
+        return graded(verdict, coverage, sentence if verdict is not Verdict.missing else None)
+
+    def _score(self, m: Measures, grades: list[PointGrade]) -> float:
+        """The calibrated score, bounded by the evidence: what the points earn plus a margin.
+        A one- or two-point rubric is a short reference answer that a correct answer may
+        paraphrase beyond recognition, so the margin is one point's worth; a rubric of n >= 3
+        points is specific enough for 10/n^2 (1.1 for three points, 0.4 for five), so full marks
+        need every point and an answer that shows none stays near zero. A bare list of keywords
+        explains nothing: it stays at or below half marks."""
+        if m.non_answer or not grades:
+            return 0.0
+        earned = score_from_points(grades)
+        n = len(grades)
+        margin = 10.0 / n if n <= 2 else 10.0 / n**2
+        score = min(10.0 * self.calibration.predict(m.features), earned + margin)
+        if m.function_share < self.t.min_fluency and _word_count(m) >= 8:
+            score = min(score, self.t.bare_list_cap)
+        return round(score, 1)
 
 
 def _cued_sentence(cues: list[str], candidates: list[str]) -> str | None:
@@ -89,6 +108,10 @@ def _cued_sentence(cues: list[str], candidates: list[str]) -> str | None:
         if any(re.search(cue, sentence, re.IGNORECASE) for cue in cues):
             return sentence
     return None
+
+
+def _word_count(m: Measures) -> int:
+    return sum(len(tokens(s)) for s in m.sentences)
 
 
 def _fluency(sentence: str) -> float:
