@@ -12,7 +12,11 @@ import numpy as np
 from bot.corpus import Question, RubricPoint
 from bot.embeddings import Embedder
 from bot.grading import Grade, Grader, PointGrade, Verdict, probe_follow_ups, score_from_points
+from bot.grading.injection import addresses_the_grader
 from bot.text import STOPWORDS, content_stems, point_claim, sentences, tokens
+
+INSTRUCTIONS_IGNORED = ("{n} sentence{s} of your answer spoke to the grader (instructions, a claimed score or a "
+                        "verdict) rather than answering; such sentences earn nothing and were left out.")
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,15 @@ class RubricGrader(Grader):
 
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
         question_stems = content_stems(question.text)
-        evidence = [s for s in sentences(answer) if len(content_stems(s) - question_stems) >= self.t.min_novel_words]
+        parts = sentences(answer)
+        to_grader = [s for s in parts if addresses_the_grader(s)]
+        notices = [INSTRUCTIONS_IGNORED.format(n=len(to_grader), s="s" if len(to_grader) > 1 else "")] if to_grader else []
+        evidence = [s for s in parts if s not in to_grader
+                    and len(content_stems(s) - question_stems) >= self.t.min_novel_words]
         if not evidence or not rubric_points:
             grades = [PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=Verdict.missing)
                       for p in rubric_points]
-            return self._grade(question, rubric_points, grades)
+            return self._grade(question, rubric_points, grades, notices)
 
         sent_vecs = self.embedder.embed(evidence)
         point_vecs = self.embedder.embed([point_claim(p.text) for p in rubric_points])
@@ -69,9 +77,10 @@ class RubricGrader(Grader):
             grades.append(PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=verdict,
                                      evidence=evidence[best] if verdict is not Verdict.missing else None,
                                      coverage=round(coverage, 3)))
-        return self._grade(question, rubric_points, grades)
+        return self._grade(question, rubric_points, grades, notices)
 
-    def _grade(self, question: Question, points: list[RubricPoint], grades: list[PointGrade]) -> Grade:
+    def _grade(self, question: Question, points: list[RubricPoint], grades: list[PointGrade],
+               notices: list[str]) -> Grade:
         return Grade(
             score=score_from_points(grades),
             points=grades,
@@ -80,6 +89,7 @@ class RubricGrader(Grader):
             follow_ups=probe_follow_ups(question, points, grades),
             grader=self.kind,
             model=self.model,
+            notices=notices,
         )
 
 
