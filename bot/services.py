@@ -39,10 +39,13 @@ def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
 
 def build_interview(settings: Settings, *, embedder: Embedder | None = None, grader: Grader | None = None,
                     store: SessionStore | None = None, transcriber: Transcriber | None = None) -> Interview:
-    """The whole session service; the speech model loads on first use (app.py warms it)."""
+    """The whole session service; the speech model loads on first use (app.py warms it).
+
+    The store opens first, so a database that cannot be written stops the start before any model loads."""
+    store = store or SessionStore(settings.database)
     return Interview(
         build_assessor(settings, embedder=embedder, grader=grader),
-        store or SessionStore(settings.database),
+        store,
         settings.max_answer_chars,
         transcriber or Transcriber(settings.speech_model, cache_dir=settings.cache,
                                   max_seconds=settings.max_audio_seconds),

@@ -19,13 +19,16 @@ ROLE_LABELS = {
 }
 
 
-def build_demo(interview: Interview) -> gr.Blocks:
+def build_demo(interview: Interview, notice: str | None = None) -> gr.Blocks:
+    """The app; `notice` is a warning for every visitor (e.g. no persistent storage on a Space)."""
     with gr.Blocks(title="Mock-interview coach") as demo:
         session_id = gr.State(None)
         turn_id = gr.State(None)
         history = gr.State([])
         gr.Markdown("# Mock-interview coach\nPractise AI/ML interview questions. Every grade shows the "
                     "rubric points you covered and missed, with the words from your answer that earned them.")
+        if notice:
+            gr.Markdown(f"⚠️ {notice}", elem_id="site-notice")
         with gr.Row():
             candidate = gr.Textbox(label="Your name", placeholder="e.g. Ana", scale=2)
             role = gr.Dropdown([(ROLE_LABELS[r], r) for r in ROLES], value=ROLES[0], label="Role", scale=2)
