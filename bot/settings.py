@@ -91,7 +91,8 @@ class Settings:
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
-            "host": e.get("BOT_HOST") or "127.0.0.1",
+            # a Space serves whatever listens on 0.0.0.0:7860 (Gradio's own variables say so when set)
+            "host": e.get("BOT_HOST") or e.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if e.get("SPACE_ID") else "127.0.0.1"),
             "data_dir": _default_data_dir(e),
         }
         for name, key in (("BOT_CORPUS_DIR", "corpus_dir"), ("BOT_RUBRICS_DIR", "rubrics_dir"),
@@ -102,7 +103,8 @@ class Settings:
                                 ("BOT_LLM_RETRIES", "llm_max_retries", int),
                                 ("BOT_MAX_ANSWER_CHARS", "max_answer_chars", int),
                                 ("BOT_MAX_AUDIO_SECONDS", "max_audio_seconds", float),
-                                ("BOT_PORT", "port", int)):
+                                ("GRADIO_SERVER_PORT", "port", int),
+                                ("BOT_PORT", "port", int)):  # the later name wins
             if e.get(name):
                 try:
                     kwargs[key] = kind(e[name])
