@@ -83,7 +83,7 @@ def call_with_deadline(fn: Callable[[], T], deadline_s: float) -> T:
     worker.start()
     worker.join(deadline_s)
     if worker.is_alive():
-        raise GradingError(f"the LLM did not answer within {deadline_s:.0f} s")
+        raise GradingError(f"the LLM did not answer within {deadline_s:g} s")
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
