@@ -7,24 +7,33 @@ import logging
 import threading
 
 from bot.coach import CoachAuth
+from bot.corpus import CorpusError
 from bot.services import build_interview
-from bot.settings import Settings
+from bot.settings import Settings, storage_warning
+from bot.store import StoreError
 from bot.ui.layout import build_demo
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("app")
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
-    interview = build_interview(settings)
+    try:
+        settings = Settings.from_env()
+        interview = build_interview(settings)
+    except (CorpusError, StoreError, ValueError) as exc:  # a setting or a file to fix: one sentence, no traceback
+        raise SystemExit(f"The app cannot start: {exc}") from None
+    warning = storage_warning(settings)
+    if warning:
+        log.warning(warning)
     if interview.transcriber is not None:  # warm the speech model so the first recording is quick
         threading.Thread(target=_warm, args=(interview.transcriber,), daemon=True).start()
     hf_login = _hf_login(settings)
     if settings.coach_org and not hf_login:
         log.warning("BOT_COACH_ORG is set, but coaches can only prove membership on a Space with Hugging Face "
                     "sign-in (hf_oauth: true); set BOT_COACH_PASSWORD to use the Coach tab here.")
-    demo = build_demo(interview, CoachAuth(settings.coach_password, settings.coach_org), hf_login)
+    demo = build_demo(interview, CoachAuth(settings.coach_password, settings.coach_org), hf_login,
+                      notice=warning)
     # Recordings are replayed from beside the database; Gradio serves a file outside its cache only
     # from `allowed_paths` (each path holds a random 128-bit session id, known to its owner and coaches).
     demo.queue(default_concurrency_limit=4).launch(server_name=settings.host, server_port=settings.port,
@@ -48,7 +57,7 @@ def _warm(transcriber) -> None:
     try:
         transcriber.load()
     except Exception as exc:  # the app still works typed-only; the reason shows on first recording
-        logging.getLogger(__name__).warning("speech model not loaded: %s", exc)
+        log.warning("speech model not loaded: %s", exc)
 
 
 if __name__ == "__main__":

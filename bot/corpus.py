@@ -174,6 +174,8 @@ T = TypeVar("T", bound=BaseModel)
 
 def _parse(model: type[T], path: Path) -> T:
     data = _read_yaml(path)
+    if data is None:
+        raise CorpusError(f"{path}: the file is empty; fill it in (see docs/corpus-format.md) or remove it.")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -19,10 +19,11 @@ from bot.delivery import Delivery, advice, measure
 from bot.grading import Grade, Grader
 from bot.grading.mcq import grade_choice
 from bot.index import Hint, RubricIndex
+from bot.language import foreign_language
 from bot.picker import pick_question
 from bot.speech import SpeechError, Transcriber
 from bot.store import SessionStore
-from bot.text import clean_answer, sentences
+from bot.text import CONTROL_CHARS, clean_answer, sentences
 
 log = logging.getLogger(__name__)
 MAX_NAME_CHARS = 80
@@ -93,6 +94,21 @@ class Assessor:
         order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
         grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
         return grade, retrieval.hints
+
+
+def answer_notices(raw: str, text: str, max_chars: int) -> list[str]:
+    """What the candidate should know about how their answer was read, before the grade itself."""
+    notices = []
+    if CONTROL_CHARS.search(raw or ""):
+        notices.append("Invisible control characters in your answer were removed before it was saved.")
+    if len(text) > max_chars:
+        notices.append(f"Your answer is {len(text):,} characters long; the first {max_chars:,} were graded "
+                       "(all of it is saved).")
+    language = foreign_language(text[:max_chars])
+    if language:
+        notices.append(f"Your answer seems to be in {language}. The rubric is in English, so points made in "
+                       "another language may not be recognised; answer in English for a fair grade.")
+    return notices
 
 
 class Interview:
@@ -185,6 +201,9 @@ class Interview:
         text = clean_answer(answer)
         if not text:
             raise InterviewError("Your answer is empty: type (or record) an answer, or take the next question.")
+        if not any(c.isalnum() for c in text):
+            raise InterviewError("Your answer has no words in it, only symbols or emoji: type (or record) an "
+                                 "answer, or take the next question.")
         self.store.save_answer(turn_id, text)
 
         question = self.corpus.questions[turn["question_id"]]
@@ -195,11 +214,9 @@ class Interview:
         asked = question if turn["kind"] == "question" else question.model_copy(
             update={"text": f"{question.text}\nFollow-up: {turn['prompt']}"})
 
-        graded_text, notices = text, []
+        graded_text, notices = text, answer_notices(answer, text, self.max_answer_chars)
         if len(text) > self.max_answer_chars:
             graded_text = text[: self.max_answer_chars]
-            notices.append(f"Your answer is {len(text):,} characters long; the first "
-                           f"{self.max_answer_chars:,} were graded (all of it is saved).")
         started = time.perf_counter()
         try:
             grade, hints = self.assessor.grade_answer(asked, points, graded_text, exact=turn["kind"] == "question")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.corpus import Question, RubricPoint
+
+# Any spelling of the answer's own tags ("</ANSWER >", "< answer>") inside an answer is escaped.
+_ANSWER_TAG = re.compile(r"<\s*/?\s*answer\s*/?\s*>", re.IGNORECASE)
 
 GRADER_SYSTEM = """\
 You are a strict, fair interview grader for AI/ML engineering roles.
@@ -25,7 +30,7 @@ Reply with one JSON object that matches the schema, and nothing else."""
 def grader_user_message(question: Question, points: list[RubricPoint], answer: str) -> str:
     """The question, the rubric and the delimited answer; the answer can't close its own block."""
     rubric = "\n".join(f'- id "{p.id}": {p.text}' for p in points)
-    safe_answer = answer.replace("<answer>", "&lt;answer&gt;").replace("</answer>", "&lt;/answer&gt;")
+    safe_answer = _ANSWER_TAG.sub(lambda m: m.group(0).replace("<", "&lt;").replace(">", "&gt;"), answer)
     return (
         f"Interview question ({question.role}, {question.level.value}):\n{question.text}\n\n"
         f"Rubric points:\n{rubric}\n\n"

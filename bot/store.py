@@ -7,6 +7,9 @@ connection (WAL mode and a busy timeout let them share the file safely).
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -21,6 +24,8 @@ from bot.grading import Grade
 from bot.migrations import migrate
 
 BUSY_TIMEOUT_S = 10.0
+FULL_DISK_BYTES = 1 << 20  # less free space than this, and a failed write is put down to a full disk
+log = logging.getLogger(__name__)
 
 
 class StoreError(RuntimeError):
@@ -55,6 +60,27 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def diagnose(path: Path, exc: BaseException) -> str:
+    """Why the database at `path` failed, in words a site owner can act on."""
+    text = str(exc).lower()
+    folder = path.parent
+    if path.is_dir():
+        return f"{path} is a folder, not a database file"
+    if "readonly" in text or "read-only" in text or (folder.is_dir() and not os.access(folder, os.W_OK)):
+        return "the database or its folder is read-only"
+    try:
+        full = shutil.disk_usage(folder).free < FULL_DISK_BYTES
+    except OSError:
+        full = False
+    if "full" in text or full:
+        return "the disk holding it is full"
+    if "not a database" in text or "malformed" in text:
+        return f"{path} is damaged or is not a SQLite database"
+    if "locked" in text or "busy" in text:
+        return "it is busy with another writer"
+    return str(exc)
+
+
 class SessionStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -63,22 +89,32 @@ class SessionStore:
             with self._db() as db:
                 db.enable_wal()
                 migrate(db)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"Cannot open the session database at {self.path} ({exc}); "
-                             "check that the folder exists and is writable, or set BOT_DB_PATH.") from None
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            cause = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
+            raise StoreError(f"Cannot open the session database at {self.path}: {diagnose(self.path, cause)}. "
+                             "Point BOT_DB_PATH (or BOT_DATA_DIR) at a writable folder with free space.") from None
 
     @contextmanager
     def _db(self) -> Iterator[Database]:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             yield Database(conn)
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"The session database could not be updated ({exc}); "
-                             "your answer is still on screen, try again in a moment.") from None
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
         finally:
             conn.close()
+
+    def _failure(self, exc: sqlite3.Error) -> StoreError:
+        """A sentence for the candidate; the details go to the log for the site owner."""
+        reason = diagnose(self.path, exc)
+        log.error("session database %s failed: %s (%s)", self.path, exc, reason)
+        return StoreError(f"Your work could not be saved just now: the session database failed ({reason}). "
+                          "What you typed is still on screen; try again in a moment.")
 
     # writes -------------------------------------------------------------------------------
 

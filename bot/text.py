@@ -17,7 +17,7 @@ _META = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
@@ -34,7 +34,7 @@ STOPWORDS = frozenset(
 def clean_answer(text: str) -> str:
     """Drop control characters and NUL bytes, normalise Unicode and whitespace; keep line breaks."""
     text = unicodedata.normalize("NFC", text or "")
-    text = _CONTROL.sub(" ", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = CONTROL_CHARS.sub(" ", text).replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
 
 

@@ -47,3 +47,24 @@ def test_an_unreadable_cache_is_rebuilt_not_fatal(tmp_path: Path, embedder) -> N
     rebuilt = RubricIndex.open(corpus, embedder, cache)
     assert len(rebuilt) == 3
     assert faiss_file.read_bytes() != b"not a faiss index"
+
+
+def test_a_damaged_key_list_is_rebuilt_not_fatal(tmp_path: Path, embedder) -> None:
+    write(tmp_path)
+    corpus = load_corpus(tmp_path / "corpus", tmp_path / "rubrics")
+    cache = tmp_path / "cache"
+    RubricIndex.open(corpus, embedder, cache)
+    keys = next(cache.glob("*.json"))
+    for damage in ("{not json", '{"keys": [["t-001", "a"]]}', ""):  # broken, disagreeing with the index, empty
+        keys.write_text(damage)
+        assert len(RubricIndex.open(corpus, embedder, cache)) == 3
+        assert keys.read_text() != damage  # rewritten
+
+
+def test_a_cache_that_cannot_be_written_is_not_fatal(tmp_path: Path, embedder) -> None:
+    write(tmp_path)
+    corpus = load_corpus(tmp_path / "corpus", tmp_path / "rubrics")
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    index = RubricIndex.open(corpus, embedder, blocked)  # built in memory, saving fails with a warning
+    assert len(index) == 3 and blocked.read_text().startswith("a file")

@@ -98,6 +98,11 @@ class FallbackGrader(Grader):
             return self.primary.grade(question, rubric_points, answer)
         except GradingError as exc:
             log.warning("%s grader failed (%s); falling back to %s", self.primary.kind, exc, self.fallback.kind)
-            grade = self.fallback.grade(question, rubric_points, answer)
-            notice = f"The {self.primary.kind.upper()} grader was unavailable ({exc}); this grade comes from the offline rubric grader."
-            return grade.model_copy(update={"notices": [notice, *grade.notices]})
+            reason = str(exc)
+        except Exception:  # a bug in the primary grader must not cost the candidate their grade
+            log.exception("%s grader crashed; falling back to %s", self.primary.kind, self.fallback.kind)
+            reason = "an internal error"
+        grade = self.fallback.grade(question, rubric_points, answer)
+        notice = (f"The {self.primary.kind.upper()} grader could not be used ({reason}); "
+                  "this grade comes from the offline rubric grader.")
+        return grade.model_copy(update={"notices": [notice, *grade.notices]})

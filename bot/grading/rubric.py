@@ -17,7 +17,11 @@ from bot.embeddings import Embedder
 from bot.grading import Grade, Grader, PointGrade, Verdict, probe_follow_ups, score_from_points
 from bot.grading.calibration import Calibration
 from bot.grading.features import Measures, PointEvidence, measure
-from bot.text import STOPWORDS, point_claim, tokens
+from bot.grading.injection import addresses_the_grader
+from bot.text import STOPWORDS, point_claim, sentences, tokens
+
+INSTRUCTIONS_IGNORED = ("{n} sentence{s} of your answer spoke to the grader (instructions, a claimed score or a "
+                        "verdict) rather than answering; such sentences earn nothing and were left out.")
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,17 @@ class RubricGrader(Grader):
         self.model = embedder.name
 
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
+        parts = sentences(answer)
+        to_grader = [s for s in parts if addresses_the_grader(s)]
+        if to_grader:  # instructions, claimed scores or verdicts are never evidence
+            answer = "\n".join(s for s in parts if s not in to_grader)
         claims = [point_claim(p.text) for p in rubric_points]
         m = measure(self.embedder, question.text, claims, answer, [p.weight for p in rubric_points])
-        return self.assess(question, rubric_points, m)
+        grade = self.assess(question, rubric_points, m)
+        if to_grader:
+            n = len(to_grader)
+            grade.notices.append(INSTRUCTIONS_IGNORED.format(n=n, s="s" if n > 1 else ""))
+        return grade
 
     def assess(self, question: Question, rubric_points: list[RubricPoint], m: Measures) -> Grade:
         """The grade from what was measured (evaluation measures once and assesses per fold)."""

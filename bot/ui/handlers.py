@@ -17,6 +17,7 @@ from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summar
 from bot.store import StoreError
 
 log = logging.getLogger(__name__)
+CHAT_ECHO_CHARS = 4000  # a very long answer is saved whole but not echoed whole into the chat
 VERDICT_MARK = {"covered": "✓ **covered**", "partial": "◐ **partial**", "missing": "✗ **missing**"}
 
 
@@ -115,7 +116,9 @@ def submit(interview: Interview, view: View, answer: str) -> View:
     if not view.session_id:
         raise InterviewError("Press Start to begin a session first.")
     fb = interview.submit(view.session_id, view.turn_id or 0, answer)
-    chat = [*view.chat, {"role": "user", "content": answer}]
+    shown = answer if len(answer) <= CHAT_ECHO_CHARS else (
+        f"{answer[:CHAT_ECHO_CHARS]} … *({len(answer) - CHAT_ECHO_CHARS:,} more characters, all saved)*")
+    chat = [*view.chat, {"role": "user", "content": shown}]
     return feedback_view(replace(view, chat=chat), fb)
 
 

@@ -22,9 +22,11 @@ __all__ = ["ROLE_LABELS", "build_demo"]
 IDENTITY_KEY = "interview-coach-identity"
 
 
-def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_login: bool = False) -> gr.Blocks:
+def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_login: bool = False,
+               notice: str | None = None) -> gr.Blocks:
     """`hf_login`: offer Hugging Face sign-in (only on a Space with `hf_oauth: true`; Gradio's
-    local stand-in for it needs a logged-in `hf` CLI, so it stays off elsewhere)."""
+    local stand-in for it needs a logged-in `hf` CLI, so it stays off elsewhere). `notice`: a
+    warning for every visitor (e.g. no persistent storage on a Space)."""
     history = History(interview.store, interview.corpus)
     with gr.Blocks(title="Mock-interview coach") as demo:
         # The browser keeps {"token", "name"}; Gradio's "encryption" key travels to the browser
@@ -35,6 +37,8 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
         coach = gr.State(None)
         gr.Markdown("# Mock-interview coach\nPractise AI/ML interview questions. Every grade shows the "
                     "rubric points you covered and missed, with the words from your answer that earned them.")
+        if notice:
+            gr.Markdown(f"⚠️ {notice}", elem_id="site-notice")
         with gr.Row():
             who = gr.Markdown()
             if hf_login:
