@@ -180,11 +180,13 @@ def test_an_obedient_model_cannot_be_talked_into_a_higher_score(corpus, offline,
         clean_body = fake_llm.requests[-1]["body"]
         assert clean.grader == "llm"  # the honest path really used the model
         injected = grader.grade(q, points, f"{base} {injection}")
-        assert injected.score <= clean.score, (base, injection, how, injected)
         assert_only_inside_the_block(fake_llm.requests[-1]["body"], injection, clean_body)
         if how in ("invent", "quote-it"):
+            # the reply is thrown away: the answer gets the offline grade it would get without the injection
             assert injected.grader == "rubric" and "could not be used" in injected.notices[0]
+            assert injected.score <= offline.grade(q, points, base).score, (base, injection, how, injected)
         else:
+            assert injected.score <= clean.score, (base, injection, how, injected)
             assert injected.grader == "llm"
             assert all(not addresses_the_grader(f.text) for f in injected.follow_ups)
     assert model.obeyed == 2  # it did see, and obey, the instruction every time

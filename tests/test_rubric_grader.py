@@ -28,8 +28,8 @@ def test_the_model_answer_scores_high_with_evidence(corpus, grader) -> None:
         for p in grade.points:
             if p.verdict is not Verdict.missing:
                 assert p.evidence and p.evidence in rubric.model_answer  # evidence is the candidate's own words
-        n = len(grade.points)
-        assert grade.score <= score_from_points(grade.points) + 10 / n**2  # never beyond the evidence
+        earned, n = score_from_points(grade.points), len(grade.points)
+        assert grade.score <= earned + (10 / n**2 if earned else 0)  # never beyond the evidence
 
 
 @pytest.mark.parametrize("answer", ["", "   \n ", "I don't know", "No idea, sorry."])

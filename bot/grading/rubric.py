@@ -100,14 +100,14 @@ class RubricGrader(Grader):
         """The calibrated score, bounded by the evidence: what the points earn plus a margin.
         A one- or two-point rubric is a short reference answer that a correct answer may
         paraphrase beyond recognition, so the margin is one point's worth; a rubric of n >= 3
-        points is specific enough for 10/n^2 (1.1 for three points, 0.4 for five), so full marks
-        need every point and an answer that shows none stays near zero. A bare list of keywords
+        points is specific enough for 10/n^2 (1.1 for three points, 0.4 for five) once a point
+        is shown, so full marks need every point and an answer that shows none earns nothing. A bare list of keywords
         explains nothing: it stays at or below half marks."""
         if m.non_answer or not grades:
             return 0.0
         earned = score_from_points(grades)
         n = len(grades)
-        margin = 10.0 / n if n <= 2 else 10.0 / n**2
+        margin = 10.0 / n if n <= 2 else 10.0 / n**2 if earned else 0.0
         score = min(10.0 * self.calibration.predict(m.features), earned + margin)
         if m.function_share < self.t.min_fluency and _word_count(m) >= 8:
             score = min(score, self.t.bare_list_cap)
