@@ -101,7 +101,8 @@ def call(client: Client, api_name: str, *args) -> str:
     """Everything an endpoint returned, as text to search (downloaded files are read)."""
     out = client.predict(*args, api_name=api_name)
     parts = out if isinstance(out, tuple) else (out,)
-    texts = [Path(p).read_text(encoding="utf-8") if isinstance(p, str) and os.path.isfile(p) else repr(p) for p in parts]
+    texts = [(Path(p).read_text(encoding="utf-8") if os.path.isfile(p) else p) if isinstance(p, str) else repr(p)
+             for p in parts]  # repr() of a str would escape its quotes
     return "\n".join(texts)
 
 
