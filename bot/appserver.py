@@ -101,6 +101,17 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def cpu_s(self) -> float | None:
+        """CPU seconds the app has used so far (user + system; Linux /proc, else None).
+
+        Unlike latency, this barely moves when other programs share the CPU, so it compares
+        settings fairly on a busy machine."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (AttributeError, OSError, ValueError, IndexError):
+            return None
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

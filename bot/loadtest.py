@@ -109,14 +109,24 @@ def call(client: Any, deadline: Deadline, api_name: str, *args: Any) -> tuple[li
     return out, ms
 
 
-def drive(url: str, corpus: Corpus, run: CandidateRun, turns: int, deadline: Deadline,
-          go: threading.Event) -> CandidateRun:
-    """One candidate: start, then answer `turns` questions, taking the next question between them."""
+def connect(url: str) -> Any:
+    """A client of its own (its own session and gr.State). httpx's default 5 s limit on posting a
+    request is a client artefact (a browser has none); the overall deadline bounds the wait instead."""
     from gradio_client import Client  # only the load test and the tests use the client, never the app
 
+    return Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 60.0})
+
+
+def drive(url: str, corpus: Corpus, run: CandidateRun, turns: int, deadline: Deadline,
+          ready: threading.Semaphore, go: threading.Event) -> CandidateRun:
+    """One candidate: connect, wait for the others, start, then answer `turns` questions
+    with the next question taken between them."""
     client = None
     try:
-        client = Client(url, verbose=False, download_files=False)
+        try:
+            client = connect(url)
+        finally:
+            ready.release()  # connected or failed: either way it no longer holds up the others
         go.wait(timeout=max(0.0, deadline.left()))  # every candidate starts together
         out, ms = call(client, deadline, "/start", run.name, run.role, run.level)
         run.ask_ms.append(ms)
@@ -135,11 +145,19 @@ def drive(url: str, corpus: Corpus, run: CandidateRun, turns: int, deadline: Dea
             run.turn_ms.append(ms)
             run.confirmed.append((question.id, clean_answer(answer)))
     except Exception as exc:  # a candidate's failure is a figure of the test, not a crash of it
-        run.errors.append(f"{run.name}: {type(exc).__name__}: {exc}")
+        run.errors.append(f"{run.name}: {type(exc).__name__}: {exc} ({where(exc)})")
     finally:
         if client is not None:
             client.close()
     return run
+
+
+def where(exc: BaseException) -> str:
+    """file:line of the innermost frame, so an error sample says which call failed."""
+    tb = exc.__traceback__
+    while tb and tb.tb_next:
+        tb = tb.tb_next
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else "?"
 
 
 def check_database(db_path: Path, runs: list[CandidateRun]) -> dict:
@@ -187,21 +205,26 @@ def run_loadtest(settings: Settings, sessions: int, turns: int, *, port: int = 0
         try:
             startup_s = time.monotonic() - started
             runs = plan(sessions)
-            go = threading.Event()
+            ready, go = threading.Semaphore(0), threading.Event()
             with ThreadPoolExecutor(max_workers=sessions) as pool:
-                futures = [pool.submit(drive, url, corpus, run, turns, deadline, go) for run in runs]
-                time.sleep(min(2.0, max(0.0, deadline.left())))  # let the clients connect first
+                futures = [pool.submit(drive, url, corpus, run, turns, deadline, ready, go) for run in runs]
+                for _ in runs:
+                    ready.acquire(timeout=max(0.0, deadline.left()))
+                cpu_before = server.cpu_s()
                 drive_started = time.monotonic()
                 go.set()
                 for f in futures:
                     f.result()
             drive_s = time.monotonic() - drive_started
+            cpu_after = server.cpu_s()
         finally:
             server.stop()  # every reply is in; the database is closed before it is read
         db = check_database(server.database, runs)
     turn_ms = [ms for r in runs for ms in r.turn_ms]
     errors = [e for r in runs for e in r.errors]
     done = sum(len(r.confirmed) for r in runs)
+    app_cpu_ms = None if cpu_before is None or cpu_after is None or not done else (
+        round((cpu_after - cpu_before) * 1000 / done, 1))
     ok = not errors and done == sessions * turns and db["integrity"] == "ok" and not (
         db["lost"] or db["duplicated"] or db["ungraded"])
     return {
@@ -214,4 +237,5 @@ def run_loadtest(settings: Settings, sessions: int, turns: int, *, port: int = 0
         "integrity": db["integrity"],
         "startup_s": round(startup_s, 1), "drive_s": round(drive_s, 1),
         "turns_per_s": round(done / drive_s, 2) if drive_s else None,
+        "app_cpu_ms_per_turn": app_cpu_ms,  # the app's CPU time over the run, per answer (start/next included)
     }

@@ -15,10 +15,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from gradio_client import Client
 
 from bot.appserver import AppServer
-from bot.loadtest import CandidateRun, Deadline, answer_for, call, check_database, message_text, question_in
+from bot.loadtest import (
+    CandidateRun,
+    Deadline,
+    answer_for,
+    call,
+    check_database,
+    connect,
+    message_text,
+    question_in,
+)
 from bot.services import build_interview
 from bot.text import clean_answer
 
@@ -37,7 +45,7 @@ def test_sigkill_mid_run_loses_no_confirmed_answer(tmp_path: Path, shared_cache:
 
     def candidate(run: CandidateRun) -> None:
         nonlocal in_flight
-        client = Client(url, verbose=False, download_files=False)
+        client = connect(url)
         try:
             out, _ = call(client, deadline, "/start", run.name, run.role, run.level)
             while not killed.is_set():
@@ -93,7 +101,7 @@ def test_sigkill_mid_run_loses_no_confirmed_answer(tmp_path: Path, shared_cache:
 
         # The same candidate carries on: a reconnecting client starts a new session and is graded.
         name = runs[0].name
-        client = Client(url, verbose=False, download_files=False)
+        client = connect(url)
         again = Deadline(120)
         out, _ = call(client, again, "/start", name, "embedding-engineer", "mid")
         question = question_in(corpus, message_text(out[0][-1]))
