@@ -18,8 +18,8 @@ def main() -> None:
     if interview.transcriber is not None:  # warm the speech model so the first recording is quick
         threading.Thread(target=_warm, args=(interview.transcriber,), daemon=True).start()
     demo = build_demo(interview)
-    demo.queue(default_concurrency_limit=4).launch(server_name=settings.host, server_port=settings.port,
-                                                   max_file_size="50mb")
+    demo.queue(default_concurrency_limit=max(1, settings.concurrency)).launch(
+        server_name=settings.host, server_port=settings.port, max_file_size="50mb")
 
 
 def limit_threads(threads: int) -> None:

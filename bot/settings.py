@@ -35,6 +35,7 @@ class Settings:
     speech_model: str = "whisper-base-offline"
     max_audio_seconds: float = 300.0
     threads_per_request: int = 1  # the app grades several answers at once; see app.py
+    concurrency: int = 4  # requests the app handles at once (Gradio's queue)
     host: str = "127.0.0.1"
     port: int = 7860
 
@@ -82,6 +83,7 @@ class Settings:
                                 ("BOT_MAX_ANSWER_CHARS", "max_answer_chars", int),
                                 ("BOT_MAX_AUDIO_SECONDS", "max_audio_seconds", float),
                                 ("BOT_THREADS_PER_REQUEST", "threads_per_request", int),
+                                ("BOT_CONCURRENCY", "concurrency", int),
                                 ("BOT_PORT", "port", int)):
             if e.get(name):
                 try:
