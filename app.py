@@ -20,6 +20,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
+        limit_threads(settings.threads_per_request)
         interview = build_interview(settings)
     except (CorpusError, StoreError, ValueError) as exc:  # a setting or a file to fix: one sentence, no traceback
         raise SystemExit(f"The app cannot start: {exc}") from None
@@ -36,8 +37,9 @@ def main() -> None:
                       notice=warning)
     # Recordings are replayed from beside the database; Gradio serves a file outside its cache only
     # from `allowed_paths` (each path holds a random 128-bit session id, known to its owner and coaches).
-    demo.queue(default_concurrency_limit=4).launch(server_name=settings.host, server_port=settings.port,
-                                                   max_file_size="50mb", allowed_paths=[str(settings.audio_dir)])
+    demo.queue(default_concurrency_limit=max(1, settings.concurrency)).launch(
+        server_name=settings.host, server_port=settings.port, max_file_size="50mb",
+        allowed_paths=[str(settings.audio_dir)])
 
 
 def _hf_login(settings: Settings) -> bool:
@@ -51,6 +53,18 @@ def _hf_login(settings: Settings) -> bool:
                     ", ".join(missing))
         return False
     return True
+
+
+def limit_threads(threads: int) -> None:
+    """Gradio grades several answers at once on its worker threads; if each one also spreads over
+    every core (torch and FAISS both use OpenMP) the CPU is oversubscribed and OpenMP's waiting
+    threads burn it. With one thread per request the app answered faster and used less CPU per
+    answer (`python -m bot loadtest`, figures in the README's Speed section)."""
+    import faiss
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    faiss.omp_set_num_threads(max(1, threads))
 
 
 def _warm(transcriber) -> None:

@@ -139,6 +139,34 @@ def bench(count: int, audio: bool, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--sessions", default=20, show_default=True, type=click.IntRange(1, 200),
+              help="Candidates answering at the same time.")
+@click.option("--turns", default=5, show_default=True, type=click.IntRange(1, 30), help="Answers per candidate.")
+@click.option("--port", default=0, type=click.IntRange(0, 65535), help="Port for the app (default: a free one).")
+@click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=click.FloatRange(10),
+              help="Overall limit in seconds, start-up included.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def loadtest(sessions: int, turns: int, port: int, timeout_s: float, as_json: bool) -> None:
+    """Start the app on a fresh database, drive concurrent candidates, check every answer was kept.
+
+    Exits non-zero if a request failed, an answer was lost or duplicated, or a grade is missing.
+    """
+    from bot.loadtest import LoadTestError, run_loadtest
+
+    try:
+        figures = run_loadtest(Settings.from_env(), sessions, turns, port=port, timeout_s=timeout_s)
+    except LoadTestError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            click.echo(f"{key:>18}: {value}")
+    if not figures["ok"]:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("recording", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def transcribe(recording: Path, as_json: bool) -> None:

@@ -55,6 +55,8 @@ class Settings:
     max_answer_chars: int = 8000
     speech_model: str = "whisper-base-offline"
     max_audio_seconds: float = 300.0
+    threads_per_request: int = 1  # the app grades several answers at once; see app.py
+    concurrency: int = 4  # requests the app handles at once (Gradio's queue)
     host: str = "127.0.0.1"
     port: int = 7860
     coach_password: str | None = field(default=None, repr=False)
@@ -109,6 +111,8 @@ class Settings:
                                 ("BOT_LLM_RETRIES", "llm_max_retries", int),
                                 ("BOT_MAX_ANSWER_CHARS", "max_answer_chars", int),
                                 ("BOT_MAX_AUDIO_SECONDS", "max_audio_seconds", float),
+                                ("BOT_THREADS_PER_REQUEST", "threads_per_request", int),
+                                ("BOT_CONCURRENCY", "concurrency", int),
                                 ("GRADIO_SERVER_PORT", "port", int),
                                 ("BOT_PORT", "port", int)):  # the later name wins
             if e.get(name):

@@ -116,13 +116,31 @@ class SessionStore:
         return StoreError(f"Your work could not be saved just now: the session database failed ({reason}). "
                           "What you typed is still on screen; try again in a moment.")
 
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        """One write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+        A deferred transaction that reads first (a count, or sqlite-utils looking up the columns)
+        cannot wait for the lock when it later writes: SQLite fails it at once with "database is
+        locked" if another connection committed meanwhile. Taking the lock first lets the busy
+        timeout queue concurrent writers instead (found by `python -m bot loadtest`).
+        """
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.conn.rollback()
+                raise
+            db.conn.commit()
+
     # writes -------------------------------------------------------------------------------
 
     def create_session(self, candidate: str, role: str, level: str, grader: str, settings: dict,
                        owner: str | None = None) -> str:
         """A new session; `owner` is the key access is checked on (the name is only a label)."""
         session_id = uuid.uuid4().hex
-        with self._db() as db, db.atomic():
+        with self._write() as db:
             db.table("sessions").insert({
                 "id": session_id, "candidate": candidate, "role": role, "level": level,
                 "started_at": now(), "ended_at": None, "grader": grader, "settings": json.dumps(settings),
@@ -131,12 +149,12 @@ class SessionStore:
         return session_id
 
     def end_session(self, session_id: str) -> None:
-        with self._db() as db, db.atomic():
+        with self._write() as db:
             db.table("sessions").update(session_id, {"ended_at": now()})
 
     def add_turn(self, session_id: str, question_id: str, prompt: str, kind: str = "question",
                  parent_turn_id: int | None = None, focus_point_ids: list[str] | None = None) -> int:
-        with self._db() as db, db.atomic():
+        with self._write() as db:
             seq = db.execute("select count(*) from turns where session_id = ?", [session_id]).fetchone()[0]
             table = db.table("turns").insert({
                 "session_id": session_id, "seq": seq + 1, "question_id": question_id, "kind": kind,
@@ -147,21 +165,21 @@ class SessionStore:
             return int(table.last_pk)
 
     def save_answer(self, turn_id: int, answer: str) -> None:
-        with self._db() as db, db.atomic():
+        with self._write() as db:
             db.table("turns").update(turn_id, {"answer": answer, "answered_at": now()})
 
     def save_recording(self, turn_id: int, audio_path: str) -> None:
         """Keep the recording before anything else is done with it."""
-        with self._db() as db, db.atomic():
+        with self._write() as db:
             db.table("turns").update(turn_id, {"audio_path": audio_path})
 
     def save_transcript(self, turn_id: int, transcript: str, delivery: dict) -> None:
-        with self._db() as db, db.atomic():
+        with self._write() as db:
             db.table("turns").update(turn_id, {"transcript": transcript, "delivery": json.dumps(delivery)})
 
     def save_grade(self, turn_id: int, grade: Grade, hints: list[dict], grade_ms: float) -> int:
         g = grade.model_dump(mode="json")
-        with self._db() as db, db.atomic():
+        with self._write() as db:
             table = db.table("grades").insert({
                 "turn_id": turn_id, "grader": g["grader"], "model": g["model"], "score": g["score"],
                 "points": json.dumps(g["points"]), "strengths": json.dumps(g["strengths"]),
@@ -174,7 +192,7 @@ class SessionStore:
     def add_override(self, turn_id: int, grade_id: int, coach: str, note: str, score: float | None,
                      points: dict[str, str] | None) -> int:
         """A coach's note / score / point verdicts for a turn, kept beside (never over) the AI grade."""
-        with self._db() as db, db.atomic():
+        with self._write() as db:
             table = db.table("overrides").insert({
                 "turn_id": turn_id, "grade_id": grade_id, "coach": coach, "note": note, "score": score,
                 "points": json.dumps(points) if points else None, "created_at": now(),
