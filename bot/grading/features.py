@@ -93,8 +93,8 @@ def measure(embedder: Embedder, question: str, points: list[str], answer: str,
         return Measures(units, empty, {}, True, function_share)
 
     q_stems = content_stems(question)
-    q_tv, *point_tvs = embedder.embed_tokens([question, *points])
-    unit_tvs = embedder.embed_tokens(units)
+    q_tv, *rest = embedder.embed_tokens([question, *points, *units])  # one batch: one forward pass
+    point_tvs, unit_tvs = rest[:len(points)], rest[len(points):]
     unit_vecs = np.vstack([u.sentence for u in unit_tvs])
     answer_words = [_content(u) for u in unit_tvs]
     a_vecs = np.vstack([v for _, v in answer_words]) if any(len(v) for _, v in answer_words) else np.zeros((0, 1))
