@@ -50,3 +50,12 @@ def seed(store: SessionStore) -> dict:
          grade(10.0, {"cbow": "covered", "skipgram": "covered", "rare-words": "covered", "speed": "covered"})),
     ])
     return {"s1": s1, "s2": s2, "other": s3, "turns": [t1, t2, t3, t4], "other_turn": t5}
+
+
+def seed_with_override(store: SessionStore, coach: str) -> dict:
+    """The seed, plus a coach raising Ana's last answer from 2.0 to 9.0 and marking one point covered."""
+    from bot.review import Review
+
+    ids = seed(store)
+    Review(store).override(coach, ids["s2"], ids["turns"][3], "Better than it looks.", 9.0, {"skipgram": "covered"})
+    return ids

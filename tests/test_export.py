@@ -15,9 +15,8 @@ import pytest
 
 from bot.export import CSV_COLUMNS, ExportError, render
 from bot.grading import Grade
-from bot.review import Review
 from bot.store import SessionStore
-from tests.history_seed import seed
+from tests.history_seed import seed_with_override
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,9 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def seeded(tmp_path):
     store = SessionStore(tmp_path / "sessions.db")
-    ids = seed(store)
-    Review(store).override("Zoe", ids["s2"], ids["turns"][3], "Better than it looks.", 9.0, {"skipgram": "covered"})
-    return store, ids
+    return store, seed_with_override(store, "Zoe")
 
 
 def test_a_json_export_read_back_gives_the_same_turns_and_grades(seeded) -> None:

@@ -6,19 +6,15 @@ import pytest
 
 from bot.history import History
 from bot.interview import InterviewError
-from bot.review import Review
 from bot.store import SessionStore
 from bot.ui import progress_handlers
-from tests.history_seed import ANA, OTHER, seed
+from tests.history_seed import ANA, OTHER, seed_with_override
 
 
 @pytest.fixture
 def seeded(tmp_path):
     store = SessionStore(tmp_path / "s.db")
-    ids = seed(store)
-    # A coach raises Ana's last answer from 2.0 to 9.0 and marks one point covered.
-    Review(store).override("coach", ids["s2"], ids["turns"][3], "Better than it looks.", 9.0, {"skipgram": "covered"})
-    return store, ids
+    return store, seed_with_override(store, "coach")
 
 
 def test_the_corpus_still_has_the_topics_the_hand_computation_uses(corpus) -> None:

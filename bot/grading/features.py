@@ -50,6 +50,7 @@ class Measures:
     features: dict[str, float]
     non_answer: bool  # empty, "I don't know", or only the question's own words
     function_share: float  # share of function words; a bare keyword list has almost none
+    word_count: int
 
 
 def _content(tv: TokenVectors, drop: set[str] = frozenset()) -> tuple[list[str], np.ndarray]:
@@ -90,7 +91,7 @@ def measure(embedder: Embedder, question: str, points: list[str], answer: str,
     reference = " ".join(points)
     empty = [PointEvidence(0.0, 0.0, 0.0, 0) for _ in points]
     if not units or not points or is_non_answer(answer, question, reference):
-        return Measures(units, empty, {}, True, function_share)
+        return Measures(units, empty, {}, True, function_share, len(words))
 
     q_stems = content_stems(question)
     q_tv, *rest = embedder.embed_tokens([question, *points, *units])  # one batch: one forward pass
@@ -145,4 +146,4 @@ def measure(embedder: Embedder, question: str, points: list[str], answer: str,
         "log_len": math.log1p(len(answer_stems)), "len_ratio": min(3.0, len(answer_stems) / max(1, len(ref_words))),
         "log_ref_len": math.log1p(len(ref_words)), "n_points": float(len(points)),
     }
-    return Measures(units, evidence, features, False, function_share)
+    return Measures(units, evidence, features, False, function_share, len(words))

@@ -109,7 +109,7 @@ class RubricGrader(Grader):
         n = len(grades)
         margin = 10.0 / n if n <= 2 else 10.0 / n**2 if earned else 0.0
         score = min(10.0 * self.calibration.predict(m.features), earned + margin)
-        if m.function_share < self.t.min_fluency and _word_count(m) >= 8:
+        if m.function_share < self.t.min_fluency and m.word_count >= 8:
             score = min(score, self.t.bare_list_cap)
         return round(score, 1)
 
@@ -120,10 +120,6 @@ def _cued_sentence(cues: list[str], candidates: list[str]) -> str | None:
         if any(re.search(cue, sentence, re.IGNORECASE) for cue in cues):
             return sentence
     return None
-
-
-def _word_count(m: Measures) -> int:
-    return sum(len(tokens(s)) for s in m.sentences)
 
 
 def _fluency(sentence: str) -> float:
