@@ -25,6 +25,27 @@ class TokenVectors:
     vectors: np.ndarray
 
 
+def pack_tokens(tokens: dict[str, TokenVectors]) -> dict[str, np.ndarray]:
+    """Many texts' TokenVectors as a few flat arrays (for np.savez; no pickle)."""
+    tvs = list(tokens.values())
+    return {"texts": np.array(list(tokens), dtype=str),
+            "sentences": np.vstack([tv.sentence for tv in tvs]).astype(np.float32),
+            "lengths": np.array([len(tv.words) for tv in tvs], dtype=np.int64),
+            "words": np.array([w for tv in tvs for w in tv.words], dtype=str),
+            "vectors": np.vstack([tv.vectors for tv in tvs]).astype(np.float32)}
+
+
+def unpack_tokens(arrays: dict[str, np.ndarray]) -> dict[str, TokenVectors]:
+    """The inverse of pack_tokens; raises ValueError when the arrays disagree."""
+    texts, lengths = arrays["texts"], arrays["lengths"]
+    words, vectors, sents = arrays["words"], arrays["vectors"], arrays["sentences"]
+    if not (len(texts) == len(lengths) == len(sents) and int(lengths.sum()) == len(words) == len(vectors)):
+        raise ValueError("token vector arrays disagree in length")
+    ends = np.cumsum(lengths)
+    return {str(t): TokenVectors(sents[i], words[e - n:e].tolist(), vectors[e - n:e])
+            for i, (t, n, e) in enumerate(zip(texts, lengths, ends, strict=True))}
+
+
 class Embedder(ABC):
     """Maps texts to L2-normalised float32 vectors, so inner product is cosine similarity."""
 
@@ -35,6 +56,8 @@ class Embedder(ABC):
 
     def __init__(self) -> None:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._token_cache: OrderedDict[str, TokenVectors] = OrderedDict()
+        self._pinned: dict[str, TokenVectors] = {}
         self._lock = threading.Lock()
 
     @abstractmethod
@@ -61,9 +84,30 @@ class Embedder(ABC):
                     self._cache.popitem(last=False)
         return np.vstack([found[t] for t in texts])
 
-    def embed_tokens(self, texts: list[str]) -> list[TokenVectors]:
-        """Sentence and word vectors from one forward pass (only where supports_tokens)."""
+    def token_batch(self, texts: list[str]) -> list[TokenVectors]:
+        """One forward pass giving sentence and word vectors (only where supports_tokens)."""
         raise NotImplementedError(f"{type(self).__name__} gives no token vectors")
+
+    def embed_tokens(self, texts: list[str]) -> list[TokenVectors]:
+        """token_batch() for the texts not pinned or seen recently."""
+        with self._lock:
+            found = {t: self._pinned.get(t) or self._token_cache[t]
+                     for t in texts if t in self._pinned or t in self._token_cache}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if todo:
+            fresh = dict(zip(todo, self.token_batch(todo), strict=True))
+            found.update(fresh)
+            with self._lock:
+                self._token_cache.update(fresh)
+                while len(self._token_cache) > self.cache_size:
+                    self._token_cache.popitem(last=False)
+        return [found[t] for t in texts]
+
+    def pin_tokens(self, tokens: dict[str, TokenVectors]) -> None:
+        """Keep these texts' vectors for good, whatever else passes through (RubricIndex pins the
+        corpus's points and questions, so grading an answer runs the model on the answer alone)."""
+        with self._lock:
+            self._pinned.update(tokens)
 
 
 def resolve_model_path(model: str) -> Path:
@@ -91,7 +135,6 @@ class SentenceTransformerEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer
 
         self.name = model
-        self._token_cache: OrderedDict[str, TokenVectors] = OrderedDict()
         self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu")
         self.dim = int(self._model.get_embedding_dimension())
 
@@ -101,19 +144,9 @@ class SentenceTransformerEmbedder(Embedder):
         """Through embed_tokens, so the forward pass that retrieval makes also serves the grader."""
         return np.vstack([tv.sentence for tv in self.embed_tokens(texts)])
 
-    def embed_tokens(self, texts: list[str]) -> list[TokenVectors]:
-        with self._lock:
-            found = {t: self._token_cache[t] for t in texts if t in self._token_cache}
-        todo = [t for t in dict.fromkeys(texts) if t not in found]
-        if todo:
-            outs = self._model.encode(todo, batch_size=64, output_value=None, show_progress_bar=False)
-            fresh = {t: self._token_vectors(o) for t, o in zip(todo, outs, strict=True)}
-            found.update(fresh)
-            with self._lock:
-                self._token_cache.update(fresh)
-                while len(self._token_cache) > self.cache_size:
-                    self._token_cache.popitem(last=False)
-        return [found[t] for t in texts]
+    def token_batch(self, texts: list[str]) -> list[TokenVectors]:
+        outs = self._model.encode(texts, batch_size=64, output_value=None, show_progress_bar=False)
+        return [self._token_vectors(o) for o in outs]
 
     def _token_vectors(self, out: dict) -> TokenVectors:
         sentence = out["sentence_embedding"].float().numpy()

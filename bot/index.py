@@ -2,6 +2,8 @@
 
 The index is cached on disk under a key made of the corpus content hash and the embedding
 model, so it is loaded on start and rebuilt by itself when the questions or rubrics change.
+Beside it are the contextual word vectors of every point and question (where the embedder
+gives them): pinned in the embedder, so grading an answer runs the model on the answer alone.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import faiss
 import numpy as np
 
 from bot.corpus import Corpus, Question, RubricPoint
-from bot.embeddings import Embedder
+from bot.embeddings import Embedder, TokenVectors, pack_tokens, unpack_tokens
 from bot.text import point_claim
 
 log = logging.getLogger(__name__)
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,15 @@ class Retrieval:
 
 class RubricIndex:
     def __init__(self, corpus: Corpus, embedder: Embedder, index: faiss.Index,
-                 keys: list[tuple[str, str]]) -> None:
+                 keys: list[tuple[str, str]], tokens: dict[str, TokenVectors] | None = None) -> None:
         self.corpus = corpus
         self.embedder = embedder
         self._index = index
         self._keys = keys
         self._row_of = {key: row for row, key in enumerate(keys)}
+        self._tokens = tokens
+        if tokens:
+            embedder.pin_tokens(tokens)
 
     def __len__(self) -> int:
         return self._index.ntotal
@@ -68,10 +73,17 @@ class RubricIndex:
     def build(cls, corpus: Corpus, embedder: Embedder) -> RubricIndex:
         keys = [(qid, p.id) for qid, rubric in sorted(corpus.rubrics.items()) for p in rubric.points]
         texts = [point_claim(corpus.rubrics[qid].points_by_id[pid].text) for qid, pid in keys]
-        vectors = embedder.embed(texts)
+        tokens = None
+        if embedder.supports_tokens:  # what the grader reads of every point and question, in the same pass
+            asked = [q.text for q in corpus.questions.values() if not q.options]
+            everything = list(dict.fromkeys([*texts, *asked]))
+            tokens = dict(zip(everything, embedder.embed_tokens(everything), strict=True))
+            vectors = np.vstack([tokens[t].sentence for t in texts])
+        else:
+            vectors = embedder.embed(texts)
         index = faiss.IndexFlatIP(embedder.dim)
         index.add(vectors)
-        return cls(corpus, embedder, index, keys)
+        return cls(corpus, embedder, index, keys, tokens)
 
     @classmethod
     def open(cls, corpus: Corpus, embedder: Embedder, cache_dir: Path) -> RubricIndex:
@@ -95,21 +107,37 @@ class RubricIndex:
     @classmethod
     def _load(cls, corpus: Corpus, embedder: Embedder, base: Path) -> RubricIndex | None:
         faiss_path, keys_path = base.with_suffix(".faiss"), base.with_suffix(".json")
+        tokens_path = base.with_suffix(".tokens.npz")
         if not (faiss_path.exists() and keys_path.exists()):
+            return None
+        if embedder.supports_tokens and not tokens_path.exists():
             return None
         keys = [tuple(k) for k in json.loads(keys_path.read_text())["keys"]]
         index = faiss.read_index(str(faiss_path))
         if index.ntotal != len(keys) or index.d != embedder.dim:
             raise ValueError("index and key list disagree")
-        return cls(corpus, embedder, index, keys)  # type: ignore[arg-type]
+        tokens = None
+        if embedder.supports_tokens:
+            with np.load(tokens_path, allow_pickle=False) as arrays:
+                tokens = unpack_tokens(dict(arrays))
+            if any(tv.vectors.shape[1:] != (embedder.dim,) for tv in tokens.values()):
+                raise ValueError("token vectors are not of the embedder's size")
+        return cls(corpus, embedder, index, keys, tokens)  # type: ignore[arg-type]
 
     def save(self, base: Path) -> None:
         base.parent.mkdir(parents=True, exist_ok=True)
-        for suffix, write in ((".faiss", lambda p: faiss.write_index(self._index, p)),
-                              (".json", lambda p: Path(p).write_text(json.dumps({"keys": self._keys})))):
+        writes = [(".faiss", lambda p: faiss.write_index(self._index, p)),
+                  (".json", lambda p: Path(p).write_text(json.dumps({"keys": self._keys})))]
+        if self._tokens:
+            writes.append((".tokens.npz", self._save_tokens))
+        for suffix, write in writes:
             tmp = base.with_suffix(suffix + ".tmp")
             write(str(tmp))
             os.replace(tmp, base.with_suffix(suffix))
+
+    def _save_tokens(self, path: str) -> None:
+        with open(path, "wb") as f:  # a file object: np.savez would add ".npz" to the temporary name
+            np.savez(f, **pack_tokens(self._tokens or {}))
 
     def point_vector(self, question_id: str, point: RubricPoint) -> np.ndarray:
         """The indexed vector of a point (embedded afresh if the point is not in the index)."""

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from bot.corpus import Level, load_corpus
+from bot.embeddings import Embedder, TokenVectors
 from bot.index import RubricIndex
-from bot.text import sentences
+from bot.services import build_assessor
+from bot.text import point_claim, sentences
 from tests.test_corpus_loading import RUBRIC, write
+
+
+class RecordingEmbedder(Embedder):
+    """Made-up token vectors (a hash of each word); records every text it had to run."""
+
+    name, dim, supports_tokens = "recording", 8, True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ran: list[str] = []
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([tv.sentence for tv in self.embed_tokens(texts)])
+
+    def token_batch(self, texts: list[str]) -> list[TokenVectors]:
+        self.ran += texts
+        out = []
+        for text in texts:
+            words = text.lower().split()
+            vecs = np.array([np.frombuffer(hashlib.sha256(w.encode()).digest()[:8], np.uint8) for w in words],
+                            dtype=np.float32) - 127.5
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            mean = vecs.mean(axis=0)
+            out.append(TokenVectors(mean / np.linalg.norm(mean), words, vecs))
+        return out
 
 
 def test_retrieval_ranks_the_point_the_answer_matches_first(corpus, embedder) -> None:
@@ -68,3 +100,55 @@ def test_a_cache_that_cannot_be_written_is_not_fatal(tmp_path: Path, embedder) -
     blocked.write_text("a file where the cache folder should be")
     index = RubricIndex.open(corpus, embedder, blocked)  # built in memory, saving fails with a warning
     assert len(index) == 3 and blocked.read_text().startswith("a file")
+
+
+def test_points_and_questions_are_kept_as_word_vectors_with_the_index(tmp_path: Path) -> None:
+    write(tmp_path)
+    corpus = load_corpus(tmp_path / "corpus", tmp_path / "rubrics")
+    texts = [point_claim(p.text) for p in corpus.rubrics["t-001"].points] + [corpus.questions["t-001"].text]
+    cache = tmp_path / "cache"
+    first = RecordingEmbedder()
+    RubricIndex.open(corpus, first, cache)
+    assert sorted(first.ran) == sorted(texts) and len(list(cache.glob("*.tokens.npz"))) == 1
+    built = first.embed_tokens(texts)
+
+    later = RecordingEmbedder()  # a restarted app: loads the cache and never runs the corpus again
+    RubricIndex.open(corpus, later, cache)
+    loaded = later.embed_tokens(texts)
+    assert later.ran == []
+    for a, b in zip(built, loaded, strict=True):
+        assert a.words == b.words and np.array_equal(a.vectors, b.vectors) and np.array_equal(a.sentence, b.sentence)
+    later.embed_tokens(["an answer sentence"])
+    assert later.ran == ["an answer sentence"]
+
+
+def test_damaged_word_vectors_are_rebuilt_not_fatal(tmp_path: Path) -> None:
+    write(tmp_path)
+    corpus = load_corpus(tmp_path / "corpus", tmp_path / "rubrics")
+    cache = tmp_path / "cache"
+    RubricIndex.open(corpus, RecordingEmbedder(), cache)
+    tokens = next(cache.glob("*.tokens.npz"))
+    good = tokens.read_bytes()
+    for damage in (b"not an npz", good[: len(good) // 2]):
+        tokens.write_bytes(damage)
+        again = RecordingEmbedder()
+        assert len(RubricIndex.open(corpus, again, cache)) == 3 and again.ran  # rebuilt
+        assert tokens.read_bytes() == good  # and rewritten
+    tokens.unlink()  # an index saved before word vectors were kept
+    again = RecordingEmbedder()
+    RubricIndex.open(corpus, again, cache)
+    assert again.ran and tokens.exists()
+
+
+def test_grading_runs_the_model_on_the_answer_alone(settings, embedder, corpus, monkeypatch) -> None:
+    assessor = build_assessor(replace(settings), embedder=embedder)
+    q = next(q for q in corpus.questions.values() if not q.options)
+    ran: list[str] = []
+    real = embedder.token_batch
+    monkeypatch.setattr(embedder, "token_batch", lambda texts: ran.extend(texts) or real(texts))
+    monkeypatch.setattr(embedder, "_token_cache", OrderedDict())  # nothing seen recently: only what is pinned
+    monkeypatch.setattr(embedder, "_cache", OrderedDict())
+    answer = corpus.rubrics[q.id].model_answer
+    grade, _ = assessor.grade_answer(q, corpus.rubrics[q.id].expected_points(q.level), answer)
+    assert grade.score > 0
+    assert ran and set(ran) <= set(sentences(answer))
