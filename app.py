@@ -57,14 +57,17 @@ def _hf_login(settings: Settings) -> bool:
 
 def limit_threads(threads: int) -> None:
     """Gradio grades several answers at once on its worker threads; if each one also spreads over
-    every core (torch and FAISS both use OpenMP) the CPU is oversubscribed and OpenMP's waiting
-    threads burn it. With one thread per request the app answered faster and used less CPU per
-    answer (`python -m bot loadtest`, figures in the README's Speed section)."""
-    import faiss
+    every core the CPU is oversubscribed, and the idle workers of OpenMP and OpenBLAS spin-wait
+    and burn it. torch, FAISS and numpy each bring such pools; threadpoolctl caps every one that
+    is loaded (so they are imported first). With one thread per request the app answers faster and
+    uses less CPU per answer (`python -m bot loadtest`, README's Speed section)."""
+    import faiss  # noqa: F401  (loads its OpenMP and OpenBLAS, so the limit below reaches them)
+    import numpy  # noqa: F401
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(max(1, threads))
-    faiss.omp_set_num_threads(max(1, threads))
+    threadpool_limits(limits=max(1, threads))
 
 
 def _warm(transcriber) -> None:

@@ -2,51 +2,50 @@
 
 from __future__ import annotations
 
-import os
-import socket
+import json
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
+from bot.appserver import AppServer
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(tmp_path: Path, shared_cache: Path):
-    port = free_port()
-    env = {**os.environ, "BOT_PORT": str(port), "BOT_DATA_DIR": str(tmp_path), "BOT_CACHE_DIR": str(shared_cache),
-           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.pop("OPENAI_API_KEY", None)
-    log = open(tmp_path / "app.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise AssertionError((tmp_path / "app.log").read_text()) from None
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise AssertionError("the app did not start within 120 s")
-    yield url, tmp_path
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with AppServer(tmp_path, cache_dir=shared_cache, start_timeout_s=120) as url:
+        yield url, tmp_path
+
+
+def test_one_thread_per_request_reaches_every_thread_pool() -> None:
+    """torch, FAISS and numpy each keep a pool of workers that spin while idle; uncapped, they burn
+    the CPU the other requests need (`python -m bot loadtest`, README's Speed section)."""
+    probe = ("import json, app, torch; from threadpoolctl import threadpool_info; app.limit_threads(1); "
+             "print(json.dumps({'torch': torch.get_num_threads(), "
+             "'pools': [(p['internal_api'], p['num_threads']) for p in threadpool_info()]}))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout.splitlines()[-1])
+    apis = {api for api, _ in found["pools"]}
+    assert {"openmp", "openblas"} <= apis, found  # the pools this machine's wheels bring
+    assert found["torch"] == 1 and all(n == 1 for _, n in found["pools"]), found
+
+
+def test_the_server_runs_on_uvloop_and_httptools() -> None:
+    """Gradio's uvicorn picks these when installed; with the pure-Python h11 and asyncio loop the
+    event loop thread took about a quarter of the app's CPU under `python -m bot loadtest`."""
+    from uvicorn.config import Config
+
+    async def app(scope, receive, send) -> None: ...
+
+    config = Config(app=app)
+    config.load()
+    assert config.http_protocol_class.__module__.endswith("httptools_impl")
+    assert config.get_loop_factory().__module__.startswith("uvloop")
 
 
 @pytest.mark.server
