@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 
 from bot.coach import CoachAuth
@@ -18,6 +19,7 @@ log = logging.getLogger("app")
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    tune_gradio()
     try:
         settings = Settings.from_env()
         limit_threads(settings.threads_per_request)
@@ -53,6 +55,18 @@ def _hf_login(settings: Settings) -> bool:
                     ", ".join(missing))
         return False
     return True
+
+
+def tune_gradio() -> None:
+    """Two per-request costs in Gradio's queue, found under `python -m bot loadtest`, set off
+    (before the queue is built; a value already in the environment wins):
+    - after every request it rebuilds a pandas summary of all the events it keeps (up to 10,000)
+      for a monitoring page this app does not enable: 6 ms a request at first, 20 ms once full;
+    - it wraps every request in matplotlib's "agg" backend, and finding the default backend
+      first imports pyplot (0.5 s, holding the event loop) unless the backend is named."""
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+    os.environ.setdefault("MPLBACKEND", "agg")
 
 
 def limit_threads(threads: int) -> None:

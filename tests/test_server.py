@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,19 @@ def test_one_thread_per_request_reaches_every_thread_pool() -> None:
     apis = {api for api, _ in found["pools"]}
     assert {"openmp", "openblas"} <= apis, found  # the pools this machine's wheels bring
     assert found["torch"] == 1 and all(n == 1 for _, n in found["pools"]), found
+
+
+def test_gradio_keeps_no_per_request_summary_and_never_imports_pyplot() -> None:
+    """See app.tune_gradio: checked on the Gradio version we pin, in a process of its own."""
+    probe = ("import sys, app; app.tune_gradio(); import gradio as gr; from gradio.utils import "
+             "MatplotlibBackendMananger as M; q = gr.Blocks().queue()._queue; m = M(); m.__enter__(); "
+             "m.__exit__(None, None, None); "
+             "print(q.ANAYLTICS_CACHE_FREQUENCY, q.ANALYTICS_MAX_EVENTS, 'matplotlib.pyplot' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_ANALYTICS_", "MPLBACKEND"))}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-3:] == ["1000", "1000", "False"], out.stdout
 
 
 def test_the_server_runs_on_uvloop_and_httptools() -> None:
