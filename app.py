@@ -9,7 +9,7 @@ import threading
 
 from bot.coach import CoachAuth
 from bot.corpus import CorpusError
-from bot.services import build_interview
+from bot.services import build_interview, limit_threads
 from bot.settings import Settings, storage_warning
 from bot.store import StoreError
 from bot.ui.layout import build_demo
@@ -67,21 +67,6 @@ def tune_gradio() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
     os.environ.setdefault("MPLBACKEND", "agg")
-
-
-def limit_threads(threads: int) -> None:
-    """Gradio grades several answers at once on its worker threads; if each one also spreads over
-    every core the CPU is oversubscribed, and the idle workers of OpenMP and OpenBLAS spin-wait
-    and burn it. torch, FAISS and numpy each bring such pools; threadpoolctl caps every one that
-    is loaded (so they are imported first). With one thread per request the app answers faster and
-    uses less CPU per answer (`python -m bot loadtest`, README's Speed section)."""
-    import faiss  # noqa: F401  (loads its OpenMP and OpenBLAS, so the limit below reaches them)
-    import numpy  # noqa: F401
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(max(1, threads))
-    threadpool_limits(limits=max(1, threads))
 
 
 def _warm(transcriber) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.corpus import Level
 from bot.grading.rubric import RubricGrader
-from bot.services import build_assessor
+from bot.services import build_assessor, limit_threads
 from bot.settings import Settings
 from bot.store import SessionStore
 from bot.text import sentences
@@ -34,6 +34,7 @@ def cold_start_s(settings: Settings) -> float:
 
 
 def run_bench(settings: Settings, count: int) -> dict:
+    limit_threads(settings.threads_per_request)  # as the app runs: one thread per request
     with tempfile.TemporaryDirectory() as tmp:
         settings = replace(settings, data_dir=Path(tmp), db_path=None, cache_dir=None)
         assessor = build_assessor(settings)  # builds and caches the index for the cold start below

@@ -51,3 +51,18 @@ def build_interview(settings: Settings, *, embedder: Embedder | None = None, gra
                                   max_seconds=settings.max_audio_seconds),
         settings.audio_dir,
     )
+
+
+def limit_threads(threads: int) -> None:
+    """Gradio grades several answers at once on its worker threads; if each one also spreads over
+    every core the CPU is oversubscribed, and the idle workers of OpenMP and OpenBLAS spin-wait
+    and burn it. torch, FAISS and numpy each bring such pools; threadpoolctl caps every one that
+    is loaded (so they are imported first). With one thread per request the app answers faster and
+    uses less CPU per answer (`python -m bot loadtest`, README's Speed section)."""
+    import faiss  # noqa: F401  (loads its OpenMP and OpenBLAS, so the limit below reaches them)
+    import numpy  # noqa: F401
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(max(1, threads))
+    threadpool_limits(limits=max(1, threads))

@@ -25,7 +25,8 @@ def server(tmp_path: Path, shared_cache: Path):
 def test_one_thread_per_request_reaches_every_thread_pool() -> None:
     """torch, FAISS and numpy each keep a pool of workers that spin while idle; uncapped, they burn
     the CPU the other requests need (`python -m bot loadtest`, README's Speed section)."""
-    probe = ("import json, app, torch; from threadpoolctl import threadpool_info; app.limit_threads(1); "
+    probe = ("import json, torch; from bot.services import limit_threads; from threadpoolctl import threadpool_info; "
+             "limit_threads(1); "
              "print(json.dumps({'torch': torch.get_num_threads(), "
              "'pools': [(p['internal_api'], p['num_threads']) for p in threadpool_info()]}))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
