@@ -35,12 +35,13 @@ class AppServer:
     """`with AppServer(folder) as url:` — app.py listening on 127.0.0.1, its database in `folder`."""
 
     def __init__(self, data_dir: Path, *, port: int = 0, cache_dir: Path | None = None,
-                 offline: bool = True, start_timeout_s: float = 180.0) -> None:
+                 offline: bool = True, start_timeout_s: float = 180.0, env: dict[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.cache_dir = cache_dir
         self.offline = offline
         self.start_timeout_s = start_timeout_s
+        self.extra_env = env or {}  # settings of the app under test (e.g. BOT_COACH_PASSWORD)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -65,7 +66,7 @@ class AppServer:
         if self.offline:
             for name in LLM_VARIABLES:
                 env.pop(name, None)
-        return env
+        return {**env, **self.extra_env}
 
     def start(self) -> str:
         """Launch app.py and wait until it answers HTTP; returns its URL."""

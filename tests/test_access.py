@@ -6,18 +6,15 @@ from __future__ import annotations
 import importlib.util
 import os
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
 
+from bot.appserver import AppServer
 from bot.identity import hf_owner, identify, is_token, local_owner
-from tests.test_server import ROOT, free_port
+from tests.test_server import ROOT
 
 PASSWORD = "correct horse battery staple"
 ANSWER_A = "Ana-one's private answer: embeddings map words to dense vectors that sit close when similar."
@@ -74,27 +71,8 @@ def test_coach_settings_and_the_coach_tab_only_when_configured(settings, embedde
 @pytest.fixture(scope="module")
 def coach_app(tmp_path_factory, shared_cache: Path):
     data = tmp_path_factory.mktemp("access")
-    port = free_port()
-    env = {**os.environ, "BOT_PORT": str(port), "BOT_DATA_DIR": str(data), "BOT_CACHE_DIR": str(shared_cache),
-           "BOT_COACH_PASSWORD": PASSWORD, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.pop("OPENAI_API_KEY", None)
-    log = open(data / "app.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError((data / "app.log").read_text()) from None
-            time.sleep(0.5)
-    yield url, data
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with AppServer(data, cache_dir=shared_cache, start_timeout_s=120, env={"BOT_COACH_PASSWORD": PASSWORD}) as url:
+        yield url, data
 
 
 def call(client: Client, api_name: str, *args) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_server import free_port
+from bot.appserver import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_TIMEOUT_S = 1200
