@@ -12,6 +12,7 @@ import random
 import shutil
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.corpus import ROLES, Corpus, Level, Question, RubricPoint
@@ -27,6 +28,7 @@ from bot.text import CONTROL_CHARS, clean_answer, sentences
 
 log = logging.getLogger(__name__)
 MAX_NAME_CHARS = 80
+RESUME_WITHIN = timedelta(hours=24)  # an unfinished session older than this is not picked up again
 
 
 class InterviewError(ValueError):
@@ -65,6 +67,15 @@ class Spoken:
     text: str
     delivery: Delivery
     advice: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """An unfinished session read back from the store: each turn asked, with its answer and grade."""
+
+    session_id: str
+    turns: list[tuple[AskedTurn, str | None, Grade | None]]
+    last: Feedback | None  # the feedback on the last turn, when it is graded
 
 
 @dataclass(frozen=True)
@@ -170,6 +181,34 @@ class Interview:
         turn_id = self.store.add_turn(session_id, q.id, prompt, kind, parent, focus)
         number = len(self.store.turns(session_id))
         return AskedTurn(session_id, turn_id, number, q, prompt, kind)
+
+    def resume(self, owner: str | None, now: datetime | None = None) -> Resumed | None:
+        """The owner's newest session, when it is unfinished and began within RESUME_WITHIN: after
+        a reload or a restart of the app the candidate carries on where they left off (the
+        session lives in the store, not in the page)."""
+        session = self.store.latest_session(owner) if owner else None
+        if session is None or session["ended_at"]:
+            return None
+        if (now or datetime.now(UTC)) - datetime.fromisoformat(session["started_at"]) > RESUME_WITHIN:
+            return None
+        rows = self.store.turns(session["id"])
+        turns: list[tuple[AskedTurn, str | None, Grade | None]] = []
+        for number, row in enumerate(rows, 1):
+            question = self.corpus.questions.get(row["question_id"])
+            if question is None:  # the question bank changed since: start afresh
+                return None
+            grade = self.store.grade_for(row["id"]) if row["answer"] is not None else None
+            turns.append((AskedTurn(session["id"], row["id"], number, question, row["prompt"], row["kind"]),
+                          row["answer"], grade))
+        if not turns:
+            return None
+        asked, _, grade = turns[-1]
+        last = None
+        if grade is not None:
+            spoken = Delivery(**rows[-1]["delivery"]) if rows[-1].get("delivery") else None
+            last = Feedback(asked.turn_id, asked.question, grade, [],
+                            self.corpus.rubrics[asked.question.id].model_answer, spoken)
+        return Resumed(session["id"], turns, last)
 
     # answering ----------------------------------------------------------------------------
 

@@ -206,6 +206,12 @@ class SessionStore:
             rows = list(db.table("sessions").rows_where("id = ?", [session_id]))
         return rows[0] if rows else None
 
+    def latest_session(self, owner: str) -> dict | None:
+        """The owner's newest session, ended or not."""
+        with self._db() as db:
+            rows = list(db.table("sessions").rows_where("owner = ?", [owner], order_by="started_at desc", limit=1))
+        return rows[0] if rows else None
+
     def turns(self, session_id: str) -> list[dict]:
         with self._db() as db:
             rows = list(db.table("turns").rows_where("session_id = ?", [session_id], order_by="seq"))

@@ -41,6 +41,7 @@ class UI:
     submit = "Submit answer"
     answer_follow_up = "Answer the selected follow-up"
     end = "End session"
+    next_question = "Next question"
     upload = "Upload file"  # aria-label of the Audio component's upload source button
     follow_up_group = "fieldset"
     bot_message = '[data-testid="bot"]'  # aria-label: "bot's message: <markdown>"
@@ -134,6 +135,25 @@ def test_a_session_in_a_real_browser(page, corpus) -> None:
     page.get_by_role("button", name=UI.end, exact=True).click()
     expect(page.get_by_text("Session summary")).to_be_visible()
     expect(page.get_by_text(re.compile(r"2 answers graded"))).to_be_visible()
+
+
+def test_a_reloaded_page_carries_on_with_the_session(page, corpus) -> None:
+    start_session(page, "Embedding-model engineer", "mid")
+    question = question_in(corpus, last_bot_message(page))
+    page.get_by_label(UI.answer, exact=True).fill(answer_for(corpus, question, 0))
+    page.get_by_role("button", name=UI.submit, exact=True).click()
+    expect(graded_replies(page)).to_have_count(1)
+    page.get_by_role("button", name=UI.next_question, exact=True).click()
+    page.locator(UI.bot_message).filter(has_text="Question 2").wait_for()
+    second = question_in(corpus, last_bot_message(page))
+
+    page.reload()  # a new page: the server holds nothing for it but the browser's identity
+    expect(page.get_by_text("Welcome back", exact=False)).to_be_visible()
+    expect(graded_replies(page)).to_have_count(1)
+    assert question_in(corpus, last_bot_message(page)) == second
+    page.get_by_label(UI.answer, exact=True).fill(answer_for(corpus, second, 0))
+    page.get_by_role("button", name=UI.submit, exact=True).click()
+    expect(graded_replies(page)).to_have_count(2)
 
 
 def test_an_uploaded_recording_fills_the_answer_box(page) -> None:

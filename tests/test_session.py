@@ -83,3 +83,52 @@ def test_the_session_survives_a_restart(settings, embedder) -> None:
     second = build_interview(settings, embedder=embedder)  # a new process over the same database
     after = handlers.submit(second, view, answer_for(second, view))
     assert after.status == "" and second.store.grade_for(view.turn_id) is not None
+
+
+def test_a_reload_or_restart_carries_on_with_the_unfinished_session(settings, embedder) -> None:
+    first = build_interview(settings, embedder=embedder)
+    me = "local:candidate-one"
+    view = handlers.start(first, View(None, None, []), "Eve", "embedding-engineer", "mid", owner=me)
+    view = handlers.submit(first, view, answer_for(first, view))
+    view = handlers.next_question(first, view)
+    asked_second = view.chat[-1]["content"]
+
+    second = build_interview(settings, embedder=embedder)  # a new process; the page keeps nothing
+    back = handlers.resume(second, me)
+    assert back is not None and (back.session_id, back.turn_id) == (view.session_id, view.turn_id)
+    assert back.status.startswith("Welcome back") and back.answer == ""
+    assert [m["role"] for m in back.chat] == ["assistant", "user", "assistant", "assistant"]
+    assert back.chat == view.chat  # the same conversation as before the restart
+    assert back.chat[-1]["content"] == asked_second
+    assert handlers.submit(second, back, answer_for(second, back)).status == ""  # and it goes on
+
+    assert handlers.resume(second, "local:someone-else") is None  # only ever the owner's own
+    assert handlers.resume(second, None) is None
+
+
+def test_a_resumed_session_shows_its_last_feedback_or_its_ungraded_answer(settings, embedder) -> None:
+    interview = build_interview(settings, embedder=embedder)
+    me = "local:candidate-two"
+    view = handlers.start(interview, View(None, None, []), "Fay", "embedding-engineer", "junior", owner=me)
+    graded = handlers.submit(interview, view, answer_for(interview, view))
+    back = handlers.resume(interview, me)
+    assert (back.score, back.points, back.follow_ups) == (graded.score, graded.points, graded.follow_ups)
+    assert back.chat == graded.chat
+
+    view = handlers.next_question(interview, graded)
+    interview.store.save_answer(view.turn_id, "Saved, then the app stopped before grading.")
+    back = handlers.resume(interview, me)
+    assert back.answer == "Saved, then the app stopped before grading." and "press Submit" in back.status
+    assert handlers.submit(interview, back, back.answer).status == ""  # graded now, not refused
+
+
+def test_an_ended_or_day_old_session_is_not_resumed(settings, embedder) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    interview = build_interview(settings, embedder=embedder)
+    me = "local:candidate-three"
+    view = handlers.start(interview, View(None, None, []), "Gus", "ner-specialist", "mid", owner=me)
+    assert interview.resume(me) is not None
+    assert interview.resume(me, now=datetime.now(UTC) + timedelta(hours=25)) is None
+    handlers.end(interview, view)
+    assert interview.resume(me) is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.delivery import Delivery, advice, summary
+from bot.grading import Grade
 from bot.grading.mcq import option_label
 from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary
 from bot.store import StoreError
@@ -68,10 +69,22 @@ def feedback_view(view: View, fb: Feedback) -> View:
             f"- {h.point_text} — *{h.question_text}*" for h in fb.hints)
     if fb.delivery is not None:
         view = replace(view, delivery=delivery_markdown(fb.delivery))
-    chat = [*view.chat, {"role": "assistant", "content": f"{g.score:.1f}/10 — {covered} of {len(g.points)} points covered. "
-                         "See the feedback panel; answer a follow-up or take the next question."}]
+    chat = [*view.chat, {"role": "assistant", "content": graded_message(g)}]
     return replace(view, chat=chat, answer="", status="", score=score, points=points, notes=notes.strip(),
                    model_answer=fb.model_answer, follow_ups=[f.text for f in g.follow_ups])
+
+
+def graded_message(g: Grade) -> str:
+    covered = sum(p.verdict == "covered" for p in g.points)
+    return (f"{g.score:.1f}/10 — {covered} of {len(g.points)} points covered. "
+            "See the feedback panel; answer a follow-up or take the next question.")
+
+
+def answer_message(answer: str) -> dict:
+    """The candidate's answer as echoed into the chat (a very long one is cut; all of it is saved)."""
+    shown = answer if len(answer) <= CHAT_ECHO_CHARS else (
+        f"{answer[:CHAT_ECHO_CHARS]} … *({len(answer) - CHAT_ECHO_CHARS:,} more characters, all saved)*")
+    return {"role": "user", "content": shown}
 
 
 def delivery_markdown(d: Delivery) -> str:
@@ -111,15 +124,40 @@ def start(interview: Interview, view: View, candidate: str, role: str, level: st
     return _asked(fresh, turn)
 
 
+def resume(interview: Interview, owner: str | None) -> View | None:
+    """The screen of the owner's unfinished session (Interview.resume), or None to leave the page
+    as it is. Run on page load: a failure only means no resume, never a broken page."""
+    try:
+        found = interview.resume(owner)
+    except Exception:
+        log.exception("could not look up an unfinished session")
+        return None
+    if found is None:
+        return None
+    chat: list[dict] = []
+    for i, (asked, answer, grade) in enumerate(found.turns):
+        chat.append({"role": "assistant", "content": question_message(asked)})
+        if answer is not None:
+            chat.append(answer_message(answer))
+        if grade is not None and i < len(found.turns) - 1:  # the last grade comes with its feedback below
+            chat.append({"role": "assistant", "content": graded_message(grade)})
+    asked, answer, _ = found.turns[-1]
+    view = View(session_id=found.session_id, turn_id=asked.turn_id, chat=chat, answer="")
+    welcome = "Welcome back: your session carries on where you left off."
+    if found.last is not None:
+        return replace(feedback_view(view, found.last), status=welcome)
+    if answer is not None:  # saved, but the grade never came (the app stopped mid-grade)
+        return replace(view, answer=answer, status=f"{welcome} Your last answer was saved but not graded; "
+                                                   "press Submit to grade it.")
+    return replace(view, status=welcome)
+
+
 @_guard
 def submit(interview: Interview, view: View, answer: str) -> View:
     if not view.session_id:
         raise InterviewError("Press Start to begin a session first.")
     fb = interview.submit(view.session_id, view.turn_id or 0, answer)
-    shown = answer if len(answer) <= CHAT_ECHO_CHARS else (
-        f"{answer[:CHAT_ECHO_CHARS]} … *({len(answer) - CHAT_ECHO_CHARS:,} more characters, all saved)*")
-    chat = [*view.chat, {"role": "user", "content": shown}]
-    return feedback_view(replace(view, chat=chat), fb)
+    return feedback_view(replace(view, chat=[*view.chat, answer_message(answer)]), fb)
 
 
 @_guard

@@ -14,6 +14,7 @@ from bot.history import History
 from bot.identity import identify
 from bot.interview import Interview, clean_name
 from bot.review import Review
+from bot.ui import handlers
 from bot.ui.coach import build_coach
 from bot.ui.practice import ROLE_LABELS, build_practice
 from bot.ui.progress import build_progress
@@ -55,7 +56,9 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
             where = (f"Signed in with Hugging Face as **{profile.username}**: your sessions follow your account."
                      if profile else "Your sessions are kept for this browser: the Progress tab shows only yours.")
             remembered = {"token": me.token, "name": me.name} if me.token else gr.skip()
-            return me.owner, me.token, remembered, me.name or gr.skip(), where
+            resumed = handlers.resume(interview, me.owner)  # an unfinished session carries on
+            shown = practice.render(resumed) if resumed else tuple(gr.skip() for _ in practice.outputs)
+            return me.owner, me.token, remembered, me.name or gr.skip(), where, *shown
 
         def remember(tok: str | None, name: str) -> object:
             """Keep the name beside the browser's token so the next visit fills it in."""
@@ -63,6 +66,6 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
                 return gr.skip()
             return {"token": tok, "name": clean_name(name) if (name or "").strip() else ""}
 
-        demo.load(load, saved, [owner, token, saved, practice.candidate, who], api_name=False)
+        demo.load(load, saved, [owner, token, saved, practice.candidate, who, *practice.outputs], api_name=False)
         practice.started.then(remember, [token, practice.candidate], saved, api_name=False)
     return demo
