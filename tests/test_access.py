@@ -148,3 +148,43 @@ def test_candidates_see_only_their_own_sessions_and_coach_functions_need_the_pas
     with sqlite3.connect(data / "sessions.db") as db:
         assert db.execute("select * from grades").fetchall() == ai_grade
         assert db.execute("select coach, score from overrides").fetchall() == [("Zoe", 7.0)]
+
+
+def test_wrong_coach_passwords_pause_password_sign_in() -> None:
+    from bot.coach import CoachAuth, SignInPaused, SignInThrottle
+    from bot.ui import coach_handlers as ch
+
+    clock = [1000.0]
+    auth = CoachAuth(password=PASSWORD,
+                     throttle=SignInThrottle(per_caller=3, overall=5, window_s=600, clock=lambda: clock[0]))
+    for _ in range(3):
+        assert auth.by_password("a guess", "Mallory", "10.0.0.1") is None
+    with pytest.raises(SignInPaused, match="paused for 10 more minutes"):
+        auth.by_password(PASSWORD, "Zoe", "10.0.0.1")  # not even checked, so the right one fails too
+    assert auth.by_password(PASSWORD, "Zoe", "10.0.0.2") == "Zoe"  # another address still may
+    clock[0] += 599
+    with pytest.raises(SignInPaused, match="paused for 1 more minute\\."):
+        auth.by_password(PASSWORD, "Zoe", "10.0.0.1")
+    clock[0] += 1
+    assert auth.by_password(PASSWORD, "Zoe", "10.0.0.1") == "Zoe"  # the window has moved on
+
+    for i in range(5):  # one guess each from many addresses: the overall limit
+        assert auth.by_password("a guess", "Mallory", f"10.1.0.{i}") is None
+    view = ch.sign_in(auth, PASSWORD, "Zoe", "10.9.9.9")
+    assert view.coach is None and "paused" in view.status  # a sentence for the screen, no coach
+
+
+@pytest.mark.server
+def test_a_password_guesser_is_paused_through_the_api(tmp_path: Path, shared_cache: Path) -> None:
+    with AppServer(tmp_path, cache_dir=shared_cache, start_timeout_s=120, env={"BOT_COACH_PASSWORD": PASSWORD}) as url:
+        texts = []
+        for i in range(6):  # a new connection each time: a fresh gr.State does not reset the count
+            client = Client(url, verbose=False)
+            texts.append(call(client, "/coach_sign_in", f"guess number {i}", "Mallory"))
+            client.close()
+        assert all("not the coach password" in t for t in texts[:5]), texts
+        assert "paused" in texts[5]
+        client = Client(url, verbose=False)
+        assert "paused" in call(client, "/coach_sign_in", PASSWORD, "Zoe")
+        assert "Sign in as a coach first." in call(client, "/coach_open_session", "any")
+        client.close()

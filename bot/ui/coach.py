@@ -69,8 +69,9 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
     def signed_in(r: SignIn) -> tuple:
         return r.coach, r.status, gr.Column(visible=bool(r.coach))
 
-    def sign_in(password: str, name: str) -> tuple:
-        return signed_in(ch.sign_in(auth, password, name))
+    def sign_in(password: str, name: str, request: gr.Request) -> tuple:  # the request is Gradio's, not an input
+        caller = getattr(getattr(request, "client", None), "host", None)  # wrong passwords are counted per address
+        return signed_in(ch.sign_in(auth, password, name, caller))
 
     if pw_btn is not None:
         pw_btn.click(sign_in, [password, name], [coach, signed, area], api_name="coach_sign_in")

@@ -40,8 +40,8 @@ TABLE_HEADERS = ["started (UTC)", "candidate", "role", "level", "graded", "avera
 
 
 @guard(SignIn)
-def sign_in(auth: CoachAuth, password: str | None, name: str | None) -> SignIn:
-    coach = auth.by_password(password, name)
+def sign_in(auth: CoachAuth, password: str | None, name: str | None, caller: str | None = None) -> SignIn:
+    coach = auth.by_password(password, name, caller)
     if coach is None:
         raise InterviewError("That is not the coach password." if auth.password else
                              "Coaches sign in with their Hugging Face account here.")
