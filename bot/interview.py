@@ -74,6 +74,8 @@ class Resumed:
     """An unfinished session read back from the store: each turn asked, with its answer and grade."""
 
     session_id: str
+    role: str
+    level: str
     turns: list[tuple[AskedTurn, str | None, Grade | None]]
     last: Feedback | None  # the feedback on the last turn, when it is graded
 
@@ -208,7 +210,7 @@ class Interview:
             spoken = Delivery(**rows[-1]["delivery"]) if rows[-1].get("delivery") else None
             last = Feedback(asked.turn_id, asked.question, grade, [],
                             self.corpus.rubrics[asked.question.id].model_answer, spoken)
-        return Resumed(session["id"], turns, last)
+        return Resumed(session["id"], session["role"], session["level"], turns, last)
 
     # answering ----------------------------------------------------------------------------
 

@@ -149,6 +149,7 @@ def test_a_reloaded_page_carries_on_with_the_session(page, corpus) -> None:
 
     page.reload()  # a new page: the server holds nothing for it but the browser's identity
     expect(page.get_by_text("Welcome back", exact=False)).to_be_visible()
+    expect(page.get_by_label(UI.role, exact=True)).to_have_value("Embedding-model engineer")  # not the default
     expect(graded_replies(page)).to_have_count(1)
     assert question_in(corpus, last_bot_message(page)) == second
     page.get_by_label(UI.answer, exact=True).fill(answer_for(corpus, second, 0))

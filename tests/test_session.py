@@ -97,6 +97,7 @@ def test_a_reload_or_restart_carries_on_with_the_unfinished_session(settings, em
     back = handlers.resume(second, me)
     assert back is not None and (back.session_id, back.turn_id) == (view.session_id, view.turn_id)
     assert back.status.startswith("Welcome back") and back.answer == ""
+    assert (back.role, back.level) == ("embedding-engineer", "mid")  # the pickers show the session's
     assert [m["role"] for m in back.chat] == ["assistant", "user", "assistant", "assistant"]
     assert back.chat == view.chat  # the same conversation as before the restart
     assert back.chat[-1]["content"] == asked_second
@@ -113,6 +114,7 @@ def test_a_resumed_session_shows_its_last_feedback_or_its_ungraded_answer(settin
     graded = handlers.submit(interview, view, answer_for(interview, view))
     back = handlers.resume(interview, me)
     assert (back.score, back.points, back.follow_ups) == (graded.score, graded.points, graded.follow_ups)
+    assert back.level == "junior"
     assert back.chat == graded.chat
 
     view = handlers.next_question(interview, graded)

@@ -36,6 +36,8 @@ class View:
     follow_ups: list[str] = field(default_factory=list)
     summary: str = ""
     delivery: str = ""
+    role: str | None = None  # None leaves the role and level pickers as they are
+    level: str | None = None
 
 
 def question_message(turn: AskedTurn) -> str:
@@ -142,7 +144,8 @@ def resume(interview: Interview, owner: str | None) -> View | None:
         if grade is not None and i < len(found.turns) - 1:  # the last grade comes with its feedback below
             chat.append({"role": "assistant", "content": graded_message(grade)})
     asked, answer, _ = found.turns[-1]
-    view = View(session_id=found.session_id, turn_id=asked.turn_id, chat=chat, answer="")
+    view = View(session_id=found.session_id, turn_id=asked.turn_id, chat=chat, answer="", role=found.role,
+                level=found.level)
     welcome = "Welcome back: your session carries on where you left off."
     if found.last is not None:
         return replace(feedback_view(view, found.last), status=welcome)

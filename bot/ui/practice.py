@@ -75,13 +75,14 @@ def build_practice(interview: Interview, owner: gr.State, token: gr.State) -> Pr
     summary = gr.Markdown()
 
     outputs = [session_id, turn_id, history, chat, answer, status, score, points, notes, model_answer,
-               follow_ups, summary, delivery, recording]
+               follow_ups, summary, delivery, recording, role, level]
 
     def render(v: View) -> tuple:
         return (v.session_id, v.turn_id, v.chat, v.chat, gr.skip() if v.answer is None else v.answer,
                 v.status, v.score, v.points, v.notes, v.model_answer,
                 gr.Radio(choices=v.follow_ups, value=None), v.summary, v.delivery,
-                None if v.answer == "" else gr.skip())  # a cleared answer box clears the recording too
+                None if v.answer == "" else gr.skip(),  # a cleared answer box clears the recording too
+                gr.skip() if v.role is None else v.role, gr.skip() if v.level is None else v.level)
 
     def wire(handler: Callable[..., View]) -> Callable[..., tuple]:
         def run(sid: str | None, tid: int | None, messages: list[dict] | None, *args) -> tuple:
