@@ -68,6 +68,8 @@ class Embedder(ABC):
         """Normalised vectors for texts, reusing recent ones (retrieval and grading share sentences)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.supports_tokens:  # the token cache (and the pinned corpus) hold these vectors already
+            return np.vstack([tv.sentence for tv in self.embed_tokens(texts)])
         with self._lock:
             found = {t: self._cache[t] for t in texts if t in self._cache}
             for t in found:
@@ -141,8 +143,7 @@ class SentenceTransformerEmbedder(Embedder):
     supports_tokens = True
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        """Through embed_tokens, so the forward pass that retrieval makes also serves the grader."""
-        return np.vstack([tv.sentence for tv in self.embed_tokens(texts)])
+        return np.vstack([tv.sentence for tv in self.token_batch(texts)])
 
     def token_batch(self, texts: list[str]) -> list[TokenVectors]:
         outs = self._model.encode(texts, batch_size=64, output_value=None, show_progress_bar=False)
