@@ -70,3 +70,23 @@ def test_the_readme_table_is_what_the_stats_command_prints() -> None:
     table = subprocess.run([sys.executable, "-m", "bot", "corpus", "stats", "--markdown"], cwd=ROOT,
                            capture_output=True, text=True, check=True).stdout.strip()
     assert table in (ROOT / "README.md").read_text(), "regenerate the README table: python -m bot corpus stats --markdown"
+
+
+def test_the_correct_option_is_the_longest_in_at_most_a_third_of_mcqs_and_never_far_longer(corpus) -> None:
+    """Option length must not give the answer away to a candidate who guesses the longest (or odd one out)."""
+    mcqs = [q for q in corpus.questions.values() if q.options]
+    longest, too_long, throwaway = [], {}, {}
+    for q in mcqs:
+        lengths = [len(o.text) for o in q.options]
+        right = lengths[q.correct_option]
+        others = [length for i, length in enumerate(lengths) if i != q.correct_option]
+        if right > max(others):
+            longest.append(q.id)
+        if right > 1.3 * max(others):
+            too_long[q.id] = round(right / max(others), 2)
+        if 2 * min(others) < right:
+            throwaway[q.id] = lengths
+    n = len(mcqs)
+    assert len(longest) <= n / 3, f"correct option longest in {len(longest)} of {n}: {longest}"
+    assert not too_long, f"correct option over 1.3x the longest distractor: {too_long}"
+    assert not throwaway, f"a distractor under half the correct option's length: {throwaway}"
