@@ -1,4 +1,5 @@
-"""A real server: launch app.py on a free local port and complete one turn through gradio_client."""
+"""The server: one turn through gradio_client on app.py, and the runtime settings that keep it
+fast under load (thread pools, uvloop + httptools, Gradio's queue)."""
 
 from __future__ import annotations
 
