@@ -102,6 +102,8 @@ class RubricIndex:
             built.save(base)
         except OSError as exc:
             log.warning("could not save the rubric index to %s (%s); it will be rebuilt next start", base, exc)
+        else:
+            _remove_others(base)
         return built
 
     @classmethod
@@ -179,3 +181,14 @@ class RubricIndex:
             if len(out) == k:
                 break
         return out
+
+
+def _remove_others(base: Path) -> None:
+    """Drop the caches of earlier corpora or models (about 60 MB each): a corpus edit makes a new
+    key, and nothing reads the old one again."""
+    for path in base.parent.glob("rubric-index-*"):
+        if not path.name.startswith(base.name + "."):
+            try:
+                path.unlink()
+            except OSError as exc:
+                log.warning("could not remove the old index cache %s (%s)", path, exc)

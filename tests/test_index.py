@@ -66,7 +66,9 @@ def test_cache_is_reused_then_rebuilt_when_content_changes(tmp_path: Path, embed
 
     write(tmp_path, rubric=RUBRIC.format(weight=3))  # content changes -> new key, new index
     RubricIndex.open(load_corpus(tmp_path / "corpus", tmp_path / "rubrics"), embedder, cache)
-    assert len(list(cache.glob("*.faiss"))) == 2
+    now = sorted(cache.glob("*.faiss"))
+    assert len(now) == 1 and now != files  # and the old key's files are gone (about 60 MB each)
+    assert {p.name.split(".")[0] for p in cache.iterdir()} == {now[0].stem}
 
 
 def test_an_unreadable_cache_is_rebuilt_not_fatal(tmp_path: Path, embedder) -> None:
