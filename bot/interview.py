@@ -193,21 +193,22 @@ class Interview:
             return None
         if (now or datetime.now(UTC)) - datetime.fromisoformat(session["started_at"]) > RESUME_WITHIN:
             return None
-        rows = self.store.turns(session["id"])
+        record = self.store.session_record(session["id"])  # every turn with its latest grade, in one read
+        rows = record["turns"] if record else []
         turns: list[tuple[AskedTurn, str | None, Grade | None]] = []
-        for number, row in enumerate(rows, 1):
+        for row in rows:
             question = self.corpus.questions.get(row["question_id"])
             if question is None:  # the question bank changed since: start afresh
                 return None
-            grade = self.store.grade_for(row["id"]) if row["answer"] is not None else None
-            turns.append((AskedTurn(session["id"], row["id"], number, question, row["prompt"], row["kind"]),
-                          row["answer"], grade))
+            grade = Grade.model_validate(row["grade"]) if row["grade"] and row["answer"] is not None else None
+            turns.append((AskedTurn(session["id"], row["turn_id"], row["turn_number"], question, row["question"],
+                                    row["kind"]), row["answer"], grade))
         if not turns:
             return None
         asked, _, grade = turns[-1]
         last = None
         if grade is not None:
-            spoken = Delivery(**rows[-1]["delivery"]) if rows[-1].get("delivery") else None
+            spoken = Delivery(**rows[-1]["delivery"]) if rows[-1]["delivery"] else None
             last = Feedback(asked.turn_id, asked.question, grade, [],
                             self.corpus.rubrics[asked.question.id].model_answer, spoken)
         return Resumed(session["id"], session["role"], session["level"], turns, last)

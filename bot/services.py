@@ -7,7 +7,7 @@ import logging
 from bot.corpus import load_corpus
 from bot.embeddings import Embedder, SentenceTransformerEmbedder
 from bot.grading import FallbackGrader, Grader
-from bot.grading.llm import LLMGrader, make_client, worst_case_wait
+from bot.grading.llm import LLMGrader, make_client
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.interview import Assessor, Interview
@@ -25,8 +25,7 @@ def build_grader(settings: Settings, embedder: Embedder) -> Grader:
         return offline
     client = make_client(settings.openai_api_key, settings.openai_base_url,
                          settings.llm_timeout_s, settings.llm_max_retries)
-    deadline = worst_case_wait(settings.llm_timeout_s, settings.llm_max_retries)
-    return FallbackGrader(LLMGrader(client, settings.llm_model or "", deadline), offline)
+    return FallbackGrader(LLMGrader(client, settings.llm_model or ""), offline)  # its deadline follows the client
 
 
 def build_assessor(settings: Settings, *, embedder: Embedder | None = None,

@@ -17,7 +17,7 @@ from bot.embeddings import Embedder
 from bot.grading import Grade, Grader, PointGrade, Verdict, probe_follow_ups, score_from_points
 from bot.grading.calibration import Calibration
 from bot.grading.features import Measures, PointEvidence, measure
-from bot.grading.injection import addresses_the_grader
+from bot.grading.injection import grader_directed
 from bot.text import STOPWORDS, point_claim, sentences, tokens
 
 INSTRUCTIONS_IGNORED = ("{n} sentence{s} of your answer spoke to the grader (instructions, a claimed score or a "
@@ -48,10 +48,9 @@ class RubricGrader(Grader):
         self.model = embedder.name
 
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
-        parts = sentences(answer)
-        to_grader = [s for s in parts if addresses_the_grader(s)]
+        to_grader = grader_directed(answer)
         if to_grader:  # instructions, claimed scores or verdicts are never evidence
-            answer = "\n".join(s for s in parts if s not in to_grader)
+            answer = "\n".join(s for s in sentences(answer) if s not in to_grader)
         claims = [point_claim(p.text) for p in rubric_points]
         m = measure(self.embedder, question.text, claims, answer, [p.weight for p in rubric_points])
         grade = self.assess(question, rubric_points, m)
