@@ -89,6 +89,7 @@ class RubricPoint(_Strict):
     probe: NonEmpty
     min_level: Level | None = None
     cues: list[NonEmpty] = []  # regexes that are direct evidence (e.g. "as a result") for structural points
+    examples: list[NonEmpty] = []  # other valid instances and phrasings of the idea, as a candidate might say them
 
     @field_validator("cues")
     @classmethod
@@ -105,10 +106,23 @@ class RubricPoint(_Strict):
         return self.min_level is None or self.min_level.rank <= level.rank
 
 
+class RedFlag(_Strict):
+    """A false claim a candidate might plausibly make, as they would say it, with what is true instead."""
+
+    claim: NonEmpty
+    point: str | None = None  # the id of the rubric point the claim contradicts
+    fact: str | None = None  # what is right instead (shown as "in fact ..."); the point's text when absent
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        return {"claim": data} if isinstance(data, str) else data
+
+
 class Rubric(_Strict):
     points: list[RubricPoint] = Field(min_length=3, max_length=7)
     model_answer: NonEmpty
-    red_flags: list[NonEmpty] = []
+    red_flags: list[RedFlag] = []
 
     @property
     def points_by_id(self) -> dict[str, RubricPoint]:
@@ -126,6 +140,14 @@ class Rubric(_Strict):
         if dup:
             raise ValueError(f"point id {dup!r} is used twice")
         return points
+
+    @model_validator(mode="after")
+    def _red_flags_name_own_points(self) -> Rubric:
+        ids = {p.id for p in self.points}
+        for flag in self.red_flags:
+            if flag.point is not None and flag.point not in ids:
+                raise ValueError(f"red flag {flag.claim[:40]!r}... names point {flag.point!r}, which this rubric does not have")
+        return self
 
 
 class QuestionFile(_Strict):
