@@ -22,9 +22,13 @@ class Verdict(StrEnum):
     covered = "covered"
     partial = "partial"
     missing = "missing"
+    incorrect = "incorrect"  # the answer states the opposite of the point, or one of its red flags
 
 
-CREDIT = {Verdict.covered: 1.0, Verdict.partial: 0.5, Verdict.missing: 0.0}
+CREDIT = {Verdict.covered: 1.0, Verdict.partial: 0.5, Verdict.missing: 0.0, Verdict.incorrect: 0.0}
+# An incorrect point earns nothing and costs a quarter of its own weight: an interviewer marks a
+# confident falsehood down more than silence, but one slip should not wipe out the rest of an answer.
+INCORRECT_PENALTY = 0.25
 
 
 class PointGrade(BaseModel):
@@ -34,6 +38,14 @@ class PointGrade(BaseModel):
     verdict: Verdict
     evidence: str | None = None
     coverage: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class FalseClaim(BaseModel):
+    """Something the answer said that is wrong: the candidate's words, and what is right instead."""
+
+    quote: str
+    fact: str
+    point_id: str | None = None
 
 
 class FollowUp(BaseModel):
@@ -49,6 +61,7 @@ class Grade(BaseModel):
     strengths: list[str] = []
     gaps: list[str] = []
     follow_ups: list[FollowUp] = []
+    false_claims: list[FalseClaim] = []
     grader: str
     model: str | None = None
     notices: list[str] = []
@@ -59,11 +72,13 @@ class GradingError(RuntimeError):
 
 
 def score_from_points(points: list[PointGrade]) -> float:
-    """Weighted share of credit over the points, on 0-10, one decimal."""
+    """Weighted share of credit over the points, less the penalty for incorrect ones, on 0-10, one decimal."""
     total = sum(p.weight for p in points)
     if total <= 0:
         return 0.0
-    return round(10.0 * sum(p.weight * CREDIT[p.verdict] for p in points) / total, 1)
+    earned = sum(p.weight * CREDIT[p.verdict] for p in points)
+    earned -= INCORRECT_PENALTY * sum(p.weight for p in points if p.verdict is Verdict.incorrect)
+    return round(max(0.0, 10.0 * earned / total), 1)
 
 
 def probe_follow_ups(question: Question, points: list[RubricPoint], grades: list[PointGrade],
