@@ -126,10 +126,12 @@ def test_no_point_text_carries_an_example_list(corpus) -> None:
     assert not listed, f"point texts with an example list: {listed}"
 
 
-# Question texts of one role whose embeddings are closer than this ask the same thing. Set from the
-# pairs the December audit named as duplicates (all above it) and distinct questions on one topic
-# (below it); see docs/corpus-format.md.
-NEAR_DUPLICATE_COSINE = 0.85
+# Question texts of one role whose embeddings (all-MiniLM-L6-v2) are closer than this ask the same
+# thing in nearly the same words. On the bank of December 2026 the pairs the audit named as
+# duplicates in wording (amd-018/amd-126 0.93, amd-041/amd-072 0.89, amd-070/amd-092 0.82) sat above
+# it, and the closest pair of distinct questions (emb-015/emb-018, 0.79) below. Duplicates in
+# content but not in wording (ner-010/ner-036, 0.20) are beyond any threshold: the audit found those.
+NEAR_DUPLICATE_COSINE = 0.80
 
 
 def test_no_two_questions_of_a_role_are_near_duplicates(corpus, embedder) -> None:
@@ -138,7 +140,7 @@ def test_no_two_questions_of_a_role_are_near_duplicates(corpus, embedder) -> Non
     close = []
     for role in ROLES:
         qs = [q for q in corpus.by_role(role) if not q.options]
-        vecs = np.vstack([embedder.embed(q.text) for q in qs])
+        vecs = embedder.embed([q.text for q in qs])
         sims = vecs @ vecs.T
         for i in range(len(qs)):
             for j in range(i + 1, len(qs)):
