@@ -116,3 +116,10 @@ left join overrides o on o.id = (select max(id) from overrides where turn_id = t
 def m007_transcript_view(db: Database) -> None:
     """One readable row per turn: session, question, answer, latest AI grade, latest coach override."""
     db.create_view("transcript", TRANSCRIPT_VIEW.strip(), replace=True)
+
+
+@migration
+def m008_sign_in_failures(db: Database) -> None:
+    """Wrong coach passwords (wall-clock time, caller address), so the sign-in pause survives a restart."""
+    db.table("sign_in_failures").create({"id": int, "at": float, "caller": str}, pk="id")
+    db.table("sign_in_failures").create_index(["at"])
