@@ -281,3 +281,21 @@ def test_a_headerless_webm_is_refused_with_bounded_memory(tmp_path) -> None:
     message, rise_mb = done.stdout.strip().splitlines()
     assert message == "That recording is longer than 5 min; the limit is 5 min — record a shorter answer.", done
     assert int(rise_mb) < 80, rise_mb  # before: the whole 30 minutes, about 290 MB (2 hours: 1.1 GB)
+
+
+def test_files_no_answer_points_at_are_removed_from_the_audio_folder(hostile) -> None:
+    interview, _ = hostile
+    view = open_question(interview, handlers.start(interview, View(None, None, []), "Orph", "embedding-engineer",
+                                                   "mid"))
+    kept = interview.recording_path(view.session_id, view.turn_id)
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"RIFF")
+    interview.store.save_recording(view.turn_id, str(kept))
+    orphans = [kept.parent / f"turn-{view.turn_id}-1764000000.html", kept.parent / ".turn-1.wav.x.tmp",
+               interview.audio_dir / "gone-session" / "turn-9-1.svg"]
+    for orphan in orphans:
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_text("<html>left behind by an earlier version</html>")
+    assert interview.remove_orphan_recordings() == 3
+    assert kept.is_file() and not any(o.exists() for o in orphans)
+    assert not (interview.audio_dir / "gone-session").exists()
