@@ -5,14 +5,15 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import shutil
 import threading
+from pathlib import Path
 
-from bot.coach import CoachAuth
+from bot.coach import CoachAuth, SignInThrottle
 from bot.corpus import CorpusError
 from bot.services import build_interview, limit_threads
 from bot.settings import Settings, storage_warning
 from bot.store import StoreError
-from bot.ui.layout import build_demo
 
 log = logging.getLogger("app")
 
@@ -22,10 +23,14 @@ def main() -> None:
     tune_gradio()
     try:
         settings = Settings.from_env()
+        private_temp_dir(settings)
         limit_threads(settings.threads_per_request)
         interview = build_interview(settings)
-    except (CorpusError, StoreError, ValueError) as exc:  # a setting or a file to fix: one sentence, no traceback
+    except (CorpusError, StoreError, ValueError, OSError) as exc:  # a setting or a file to fix: one sentence
         raise SystemExit(f"The app cannot start: {exc}") from None
+    removed = interview.remove_orphan_recordings()
+    if removed:
+        log.info("removed %d recording file(s) no answer points at", removed)
     warning = storage_warning(settings)
     if warning:
         log.warning(warning)
@@ -35,13 +40,33 @@ def main() -> None:
     if settings.coach_org and not hf_login:
         log.warning("BOT_COACH_ORG is set, but coaches can only prove membership on a Space with Hugging Face "
                     "sign-in (hf_oauth: true); set BOT_COACH_PASSWORD to use the Coach tab here.")
-    demo = build_demo(interview, CoachAuth(settings.coach_password, settings.coach_org), hf_login,
-                      notice=warning)
-    # Recordings are replayed from beside the database; Gradio serves a file outside its cache only
-    # from `allowed_paths` (each path holds a random 128-bit session id, known to its owner and coaches).
+    from bot.ui.layout import build_demo  # Gradio is imported only now, after GRADIO_TEMP_DIR is set
+
+    auth = CoachAuth(settings.coach_password, settings.coach_org, throttle=SignInThrottle(log=interview.store))
+    demo = build_demo(interview, auth, hf_login, notice=warning)
+    # No allowed_paths: nothing beside the database is served as a file. A recording is replayed by
+    # a handler that checks its owner (or the coach) and hands Gradio the samples, which it writes
+    # into its own cache as a WAV (docs/security.md). No run history (it kept every input, the
+    # coach password too, in the browser's localStorage) and no /monitoring page.
     demo.queue(default_concurrency_limit=max(1, settings.concurrency)).launch(
-        server_name=settings.host, server_port=settings.port, max_file_size="50mb",
-        allowed_paths=[str(settings.audio_dir)])
+        server_name=settings.host, server_port=settings.port, max_file_size=f"{settings.max_upload_mb}mb",
+        run_history=False, footer_links=["api", "gradio", "settings"], enable_monitoring=False)
+
+
+def private_temp_dir(settings: Settings) -> Path:
+    """Gradio's uploads and file cache, and our exports, in a folder only this user can enter (0700),
+    emptied at start-up. GRADIO_TEMP_DIR, when set, is used (and made private) instead of the data
+    folder's tmp/. Uvicorn believes X-Forwarded-For only from BOT_TRUSTED_PROXIES (none by default;
+    uvicorn's own default trusts 127.0.0.1, i.e. any local client could name its own address).
+    Both are environment variables the libraries read, so this runs before Gradio is imported."""
+    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or settings.temp_dir)
+    if not os.environ.get("GRADIO_TEMP_DIR"):
+        shutil.rmtree(folder, ignore_errors=True)  # ours alone: what a previous run left
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    os.environ["FORWARDED_ALLOW_IPS"] = settings.trusted_proxies
+    return folder
 
 
 def _hf_login(settings: Settings) -> bool:

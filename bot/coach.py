@@ -8,11 +8,12 @@ import logging
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.interview import InterviewError
+from bot.text import clean_line
 
 log = logging.getLogger(__name__)
 MAX_COACH_NAME_CHARS = 60
@@ -22,28 +23,52 @@ class SignInPaused(InterviewError):
     """Too many wrong passwords lately: no attempt is checked until the window moves on."""
 
 
+class FailureLog(Protocol):
+    """Where wrong passwords are counted: SessionStore keeps them in SQLite, so a restart resets nothing."""
+
+    def add_sign_in_failure(self, at: float, caller: str, keep_after: float) -> None: ...
+
+    def sign_in_failures(self, since: float) -> list[tuple[float, str]]: ...
+
+
+class MemoryFailureLog:
+    """Failures in memory (tests, and a CoachAuth built without a store)."""
+
+    def __init__(self) -> None:
+        self._failures: list[tuple[float, str]] = []
+
+    def add_sign_in_failure(self, at: float, caller: str, keep_after: float) -> None:
+        self._failures = [f for f in self._failures if f[0] >= keep_after] + [(at, caller)]
+
+    def sign_in_failures(self, since: float) -> list[tuple[float, str]]:
+        return [f for f in self._failures if f[0] >= since]
+
+
 class SignInThrottle:
     """Wrong coach passwords over a sliding window, per caller (its network address) and in total.
     Past either limit every password attempt is refused without being checked, the right one too,
     until the oldest failure leaves the window: a guesser gets `per_caller` tries per window from
-    one address and `overall` from any number, however many connections it opens."""
+    one address and `overall` from any number, however many connections it opens.
+
+    The caller's address is the one the server saw: X-Forwarded-For is believed only from the
+    proxies in BOT_TRUSTED_PROXIES (uvicorn's FORWARDED_ALLOW_IPS, set by app.py). With a `log`
+    (the session store) the count survives a restart; the clock is wall-clock time for that."""
 
     def __init__(self, per_caller: int = 5, overall: int = 30, window_s: float = 600.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.time, log: FailureLog | None = None) -> None:
         self.per_caller, self.overall, self.window_s, self.clock = per_caller, overall, window_s, clock
-        self._failures: deque[tuple[float, str]] = deque()
+        self.log: FailureLog = log if log is not None else MemoryFailureLog()
         self._lock = threading.Lock()
 
     def check(self, caller: str | None) -> None:
         """Raise SignInPaused when `caller` (or everyone) has used up the window's attempts."""
         with self._lock:
             now = self.clock()
-            while self._failures and now - self._failures[0][0] >= self.window_s:
-                self._failures.popleft()
-            mine = [t for t, who in self._failures if who == (caller or "?")]
+            failures = [f for f in self.log.sign_in_failures(now - self.window_s) if now - f[0] < self.window_s]
+            mine = [t for t, who in failures if who == (caller or "?")]
             blocking = mine[-self.per_caller] if len(mine) >= self.per_caller else None
-            if len(self._failures) >= self.overall:
-                blocking = max(blocking or 0.0, self._failures[-self.overall][0])
+            if len(failures) >= self.overall:
+                blocking = max(blocking or 0.0, failures[-self.overall][0])
         if blocking is not None:
             minutes = math.ceil((blocking + self.window_s - now) / 60)
             raise SignInPaused(f"Too many wrong coach passwords were tried; password sign-in is paused for "
@@ -51,7 +76,8 @@ class SignInThrottle:
 
     def failed(self, caller: str | None) -> None:
         with self._lock:
-            self._failures.append((self.clock(), caller or "?"))
+            now = self.clock()
+            self.log.add_sign_in_failure(now, caller or "?", now - self.window_s)
 
 
 def hf_orgs(token: str) -> set[str]:
@@ -82,7 +108,7 @@ class CoachAuth:
             self.throttle.failed(caller)
             log.warning("a coach sign-in with a wrong password was refused (from %s)", caller or "an unknown address")
             return None
-        label = " ".join((name or "").split())[:MAX_COACH_NAME_CHARS]
+        label = clean_line(name)[:MAX_COACH_NAME_CHARS]
         return label or "coach"
 
     def by_org(self, token: str | None, username: str | None) -> str | None:

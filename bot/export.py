@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.delivery import Delivery, summary
 from bot.grading import verdict_label
 from bot.progress import final_points, final_score
+from bot.text import escape_markdown
 
 FORMATS = ("md", "json", "csv", "jsonl")
 SINGLE = ("md", "json")
@@ -34,7 +35,8 @@ class ExportError(ValueError):
 
 
 def _quote(text: str | None) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in (text or "").split("\n"))
+    """`text` as a Markdown block quote, escaped: a question, an answer or an LLM's follow-up."""
+    return "\n".join(f"> {escape_markdown(line)}" if line else ">" for line in (text or "").split("\n"))
 
 
 def _turn_markdown(turn: dict) -> list[str]:
@@ -58,18 +60,20 @@ def _turn_markdown(turn: dict) -> list[str]:
         if p["point_id"] in replaced:
             line += f" → coach: **{verdict_label(replaced[p['point_id']])}**"
         if p.get("evidence"):
-            line += f"\n  > “{p['evidence']}”"
+            line += f"\n  > “{escape_markdown(p['evidence'])}”"
         out.append(line)
     if grade.get("false_claims"):
-        out += ["", "**What was wrong**", *[f"- “{c['quote']}” — in fact, {c['fact']}" for c in grade["false_claims"]]]
+        out += ["", "**What was wrong**", *[f"- “{escape_markdown(c['quote'])}” — in fact, {escape_markdown(c['fact'])}"
+                                       for c in grade["false_claims"]]]
     if grade["notices"]:
-        out += ["", *[f"*Notice: {n}*" for n in grade["notices"]]]
+        out += ["", *[f"*Notice: {escape_markdown(n)}*" for n in grade["notices"]]]
     if grade["follow_ups"]:
-        out += ["", "**Follow-ups suggested**", *[f"- {f['text']}" for f in grade["follow_ups"]]]
+        out += ["", "**Follow-ups suggested**", *[f"- {escape_markdown(f['text'])}" for f in grade["follow_ups"]]]
     if override:
         score = f"{override['score']:.1f} / 10" if override["score"] is not None else "score unchanged"
-        out += ["", f"**Coach review** ({override['coach']}, {override['created_at'][:16].replace('T', ' ')}): "
-                f"{score}" + (f" — {override['note']}" if override["note"] else "")]
+        out += ["", f"**Coach review** ({escape_markdown(override['coach'])}, "
+                f"{override['created_at'][:16].replace('T', ' ')}): {score}"
+                + (f" — {escape_markdown(override['note'])}" if override["note"] else "")]
     return [*out, ""]
 
 
@@ -78,7 +82,7 @@ def session_markdown(record: dict) -> str:
     scores = [s for t in record["turns"] if (s := final_score(t)) is not None]
     graded = (f"{plural(len(scores), 'answer')} graded · average **{sum(scores) / len(scores):.1f} / 10**"
               if scores else "no answers graded")
-    head = [f"# Practice session · {record['candidate']} · {record['role']} · {record['level']}", "",
+    head = [f"# Practice session · {escape_markdown(record['candidate'])} · {record['role']} · {record['level']}", "",
             f"Started {record['started_at'][:16].replace('T', ' ')} UTC"
             + (f" · ended {record['ended_at'][11:16]}" if record["ended_at"] else "")
             + f" · {graded}"
@@ -114,11 +118,23 @@ def csv_rows(records: list[dict]) -> list[dict]:
     return rows
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading
+    single quote, as OWASP recommends for CSV injection; numbers and other text are left as they are.
+    The csv module quotes the cell and doubles any double quote in it. JSON and JSONL stay exact."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def sessions_csv(records: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL)
     writer.writeheader()
-    writer.writerows(csv_rows(records))
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in csv_rows(records))
     return out.getvalue()
 
 

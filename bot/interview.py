@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import random
-import shutil
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +24,9 @@ from bot.grading.mcq import grade_choice
 from bot.index import Hint, RubricIndex
 from bot.language import foreign_language
 from bot.picker import pick_question
-from bot.speech import SpeechError, Transcriber
+from bot.speech import SpeechError, Transcriber, write_wav
 from bot.store import SessionStore
-from bot.text import CONTROL_CHARS, clean_answer, sentences
+from bot.text import clean_answer, clean_line, has_invisible, sentences
 
 log = logging.getLogger(__name__)
 MAX_NAME_CHARS = 80
@@ -37,7 +39,7 @@ class InterviewError(ValueError):
 
 def clean_name(candidate: str | None) -> str:
     """The display name as stored: spaces collapsed, at most MAX_NAME_CHARS, never empty."""
-    return " ".join((candidate or "").split())[:MAX_NAME_CHARS] or "anonymous"
+    return clean_line(candidate)[:MAX_NAME_CHARS] or "anonymous"
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Assessor:
 def answer_notices(raw: str, text: str, max_chars: int) -> list[str]:
     """What the candidate should know about how their answer was read, before the grade itself."""
     notices = []
-    if CONTROL_CHARS.search(raw or ""):
+    if has_invisible(raw):
         notices.append("Invisible control characters in your answer were removed before it was saved.")
     if len(text) > max_chars:
         notices.append(f"Your answer is {len(text):,} characters long; the first {max_chars:,} were graded "
@@ -133,12 +135,21 @@ def answer_notices(raw: str, text: str, max_chars: int) -> list[str]:
     return notices
 
 
+def too_long(length: int, limit: int) -> InterviewError:
+    return InterviewError(f"Your answer is {length:,} characters long; answers are kept up to {limit:,} characters. "
+                          "Nothing was saved: shorten it (it is still in the box) and submit again.")
+
+
 class Interview:
     def __init__(self, assessor: Assessor, store: SessionStore, max_answer_chars: int = 8000,
-                 transcriber: Transcriber | None = None, audio_dir: Path | None = None) -> None:
+                 transcriber: Transcriber | None = None, audio_dir: Path | None = None,
+                 max_stored_answer_chars: int = 20_000) -> None:
         self.assessor, self.store = assessor, store
         self.corpus, self.grader = assessor.corpus, assessor.grader
         self.max_answer_chars = max_answer_chars
+        self.max_stored_answer_chars = max_stored_answer_chars
+        self._grading: set[int] = set()  # turns being graded now (one grade per answer)
+        self._grading_lock = threading.Lock()
         self.transcriber = transcriber
         self.audio_dir = audio_dir or store.path.parent / "audio"
 
@@ -226,31 +237,78 @@ class Interview:
     # answering ----------------------------------------------------------------------------
 
     def transcribe(self, session_id: str, turn_id: int, recording: Path) -> Spoken:
-        """Keep the recording beside the database, then transcribe it and measure the delivery."""
+        """Check and decode the recording, transcribe it, then keep it beside the database.
+
+        Nothing is kept until the recording has decoded as audio within the limits and produced
+        words; what is kept is our own re-encoding (16 kHz mono WAV) under a name the server
+        chooses, one per turn (a retry replaces the earlier one). The upload is never kept."""
         self._turn(session_id, turn_id)
         if self.transcriber is None:
             raise InterviewError("Spoken answers are not enabled on this server; type your answer instead.")
         recording = Path(recording)
         if not recording.is_file():
             raise InterviewError("The recording did not arrive; record or upload it again.")
-        kept = self.audio_dir / session_id / f"turn-{turn_id}-{int(time.time())}{recording.suffix.lower() or '.wav'}"
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(recording, kept)
-        self.store.save_recording(turn_id, str(kept))
         try:
-            transcript = self.transcriber.transcribe(kept)
+            audio = self.transcriber.decode(recording)
+            transcript = self.transcriber.transcribe_samples(audio)
         except SpeechError as exc:
             raise InterviewError(str(exc)) from None
+        kept = write_wav(audio, self.recording_path(session_id, turn_id))
+        self.store.save_recording(turn_id, str(kept))
         delivery = measure(transcript.words)
         self.store.save_transcript(turn_id, transcript.text, asdict(delivery))
         return Spoken(transcript.text, delivery, advice(delivery))
 
+    def recording_path(self, session_id: str, turn_id: int) -> Path:
+        """Where a turn's recording is kept: a name the server chose, never the upload's."""
+        return self.audio_dir / session_id / f"turn-{int(turn_id)}.wav"
+
+    def remove_orphan_recordings(self) -> int:
+        """Delete files in the audio folder no turn points at (earlier retries, failed uploads kept by
+        older versions, temporary files of a crash); returns how many went."""
+        if not self.audio_dir.is_dir():
+            return 0
+        kept = {str(Path(p).resolve()) for p in self.store.recording_paths()}
+        removed = 0
+        for path in self.audio_dir.rglob("*"):
+            if path.is_file() and str(path.resolve()) not in kept:
+                path.unlink(missing_ok=True)
+                removed += 1
+        for folder in sorted((d for d in self.audio_dir.rglob("*") if d.is_dir()), reverse=True):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+        return removed
+
+    @contextmanager
+    def _only_grader(self, turn_id: int) -> Iterator[None]:
+        """One submit per turn at a time: a second press (or a second tab) gets a sentence, not a
+        second grade. Gradio runs every handler in this one process, so a set under a lock is enough."""
+        with self._grading_lock:
+            if turn_id in self._grading:
+                raise InterviewError("This answer is being graded already; its feedback is on the way.")
+            self._grading.add(turn_id)
+        try:
+            yield
+        finally:
+            with self._grading_lock:
+                self._grading.discard(turn_id)
+
     def submit(self, session_id: str, turn_id: int, answer: str) -> Feedback:
         """Save the answer, then grade it. The answer is kept even when grading fails."""
         session, turn = self._session_turn(session_id, turn_id)
-        if turn["answer"] is not None and self.store.grade_for(turn_id) is not None:
-            raise InterviewError("This question is already answered; pick a follow-up or the next question.")
+        answer = answer or ""
+        if len(answer) > 2 * self.max_stored_answer_chars:  # too long whatever cleaning would remove
+            raise too_long(len(answer), self.max_stored_answer_chars)
         text = clean_answer(answer)
+        if len(text) > self.max_stored_answer_chars:
+            raise too_long(len(text), self.max_stored_answer_chars)
+        with self._only_grader(turn_id):
+            return self._grade_turn(session, turn, answer, text)
+
+    def _grade_turn(self, session: dict, turn: dict, answer: str, text: str) -> Feedback:
+        turn_id = turn["id"]
+        if self.store.grade_for(turn_id) is not None:  # read after the claim: a grade just saved counts
+            raise InterviewError("This question is already answered; pick a follow-up or the next question.")
         if not text:
             raise InterviewError("Your answer is empty: type (or record) an answer, or take the next question.")
         if not any(c.isalnum() for c in text):

@@ -125,3 +125,10 @@ def m008_false_claims(db: Database) -> None:
     grades from before have none. The transcript view shows them."""
     db.table("grades").add_column("false_claims", str)
     db.create_view("transcript", TRANSCRIPT_VIEW.strip(), replace=True)
+
+
+@migration
+def m009_sign_in_failures(db: Database) -> None:
+    """Wrong coach passwords (wall-clock time, caller address), so the sign-in pause survives a restart."""
+    db.table("sign_in_failures").create({"id": int, "at": float, "caller": str}, pk="id")
+    db.table("sign_in_failures").create_index(["at"])

@@ -13,6 +13,7 @@ from bot.grading import PointGrade, Verdict, score_from_points
 from bot.history import recording_of
 from bot.interview import InterviewError
 from bot.store import SESSION_ORDER, SessionFilter, SessionStore
+from bot.text import clean_answer, clean_line
 
 MAX_NOTE_CHARS = 4000
 NOT_A_COACH = "Sign in as a coach first."
@@ -55,7 +56,7 @@ def session_filter(candidate: str | None = None, role: str | None = None, level:
         raise InterviewError("The highest score is below the lowest score; swap them.")
     if order and order not in SESSION_ORDER:
         raise InterviewError(f"Sort by one of: {', '.join(SESSION_ORDER)}.")
-    return SessionFilter(candidate=(candidate or "").strip() or None, role=role or None, level=level or None,
+    return SessionFilter(candidate=clean_line(candidate) or None, role=role or None, level=level or None,
                          started_from=start.isoformat() if start else None,
                          started_before=(end + timedelta(days=1)).isoformat() if end else None,
                          min_score=low, max_score=high, order=order or "newest", session_id=session_id or None)
@@ -94,7 +95,7 @@ class Review:
             raise InterviewError("That answer is not part of this session; choose one from the list.")
         if turn["grade"] is None:
             raise InterviewError("This answer has no grade yet, so there is nothing to override.")
-        note = (note or "").strip()[:MAX_NOTE_CHARS]
+        note = clean_answer(note)[:MAX_NOTE_CHARS]  # no lone surrogates or bidi controls (SQLite, the views)
         new_score = _score(score, "score")
         points = {p["point_id"]: p for p in turn["grade"]["points"]}
         changed: dict[str, str] = {}

@@ -47,8 +47,9 @@ def build_interview(settings: Settings, *, embedder: Embedder | None = None, gra
         store,
         settings.max_answer_chars,
         transcriber or Transcriber(settings.speech_model, cache_dir=settings.cache,
-                                  max_seconds=settings.max_audio_seconds),
+                                  max_seconds=settings.max_audio_seconds, max_bytes=settings.max_upload_mb << 20),
         settings.audio_dir,
+        settings.max_stored_answer_chars,
     )
 
 

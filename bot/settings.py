@@ -63,9 +63,11 @@ class Settings:
     openai_base_url: str | None = None
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 2
-    max_answer_chars: int = 8000
+    max_answer_chars: int = 8000  # graded on this prefix
+    max_stored_answer_chars: int = 20_000  # longer answers are refused with a sentence, never cut
     speech_model: str = "whisper-base-offline"
     max_audio_seconds: float = 300.0
+    max_upload_mb: int = 50  # a recording larger than this is refused before it is read
     threads_per_request: int = 1  # the app grades several answers at once; see app.py
     concurrency: int = 4  # requests the app handles at once (Gradio's queue)
     host: str = "127.0.0.1"
@@ -73,6 +75,7 @@ class Settings:
     coach_password: str | None = field(default=None, repr=False)
     coach_org: str | None = None
     hf_login: bool = False  # a Space with `hf_oauth: true`: candidates sign in with Hugging Face
+    trusted_proxies: str = ""  # addresses whose X-Forwarded-For is believed (comma-separated); none by default
 
     @property
     def database(self) -> Path:
@@ -82,6 +85,11 @@ class Settings:
     def audio_dir(self) -> Path:
         """Recordings are kept beside the database so a coach can replay them."""
         return self.database.parent / "audio"
+
+    @property
+    def temp_dir(self) -> Path:
+        """Uploads, Gradio's file cache and exports in progress: private (0700), emptied at start-up."""
+        return self.data_dir / "tmp"
 
     @property
     def cache(self) -> Path:
@@ -114,6 +122,8 @@ class Settings:
             "coach_password": e.get("BOT_COACH_PASSWORD") or None,
             "coach_org": e.get("BOT_COACH_ORG") or None,
             "hf_login": bool(e.get("SPACE_ID") and e.get("OAUTH_CLIENT_ID")),
+            "trusted_proxies": ",".join(a.strip() for a in (e.get("BOT_TRUSTED_PROXIES") or "").split(",")
+                                        if a.strip()),
         }
         for name, key in (("BOT_CORPUS_DIR", "corpus_dir"), ("BOT_RUBRICS_DIR", "rubrics_dir"),
                           ("BOT_DATA_DIR", "data_dir")):
@@ -122,6 +132,8 @@ class Settings:
         for name, key, kind in (("BOT_LLM_TIMEOUT", "llm_timeout_s", float),
                                 ("BOT_LLM_RETRIES", "llm_max_retries", int),
                                 ("BOT_MAX_ANSWER_CHARS", "max_answer_chars", int),
+                                ("BOT_MAX_STORED_ANSWER_CHARS", "max_stored_answer_chars", int),
+                                ("BOT_MAX_UPLOAD_MB", "max_upload_mb", int),
                                 ("BOT_MAX_AUDIO_SECONDS", "max_audio_seconds", float),
                                 ("BOT_THREADS_PER_REQUEST", "threads_per_request", int),
                                 ("BOT_CONCURRENCY", "concurrency", int),

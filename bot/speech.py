@@ -31,6 +31,9 @@ MODEL_BIN_SIZE = 145_217_532
 SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 SAMPLE_RATE = 16_000
 FORMATS = "wav, mp3, m4a, webm or ogg"
+# What the UI offers, by name and by what PyAV finds inside: anything else is refused before decoding.
+SUFFIXES = frozenset({".wav", ".mp3", ".m4a", ".webm", ".ogg"})
+CONTAINERS = frozenset({"wav", "mp3", "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "ogg"})
 NO_SPEECH = "We heard no speech in that recording — check your microphone and try again."
 _STALE_TMP_S = 600.0
 
@@ -176,6 +179,7 @@ class Transcriber:
         *,
         cache_dir: Path,
         max_seconds: float = 300.0,
+        max_bytes: int = 50 << 20,
         language: str = "en",
         beam_size: int = 1,
         cpu_threads: int = 2,
@@ -183,6 +187,7 @@ class Transcriber:
         self.model = model
         self.cache_dir = Path(cache_dir)
         self.max_seconds = max_seconds
+        self.max_bytes = max_bytes
         self.language = language
         self.beam_size = beam_size
         self.cpu_threads = cpu_threads
@@ -216,37 +221,19 @@ class Transcriber:
             return self._whisper
 
     def decode(self, path: Path):
-        """The recording as 16 kHz mono float32 samples, or a SpeechError saying why it cannot be used."""
-        import av
-        from faster_whisper import decode_audio
+        """The recording as 16 kHz mono float32 samples, or a SpeechError saying why it cannot be used.
 
-        path = Path(path)
-        if not path.is_file():
-            raise SpeechError(f"We could not find the recording {path.name!r}; record or upload your answer again.")
-        try:
-            with av.open(str(path), metadata_errors="ignore") as container:
-                if not container.streams.audio:
-                    raise _unreadable("it has no sound track")
-                if container.duration and container.duration / 1e6 > self.max_seconds * 1.5:
-                    self._too_long(container.duration / 1e6)  # refuse before decoding hours of audio
-            audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
-        except SpeechError:
-            raise
-        except Exception as e:  # PyAV raises FFmpegError, IndexError, ValueError... for bad input
-            raise _unreadable(_error_reason(e)) from None
-        self._too_long(len(audio) / SAMPLE_RATE)
-        return audio
-
-    def _too_long(self, seconds: float) -> None:
-        if seconds > self.max_seconds:
-            raise SpeechError(
-                f"That recording is {_format_length(seconds, round_up=True)} long; the limit is "
-                f"{_format_length(self.max_seconds)} — record a shorter answer."
-            )
+        Checked by its name and by what is inside (one of the formats the page offers, with a sound
+        track), then decoded a frame at a time, stopping as soon as it passes `max_seconds`: a
+        browser's WebM has no duration in its header, and decoding hours of it whole took gigabytes."""
+        return decode_bounded(path, self.max_seconds, self.max_bytes)
 
     def transcribe(self, path: Path) -> Transcript:
         """Text and word timings of one recording; bad, silent or too-long audio raises SpeechError."""
-        audio = self.decode(path)
+        return self.transcribe_samples(self.decode(path))
+
+    def transcribe_samples(self, audio) -> Transcript:
+        """Text and word timings of samples decode() returned (16 kHz mono float32)."""
         duration = len(audio) / SAMPLE_RATE
         if duration == 0:
             raise SpeechError(NO_SPEECH)
@@ -267,3 +254,98 @@ class Transcriber:
         if not any(ch.isalnum() for ch in text):
             raise SpeechError(NO_SPEECH)
         return Transcript(text=text, words=words, duration_s=duration, language=info.language)
+
+
+def _too_long(seconds: float, limit: float, at_least: bool = False) -> SpeechError:
+    length = f"longer than {_format_length(limit)}" if at_least else f"{_format_length(seconds, round_up=True)} long"
+    return SpeechError(f"That recording is {length}; the limit is {_format_length(limit)} — record a shorter answer.")
+
+
+def decode_bounded(path: Path, max_seconds: float, max_bytes: int = 50 << 20):
+    """Transcriber.decode without a Transcriber: checks, then a streaming decode that stops at the limit.
+    Memory stays near max_seconds of 16 kHz samples (19 MB for 5 minutes) whatever the file claims."""
+    import av
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise SpeechError(f"We could not find the recording {path.name!r}; record or upload your answer again.")
+    if path.suffix.lower() not in SUFFIXES:
+        raise SpeechError(f"Recordings are accepted as {FORMATS} files (this one is "
+                          f"{path.suffix.lower() or 'without a file type'}); upload one of those.")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise SpeechError(f"That recording is {size / (1 << 20):.0f} MB; the limit is {max_bytes / (1 << 20):.0f} MB "
+                          "— record a shorter answer.")
+    limit = int(max_seconds * SAMPLE_RATE)
+    chunks: list = []
+    samples = 0
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if container.format.name not in CONTAINERS:
+                raise _unreadable(f"it is {container.format.long_name or container.format.name}, not audio")
+            if not container.streams.audio:
+                raise _unreadable("it has no sound track")
+            if container.duration and container.duration / 1e6 > max_seconds * 1.5:
+                raise _too_long(container.duration / 1e6, max_seconds)  # refuse before decoding at all
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            for frame in container.decode(container.streams.audio[0]):
+                for piece in resampler.resample(frame):
+                    chunk = piece.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    samples += len(chunk)
+                if samples > limit:
+                    raise _too_long(samples / SAMPLE_RATE, max_seconds, at_least=True)
+            for piece in resampler.resample(None):
+                chunk = piece.to_ndarray().reshape(-1)
+                chunks.append(chunk)
+                samples += len(chunk)
+    except SpeechError:
+        raise
+    except Exception as e:  # PyAV raises FFmpegError, IndexError, ValueError... for bad input
+        raise _unreadable(_error_reason(e)) from None
+    if samples > limit:
+        raise _too_long(samples / SAMPLE_RATE, max_seconds)
+    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    return audio.astype(np.float32) / 32768.0
+
+
+def write_wav(samples, target: Path) -> Path:
+    """16 kHz mono 16-bit PCM, written beside `target` and renamed over it (a retry replaces it whole)."""
+    import wave
+
+    import numpy as np
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+REPLAY_MAX_SECONDS = 3600.0  # a recording kept by an older version may be longer than today's limit
+
+
+def read_recording(path: Path, max_seconds: float = REPLAY_MAX_SECONDS):
+    """A kept recording for replay as (sample rate, int16 samples): the page gets samples, which
+    Gradio writes into its cache as a WAV, never the kept file itself. A recording kept before
+    recordings were re-encoded is decoded with the same checks as an upload (SpeechError if not audio)."""
+    import wave
+
+    import numpy as np
+
+    try:
+        with wave.open(str(path), "rb") as f:
+            if (f.getnchannels(), f.getsampwidth(), f.getframerate()) == (1, 2, SAMPLE_RATE):
+                return SAMPLE_RATE, np.frombuffer(f.readframes(f.getnframes()), dtype="<i2")
+    except (wave.Error, EOFError):
+        pass
+    return SAMPLE_RATE, (decode_bounded(path, max_seconds) * 32767).astype(np.int16)

@@ -199,7 +199,24 @@ class SessionStore:
             })
             return int(table.last_pk)
 
+    def add_sign_in_failure(self, at: float, caller: str, keep_after: float) -> None:
+        """Count one wrong coach password; failures from before `keep_after` are dropped."""
+        with self._write() as db:
+            db.execute("delete from sign_in_failures where at < ?", [keep_after])
+            db.table("sign_in_failures").insert({"at": at, "caller": caller})
+
     # reads --------------------------------------------------------------------------------
+
+    def sign_in_failures(self, since: float) -> list[tuple[float, str]]:
+        """Wrong coach passwords at or after `since`, oldest first."""
+        with self._db() as db:
+            return [(r[0], r[1]) for r in db.execute(
+                "select at, caller from sign_in_failures where at >= ? order by at, id", [since]).fetchall()]
+
+    def recording_paths(self) -> list[str]:
+        """Every recording a turn points at (the rest of the audio folder is orphaned)."""
+        with self._db() as db:
+            return [r[0] for r in db.execute("select audio_path from turns where audio_path is not null").fetchall()]
 
     def session(self, session_id: str) -> dict | None:
         with self._db() as db:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -19,6 +20,12 @@ _META = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Also removed from anything a person types: lone surrogates (SQLite cannot store them as UTF-8) and the
+# bidi embedding, override and isolate controls (a name could read backwards, as something else).
+INVISIBLE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Markdown's active ASCII punctuation, escaped with a backslash (CommonMark allows it before any of them);
+# < > & become entities first, so ; and & are left alone.
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:=^@])")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
@@ -32,11 +39,35 @@ STOPWORDS = frozenset(
 )
 
 
+def has_invisible(text: str | None) -> bool:
+    """True when `text` holds characters clean_answer / clean_line remove (so the user can be told)."""
+    return bool(INVISIBLE_CHARS.search(text or ""))
+
+
+def _visible(text: str | None) -> str:
+    """Control characters become spaces (they often separate words); surrogates and bidi controls go."""
+    return unicodedata.normalize("NFC", INVISIBLE_CHARS.sub(lambda m: " " if m[0] < "\x80" else "", text or ""))
+
+
 def clean_answer(text: str) -> str:
-    """Drop control characters and NUL bytes, normalise Unicode and whitespace; keep line breaks."""
-    text = unicodedata.normalize("NFC", text or "")
-    text = CONTROL_CHARS.sub(" ", text).replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
+    """Drop control characters, NUL bytes, lone surrogates and bidi controls, normalise Unicode and
+    whitespace; keep line breaks."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(" ".join(line.split()) for line in _visible(text).split("\n")).strip()
+
+
+def clean_line(text: str | None) -> str:
+    """One line a person typed (a name, a filter): invisible characters gone, spaces collapsed."""
+    return " ".join(_visible(text).split())
+
+
+def escape_markdown(text: str | None) -> str:
+    """User text (names, answers, notes, an LLM's words) as literal text inside Markdown or HTML.
+
+    The one helper every view uses: HTML becomes entities (no tags, no images, no forms, no styles)
+    and Markdown's punctuation is backslash-escaped (no headings, links, images, tables or emphasis),
+    so the text shows exactly as typed. Line breaks are kept."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", html.escape(text or "", quote=False))
 
 
 def point_claim(point_text: str) -> str:

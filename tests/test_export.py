@@ -65,8 +65,8 @@ def test_jsonl_and_markdown(seeded) -> None:
     lines = render(records, "jsonl").splitlines()
     assert [json.loads(line)["session_id"] for line in lines] == [ids["s1"], ids["s2"]]
     md = render(store.session_records([ids["s2"]]), "md")
-    for expected in ("# Practice session · Ana", "the text of emb-004", "> Not sure.", "**AI grade: 2.0 / 10**",
-                     "✗ missing — point skipgram → coach: **✓ covered**", "Better than it looks.", "9.0 / 10"):
+    for expected in ("# Practice session · Ana", "the text of emb\\-004", "> Not sure\\.", "**AI grade: 2.0 / 10**",
+                     "✗ missing — point skipgram → coach: **✓ covered**", "Better than it looks\\.", "9.0 / 10"):
         assert expected in md, expected
     with pytest.raises(ExportError, match="2 sessions match"):
         render(records, "md")

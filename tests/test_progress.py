@@ -7,6 +7,7 @@ import pytest
 from bot.history import History
 from bot.interview import InterviewError
 from bot.store import SessionStore
+from bot.text import escape_markdown
 from bot.ui import progress_handlers
 from tests.history_seed import ANA, OTHER, seed_with_override
 
@@ -71,7 +72,7 @@ def test_the_progress_tab_handlers_show_figures_and_refuse_a_stranger(seeded, co
     refused = progress_handlers.replay(history, OTHER, ids["s1"])
     assert refused.status.startswith("⚠️") and refused.transcript is None
     shown = progress_handlers.replay(history, ANA, ids["s2"])
-    assert "Better than it looks." in shown.transcript and "AI grade: 2.0 / 10" in shown.transcript
+    assert escape_markdown("Better than it looks.") in shown.transcript and "AI grade: 2.0 / 10" in shown.transcript
     empty = progress_handlers.progress(history, "local:nobody")
     assert empty.sessions == [] and "No sessions yet" in empty.overview
 

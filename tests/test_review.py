@@ -12,6 +12,7 @@ from bot.history import History
 from bot.interview import InterviewError
 from bot.review import Review, session_filter
 from bot.store import SessionStore
+from bot.text import escape_markdown
 from bot.ui import coach_handlers
 from tests.history_seed import ANA, seed
 
@@ -135,8 +136,8 @@ def test_coach_handlers_refuse_without_a_coach_and_work_with_one(seeded) -> None
         assert view.status == "⚠️ Sign in as a coach first." and view.table is None and view.transcript is None
         assert view.file is None and view.turn is None
     opened = coach_handlers.open_session(review, "Zoe", ids["s1"])
-    assert "CBOW predicts the centre word." in opened.transcript and len(opened.turns) == 2
+    assert escape_markdown("CBOW predicts the centre word.") in opened.transcript and len(opened.turns) == 2
     saved = coach_handlers.save_override(review, "Zoe", ids["s1"], ids["turns"][0], "Say more about speed.", "",
                                          [["rare-words", "point rare-words", "◐ partial", "covered"], ["", "", "", ""]])
-    assert saved.status.startswith("Saved") and "Say more about speed." in saved.transcript
+    assert saved.status.startswith("Saved") and escape_markdown("Say more about speed.") in saved.transcript
     assert [r[3] for r in saved.verdicts] == ["", "", "covered", ""]

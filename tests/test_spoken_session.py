@@ -43,6 +43,8 @@ def test_a_recording_is_kept_transcribed_and_graded_with_delivery(started, setti
         audio_path, transcript, delivery, answer = db.execute(
             "select audio_path, transcript, delivery, answer from turns where id = ?", [view.turn_id]).fetchone()
     assert Path(audio_path).is_file() and Path(audio_path).parent.parent == settings.audio_dir
+    assert Path(audio_path).name == f"turn-{view.turn_id}.wav"  # a name the server chose, our own re-encoding
+    assert Path(audio_path).read_bytes()[:4] == b"RIFF"
     assert "negative sampling" in transcript.lower()
     assert json.loads(delivery)["wpm"] > 0
     assert answer.endswith("full softmax.")  # what the candidate corrected and submitted is what is graded
@@ -56,6 +58,7 @@ def test_bad_audio_gets_a_sentence_and_the_session_goes_on(started, fixture: str
     interview, view = started
     after = handlers.transcribe(interview, view, str(AUDIO / fixture))
     assert message in after.status and after.answer is None  # the answer box is left alone
-    assert interview.store.turn(view.turn_id)["audio_path"]  # the upload itself is kept
+    assert interview.store.turn(view.turn_id)["audio_path"] is None  # nothing is kept from what failed
+    assert not any(p.is_file() for p in interview.audio_dir.rglob("*"))
     typed = handlers.submit(interview, after, "Negative sampling updates only a few sampled words per step.")
     assert typed.status == "" and typed.score

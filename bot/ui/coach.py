@@ -69,12 +69,16 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
     def signed_in(r: SignIn) -> tuple:
         return r.coach, r.status, gr.Column(visible=bool(r.coach))
 
+    def sign_in_then_forget(password: str, name: str, request: gr.Request) -> tuple:
+        """The password box is emptied after every attempt: the page keeps no copy of it."""
+        return (*sign_in(password, name, request), "")
+
     def sign_in(password: str, name: str, request: gr.Request) -> tuple:  # the request is Gradio's, not an input
         caller = getattr(getattr(request, "client", None), "host", None)  # wrong passwords are counted per address
         return signed_in(ch.sign_in(auth, password, name, caller))
 
     if pw_btn is not None:
-        pw_btn.click(sign_in, [password, name], [coach, signed, area], api_name="coach_sign_in")
+        pw_btn.click(sign_in_then_forget, [password, name], [coach, signed, area, password], api_name="coach_sign_in")
     if hf_btn is not None:
         def hf_sign_in(profile: gr.OAuthProfile | None, token: gr.OAuthToken | None) -> tuple:
             return signed_in(ch.sign_in_hf(auth, token.token if token else None, profile.username if profile else None))

@@ -3,17 +3,17 @@ server-side state; every function refuses without it (Review refuses too)."""
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.coach import CoachAuth
 from bot.export import file_name, render, session_markdown
 from bot.grading import verdict_label
 from bot.interview import InterviewError
+from bot.privatefiles import PrivateFiles
 from bot.review import Review, session_filter
+from bot.text import escape_markdown
 from bot.ui.guard import guard
-from bot.ui.progress_handlers import session_label
+from bot.ui.progress_handlers import playable, session_label
 
 VERDICT_HEADERS = ["point_id", "rubric point", "AI verdict", "coach verdict"]
 
@@ -32,7 +32,7 @@ class CoachView:
     transcript: str | None = None
     turns: list[tuple[str, int]] | None = None
     turn: str | None = None
-    audio: str | None = None
+    audio: tuple | None = None  # (sample rate, samples), as the Progress tab replays it
     verdicts: list[list] | None = None
     file: str | None = None
 
@@ -46,7 +46,7 @@ def sign_in(auth: CoachAuth, password: str | None, name: str | None, caller: str
     if coach is None:
         raise InterviewError("That is not the coach password." if auth.password else
                              "Coaches sign in with their Hugging Face account here.")
-    return SignIn(status=f"Signed in as coach **{coach}**.", coach=coach)
+    return SignIn(status=f"Signed in as coach **{escape_markdown(coach)}**.", coach=coach)
 
 
 @guard(SignIn)
@@ -56,7 +56,7 @@ def sign_in_hf(auth: CoachAuth, token: str | None, username: str | None) -> Sign
     coach = auth.by_org(token, username)
     if coach is None:
         raise InterviewError(f"{username} is not a member of the coach organisation {auth.org}.")
-    return SignIn(status=f"Signed in as coach **{coach}**.", coach=coach)
+    return SignIn(status=f"Signed in as coach **{escape_markdown(coach)}**.", coach=coach)
 
 
 @guard(CoachView)
@@ -90,9 +90,9 @@ def _turn_detail(turn: dict) -> str:
     lines = [f"**AI grade {grade['score']:.1f} / 10** ({grade['grader']})"]
     if override:
         score = f"{override['score']:.1f} / 10" if override["score"] is not None else "score unchanged"
-        lines.append(f"**Latest coach review:** {score} by {override['coach']} at "
+        lines.append(f"**Latest coach review:** {score} by {escape_markdown(override['coach'])} at "
                      f"{override['created_at'][:16].replace('T', ' ')} UTC"
-                     + (f" — {override['note']}" if override["note"] else ""))
+                     + (f" — {escape_markdown(override['note'])}" if override["note"] else ""))
     return "\n\n".join(lines)
 
 
@@ -113,7 +113,7 @@ def _find_turn(record: dict, turn_id: int | None) -> dict:
 def open_turn(review: Review, coach: str | None, session_id: str | None, turn_id: int | None) -> CoachView:
     turn = _find_turn(review.record(coach, session_id), turn_id)
     audio = review.recording(coach, session_id, turn_id)
-    return CoachView(turn=_turn_detail(turn), verdicts=_verdict_rows(turn), audio=str(audio) if audio else None)
+    return CoachView(turn=_turn_detail(turn), verdicts=_verdict_rows(turn), audio=playable(audio) if audio else None)
 
 
 def _verdicts(rows: list[list] | None) -> dict[str, str]:
@@ -134,30 +134,31 @@ def save_override(review: Review, coach: str | None, session_id: str | None, tur
                      transcript=session_markdown(record), turn=_turn_detail(turn), verdicts=_verdict_rows(turn))
 
 
-def _write(text: str, name: str) -> str:
+EXPORTS = PrivateFiles()  # a fresh 0700 folder per export, removed a minute later (bot/privatefiles.py)
+
+
+def _write(text: str, name: str, files: PrivateFiles | None) -> str:
     """A file for the download button (Gradio copies it into its own cache when it is returned)."""
-    folder = Path(tempfile.gettempdir()) / "interview-coach-exports"
-    folder.mkdir(exist_ok=True)
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    return str((files or EXPORTS).write(name, text))
 
 
 @guard(CoachView)
-def export_session(review: Review, coach: str | None, session_id: str | None, fmt: str | None) -> CoachView:
+def export_session(review: Review, coach: str | None, session_id: str | None, fmt: str | None,
+                   files: PrivateFiles | None = None) -> CoachView:
     if not session_id:
         raise InterviewError("Open a session first.")
     fmt = fmt if fmt in ("md", "json") else "md"
     records = [review.record(coach, session_id)]
-    return CoachView(status="Exported one session.", file=_write(render(records, fmt), file_name(records, fmt)))
+    return CoachView(status="Exported one session.", file=_write(render(records, fmt), file_name(records, fmt), files))
 
 
 @guard(CoachView)
 def export_matching(review: Review, coach: str | None, candidate: str | None, role: str | None,
                     level: str | None, date_from: str | None, date_to: str | None, min_score: object,
-                    max_score: object, order: str | None, fmt: str | None) -> CoachView:
+                    max_score: object, order: str | None, fmt: str | None,
+                    files: PrivateFiles | None = None) -> CoachView:
     fmt = fmt if fmt in ("csv", "jsonl") else "csv"
     f = session_filter(candidate, role, level, date_from, date_to, min_score, max_score, order)
     records = review.records(coach, f)
     return CoachView(status=f"Exported {len(records)} session(s).",
-                     file=_write(render(records, fmt), file_name(records, fmt)))
+                     file=_write(render(records, fmt), file_name(records, fmt), files))

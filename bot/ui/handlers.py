@@ -16,6 +16,7 @@ from bot.grading import Grade, Verdict, verdict_counts, verdict_label
 from bot.grading.mcq import option_label
 from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary
 from bot.store import StoreError
+from bot.text import escape_markdown
 
 log = logging.getLogger(__name__)
 CHAT_ECHO_CHARS = 4000  # a very long answer is saved whole but not echoed whole into the chat
@@ -42,7 +43,7 @@ class View:
 def question_message(turn: AskedTurn) -> str:
     q = turn.question
     if turn.kind == "follow_up":
-        return f"**Follow-up:** {turn.prompt}"
+        return f"**Follow-up:** {escape_markdown(turn.prompt)}"  # an LLM's words
     text = f"**Question {turn.number}** · {q.category.value} · {q.level.value} · {', '.join(q.topics)}\n\n{q.text}"
     if q.options:
         text += "\n\n" + "\n".join(f"{option_label(i)}) {o.text}" for i, o in enumerate(q.options))
@@ -55,17 +56,17 @@ def feedback_view(view: View, fb: Feedback) -> View:
     grader = {"rubric": "offline rubric grader", "llm": f"LLM grader ({g.model})", "exact": "exact answer check"}
     score = f"### {g.score:.1f} / 10\n{verdict_counts(g.points)} · {grader.get(g.grader, g.grader)}"
     if g.notices:
-        score += "\n\n" + "\n".join(f"> ⚠️ {n}" for n in g.notices)
+        score += "\n\n" + "\n".join(f"> ⚠️ {escape_markdown(n)}" for n in g.notices)
     points = "\n".join(_point_line(p, fb.other_ways.get(p.point_id, [])) for p in g.points)
-    if g.false_claims:
+    if g.false_claims:  # the candidate's words, and a fact that may be an LLM's words: both shown as text
         points += "\n\n**What was wrong**\n" + "\n".join(
-            f"- You said “{c.quote}” — in fact, {c.fact}" for c in g.false_claims)
+            f"- You said “{escape_markdown(c.quote)}” — in fact, {escape_markdown(c.fact)}" for c in g.false_claims)
     notes = f"**Why:** {fb.model_answer}\n\n" if g.grader == "exact" else ""
     point_texts = {p.text for p in g.points}  # the offline grader's strengths and gaps are the points above
     if g.strengths and not set(g.strengths) <= point_texts:
-        notes += "**Strengths**\n" + "\n".join(f"- {s}" for s in g.strengths) + "\n\n"
+        notes += "**Strengths**\n" + "\n".join(f"- {escape_markdown(s)}" for s in g.strengths) + "\n\n"
     if g.gaps and not set(g.gaps) <= point_texts:
-        notes += "**To work on**\n" + "\n".join(f"- {s}" for s in g.gaps) + "\n\n"
+        notes += "**To work on**\n" + "\n".join(f"- {escape_markdown(s)}" for s in g.gaps) + "\n\n"
     if fb.hints:
         notes += "**Related ideas from other questions** (hints, not scored)\n" + "\n".join(
             f"- {h.point_text} — *{h.question_text}*" for h in fb.hints)
@@ -73,14 +74,14 @@ def feedback_view(view: View, fb: Feedback) -> View:
         view = replace(view, delivery=delivery_markdown(fb.delivery))
     chat = [*view.chat, {"role": "assistant", "content": graded_message(g)}]
     return replace(view, chat=chat, answer="", status="", score=score, points=points, notes=notes.strip(),
-                   model_answer=fb.model_answer, follow_ups=[f.text for f in g.follow_ups])
+                   model_answer=fb.model_answer, follow_ups=[f.text for f in g.follow_ups])  # radio labels: plain text
 
 
 def _point_line(p, ways: list[str]) -> str:
     """One point's verdict, the words that earned it, and (when missed) other ways to make it."""
     line = f"- **{verdict_label(p.verdict)}** — {p.text}"
     if p.evidence:
-        line += f"\n  > “{p.evidence}”"
+        line += f"\n  > “{escape_markdown(p.evidence)}”"
     if ways and p.verdict is not Verdict.covered:
         line += "\n  *Other ways to make this point:* " + " · ".join(f"“{w}”" for w in ways)
     return line
@@ -93,8 +94,8 @@ def graded_message(g: Grade) -> str:
 
 def answer_message(answer: str) -> dict:
     """The candidate's answer as echoed into the chat (a very long one is cut; all of it is saved)."""
-    shown = answer if len(answer) <= CHAT_ECHO_CHARS else (
-        f"{answer[:CHAT_ECHO_CHARS]} … *({len(answer) - CHAT_ECHO_CHARS:,} more characters, all saved)*")
+    shown = escape_markdown(answer) if len(answer) <= CHAT_ECHO_CHARS else (
+        f"{escape_markdown(answer[:CHAT_ECHO_CHARS])} … *({len(answer) - CHAT_ECHO_CHARS:,} more characters, all saved)*")
     return {"role": "user", "content": shown}
 
 
@@ -118,8 +119,8 @@ def _guard(fn):
             return replace(view, status=f"⚠️ {exc}", answer=None)  # the answer box stays as the candidate left it
         except Exception:
             log.exception("handler %s failed", fn.__name__)
-            return replace(view, answer=None,
-                           status="⚠️ Something went wrong on our side; your answer is still in the box. Try again.")
+            return replace(view, answer=None, status="⚠️ Something went wrong on our side and nothing new was saved; "
+                                                     "what you typed is still in the box. Try again.")
     return wrapper
 
 
@@ -172,9 +173,19 @@ def submit(interview: Interview, view: View, answer: str) -> View:
     return feedback_view(replace(view, chat=[*view.chat, answer_message(answer)]), fb)
 
 
+def transcribe(interview: Interview, view: View, recording: str | None, uploads: Path | None = None) -> View:
+    """A recording (microphone or upload) becomes editable text in the answer box. A refused one
+    that sits in `uploads` (the folder Gradio receives files in) is deleted there and then."""
+    after = _transcribe(interview, view, recording)
+    if recording and uploads is not None and after.status.startswith("⚠️"):
+        path = Path(recording).resolve()
+        if path.is_relative_to(uploads.resolve()):
+            path.unlink(missing_ok=True)
+    return after
+
+
 @_guard
-def transcribe(interview: Interview, view: View, recording: str | None) -> View:
-    """A recording (microphone or upload) becomes editable text in the answer box."""
+def _transcribe(interview: Interview, view: View, recording: str | None) -> View:
     if not view.session_id:
         raise InterviewError("Press Start to begin a session first.")
     if not recording:

@@ -29,7 +29,9 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
     local stand-in for it needs a logged-in `hf` CLI, so it stays off elsewhere). `notice`: a
     warning for every visitor (e.g. no persistent storage on a Space)."""
     history = History(interview.store, interview.corpus)
-    with gr.Blocks(title="Mock-interview coach") as demo:
+    # Uploads and the files handed to the page (replayed recordings, exports) live in Gradio's cache
+    # (a private folder, app.py): every 5 minutes, what is older than 15 minutes goes.
+    with gr.Blocks(title="Mock-interview coach", delete_cache=(300, 900)) as demo:
         # The browser keeps {"token", "name"}; Gradio's "encryption" key travels to the browser
         # anyway, so a fixed one costs nothing and keeps the identity across app restarts.
         saved = gr.BrowserState(None, storage_key=IDENTITY_KEY, secret=IDENTITY_KEY)

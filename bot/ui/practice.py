@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
@@ -102,8 +103,13 @@ def build_practice(interview: Interview, owner: gr.State, token: gr.State) -> Pr
                               api_name="start")
     submit_btn.click(wire(handlers.submit), [*state, answer], outputs, api_name="submit")
     answer.submit(wire(handlers.submit), [*state, answer], outputs, api_name=False)
-    recording.stop_recording(wire(handlers.transcribe), [*state, recording], outputs, api_name="transcribe")
-    recording.upload(wire(handlers.transcribe), [*state, recording], outputs, api_name=False)
+    uploads = Path(gr.utils.get_upload_folder())  # where Gradio puts uploads: a refused one is deleted there
+
+    def transcribe(interview: Interview, view: View, recording: str | None) -> View:
+        return handlers.transcribe(interview, view, recording, uploads)
+
+    recording.stop_recording(wire(transcribe), [*state, recording], outputs, api_name="transcribe")
+    recording.upload(wire(transcribe), [*state, recording], outputs, api_name=False)
     follow_btn.click(wire(handlers.follow_up), [*state, follow_ups], outputs, api_name="follow_up")
     next_btn.click(wire(handlers.next_question), state, outputs, api_name="next_question")
     end_btn.click(wire(handlers.end), state, outputs, api_name="end_session")

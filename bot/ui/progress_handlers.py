@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.export import plural, session_markdown
 from bot.history import History
 from bot.interview import InterviewError
+from bot.speech import SpeechError, read_recording
 from bot.ui.guard import guard
 
 WEAK_TOPICS = 3
@@ -35,7 +36,7 @@ class ReplayView:
     status: str = ""
     transcript: str | None = None  # None leaves the screen as it was
     recordings: list[tuple[str, int]] | None = None
-    audio: str | None = None
+    audio: tuple | None = None  # (sample rate, samples): Gradio serves it from its cache as a WAV
 
 
 def session_label(s: dict) -> str:
@@ -80,4 +81,12 @@ def recording(history: History, owner: str | None, session_id: str | None, turn_
     path: Path | None = history.recording(owner, session_id, turn_id)
     if path is None:
         return ReplayView(status="The recording of that answer is no longer on the server.")
-    return ReplayView(audio=str(path))
+    return ReplayView(audio=playable(path))
+
+
+def playable(path: Path) -> tuple:
+    """A kept recording as samples for the page (the file itself is never served)."""
+    try:
+        return read_recording(path)
+    except SpeechError:
+        raise InterviewError("That recording cannot be played back: it is not audio we can read.") from None
