@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.interview import InterviewError
+from bot.errors import InterviewError
 
 log = logging.getLogger(__name__)
 MAX_COACH_NAME_CHARS = 60

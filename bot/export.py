@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from bot.delivery import Delivery, summary
+from bot.errors import ExportError
 from bot.grading import verdict_label
 from bot.progress import final_points, final_score
 
@@ -27,10 +28,6 @@ CSV_COLUMNS = [
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-class ExportError(ValueError):
-    """The export asked for cannot be made; the message says what to ask instead."""
 
 
 def _quote(text: str | None) -> str:

@@ -17,27 +17,19 @@ from pathlib import Path
 
 from bot.corpus import ROLES, Corpus, Level, Question, Rubric, RubricPoint
 from bot.delivery import Delivery, advice, measure
+from bot.errors import InterviewError, SpeechError
 from bot.grading import Grade, Grader, Verdict
 from bot.grading.mcq import grade_choice
+from bot.identity import MAX_NAME_CHARS, clean_name  # noqa: F401 (re-exported)
 from bot.index import Hint, RubricIndex
 from bot.language import foreign_language
 from bot.picker import pick_question
-from bot.speech import SpeechError, Transcriber
+from bot.speech import Transcriber
 from bot.store import SessionStore
 from bot.text import CONTROL_CHARS, clean_answer, sentences
 
 log = logging.getLogger(__name__)
-MAX_NAME_CHARS = 80
 RESUME_WITHIN = timedelta(hours=24)  # an unfinished session older than this is not picked up again
-
-
-class InterviewError(ValueError):
-    """Something the candidate can fix; the message is the sentence to show them."""
-
-
-def clean_name(candidate: str | None) -> str:
-    """The display name as stored: spaces collapsed, at most MAX_NAME_CHARS, never empty."""
-    return " ".join((candidate or "").split())[:MAX_NAME_CHARS] or "anonymous"
 
 
 @dataclass(frozen=True)

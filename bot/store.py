@@ -20,16 +20,13 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.errors import StoreError
 from bot.grading import Grade
 from bot.migrations import migrate
 
 BUSY_TIMEOUT_S = 10.0
 FULL_DISK_BYTES = 1 << 20  # less free space than this, and a failed write is put down to a full disk
 log = logging.getLogger(__name__)
-
-
-class StoreError(RuntimeError):
-    """The database cannot be written or read; the message says what to do."""
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.coach import CoachAuth
+from bot.errors import InterviewError
 from bot.export import file_name, render, session_markdown
 from bot.grading import verdict_label
-from bot.interview import InterviewError
 from bot.review import Review, session_filter
 from bot.ui.guard import guard
 from bot.ui.progress_handlers import session_label

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.errors import InterviewError
 from bot.export import plural, session_markdown
 from bot.history import History
-from bot.interview import InterviewError
 from bot.ui.guard import guard
 
 WEAK_TOPICS = 3
