@@ -24,6 +24,7 @@ from bot.identity import MAX_NAME_CHARS, clean_name  # noqa: F401 (re-exported)
 from bot.index import Hint, RubricIndex
 from bot.language import foreign_language
 from bot.picker import pick_question
+from bot.records import average, missed_points
 from bot.speech import Transcriber
 from bot.store import SessionStore
 from bot.text import CONTROL_CHARS, clean_answer, sentences
@@ -277,18 +278,20 @@ class Interview:
     # ending -------------------------------------------------------------------------------
 
     def end(self, session_id: str) -> Summary:
+        """End the session; its summary reads final scores and missed points as Progress does
+        (bot/records.py): one score per graded turn, a coach's override included."""
         self._session(session_id)
         self.store.end_session(session_id)
-        rows = self.store.grades(session_id)
-        scores = [r["score"] for r in rows]
+        record = self.store.session_record(session_id)
+        graded = [t for t in (record["turns"] if record else []) if t["final_score"] is not None]
         missed: dict[str, int] = {}
-        for r in rows:
-            for p in json.loads(r.pop("points")):
-                if p["verdict"] != "covered":
-                    missed[p["text"]] = missed.get(p["text"], 0) + 1
+        for t in graded:
+            for text in missed_points(t):
+                missed[text] = missed.get(text, 0) + 1
         weakest = [text for text, _ in sorted(missed.items(), key=lambda kv: -kv[1])[:3]]
-        return Summary(session_id, len(rows), round(sum(scores) / len(scores), 1) if scores else None,
-                       rows, weakest)
+        turns = [{"seq": t["turn_number"], "question_id": t["question_id"], "kind": t["kind"],
+                  "score": t["final_score"], "grader": t["grade"]["grader"]} for t in graded]
+        return Summary(session_id, len(graded), average([t["final_score"] for t in graded]), turns, weakest)
 
     # lookups ------------------------------------------------------------------------------
 
