@@ -138,10 +138,15 @@ class Interview:
     # starting and asking ------------------------------------------------------------------
 
     def start(self, candidate: str, role: str, level: str, topics: set[str] | None = None,
-              owner: str | None = None) -> AskedTurn:
+              owner: str | None = None, question_id: str | None = None) -> AskedTurn:
         """A new session for `owner` (the key access is checked on; `candidate` is the name shown).
-        With `topics`, every question of the session is drawn from those topics while any are left."""
+        With `topics`, every question of the session is drawn from those topics while any are left.
+        With `question_id`, the session opens on that question (tests, `python -m bot` tools);
+        later questions are picked as usual."""
         name = clean_name(candidate)
+        first = self.corpus.questions.get(question_id) if question_id is not None else None
+        if question_id is not None and first is None:
+            raise InterviewError(f"There is no question {question_id!r}; pick one from the question bank.")
         if role not in ROLES:
             raise InterviewError(f"Choose a role from the list ({', '.join(ROLES)}).")
         try:
@@ -152,7 +157,7 @@ class Interview:
         if topics:
             settings["topics"] = sorted(topics)
         session_id = self.store.create_session(name, role, lvl.value, self.grader.kind, settings, owner)
-        turn = self.next_question(session_id, topics)
+        turn = self._ask(session_id, first, first.text, "question") if first else self.next_question(session_id, topics)
         if turn is None:
             raise InterviewError(f"There are no questions for {role} yet.")
         return turn

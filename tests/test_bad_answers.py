@@ -12,6 +12,7 @@ from bot.services import build_interview
 from bot.settings import Settings
 from bot.ui import handlers
 from bot.ui.handlers import CHAT_ECHO_CHARS, View
+from tests.helpers import open_question
 
 SPANISH = ("El negative sampling actualiza solo unas pocas palabras en cada paso, en lugar de todo el "
            "vocabulario, y por eso el entrenamiento es mucho más rápido.")
@@ -26,10 +27,8 @@ def interview(embedder, shared_cache, tmp_path_factory):
 
 def open_view(interview) -> View:
     """A started session whose current question is an open one."""
-    view = handlers.start(interview, View(None, None, []), "Gus", "embedding-engineer", "mid")
-    while interview.corpus.questions[interview.store.turn(view.turn_id)["question_id"]].options:
-        view = handlers.next_question(interview, view)
-    return view
+    return handlers.start(interview, View(None, None, []), "Gus", "embedding-engineer", "mid",
+                          question_id=open_question(interview.corpus))
 
 
 def model_answer(interview, view: View) -> str:
