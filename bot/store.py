@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from bot.errors import StoreError
 from bot.grading import Grade
 from bot.migrations import migrate
-from bot.records import session_record, turn_record
+from bot.records import SessionRecord, TurnRecord, session_record, turn_record
 
 BUSY_TIMEOUT_S = 10.0
 FULL_DISK_BYTES = 1 << 20  # less free space than this, and a failed write is put down to a full disk
@@ -263,7 +263,7 @@ class SessionStore:
         with self._db() as db:
             return list(db.query(sql, [*args, *having_args]))
 
-    def session_records(self, session_ids: list[str]) -> list[dict]:
+    def session_records(self, session_ids: list[str]) -> list[SessionRecord]:
         """Whole sessions (turns, latest AI grade, latest coach override) in the given order."""
         if not session_ids:
             return []
@@ -272,12 +272,12 @@ class SessionStore:
             sessions = {r["id"]: r for r in db.query(f"select * from sessions where id in ({marks})", session_ids)}
             rows = list(db.query(f"select * from transcript where session_id in ({marks}) "
                                  "order by session_id, turn_number", session_ids))
-        turns: dict[str, list[dict]] = {}
+        turns: dict[str, list[TurnRecord]] = {}
         for row in rows:
             turns.setdefault(row["session_id"], []).append(turn_record(row))
         return [session_record(s, turns.get(sid, [])) for sid in session_ids if (s := sessions.get(sid))]
 
-    def session_record(self, session_id: str) -> dict | None:
+    def session_record(self, session_id: str) -> SessionRecord | None:
         records = self.session_records([session_id])
         return records[0] if records else None
 
