@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.corpus import Corpus
-from bot.records import average, final_points, final_score, is_missed, overridden  # noqa: F401 (final_* re-exported)
+from bot.records import average, final_points, final_score, is_missed, overridden
 
 
 @dataclass(frozen=True)
