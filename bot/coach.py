@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.interview import InterviewError
+from bot.errors import InterviewError
 from bot.text import clean_line
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,8 @@ from typing import Annotated, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.errors import CorpusError
+
 ROLES = ("ner-specialist", "nlp-llm-engineer", "ai-model-designer", "embedding-engineer")
 
 
@@ -37,10 +39,6 @@ class Category(StrEnum):
     tools = "tools"
     behavioral = "behavioral"
     mcq = "mcq"
-
-
-class CorpusError(ValueError):
-    """A corpus or rubric file is wrong; the message says which file and field."""
 
 
 class _Strict(BaseModel):

@@ -13,8 +13,9 @@ import json
 from pathlib import Path
 
 from bot.delivery import Delivery, summary
+from bot.errors import ExportError
 from bot.grading import verdict_label
-from bot.progress import final_points, final_score
+from bot.records import final_points, final_score, is_missed
 from bot.text import escape_markdown
 
 FORMATS = ("md", "json", "csv", "jsonl")
@@ -28,10 +29,6 @@ CSV_COLUMNS = [
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-class ExportError(ValueError):
-    """The export asked for cannot be made; the message says what to ask instead."""
 
 
 def _quote(text: str | None) -> str:
@@ -110,9 +107,9 @@ def csv_rows(records: list[dict]) -> list[dict]:
                 "ai_score": grade["score"], "grader": grade["grader"], "grader_model": grade["model"] or "",
                 "coach_score": "" if override.get("score") is None else override["score"],
                 "coach": override.get("coach") or "", "coach_note": override.get("note") or "",
-                "final_score": final_score(t), "points_covered": sum(p["verdict"] == "covered" for p in points),
+                "final_score": final_score(t), "points_covered": sum(not is_missed(p["verdict"]) for p in points),
                 "points_total": len(points),
-                "points_not_covered": "; ".join(p["text"] for p in points if p["verdict"] != "covered"),
+                "points_not_covered": "; ".join(p["text"] for p in points if is_missed(p["verdict"])),
                 "graded_at": grade["graded_at"], "overridden_at": override.get("created_at") or "",
             })
     return rows

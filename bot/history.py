@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.corpus import Corpus
-from bot.interview import InterviewError
+from bot.errors import InterviewError
 from bot.progress import Progress, compute
 from bot.store import SessionFilter, SessionStore
 

@@ -14,9 +14,15 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from bot.interview import clean_name
+from bot.text import clean_line
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+MAX_NAME_CHARS = 80
+
+
+def clean_name(candidate: str | None) -> str:
+    """The display name as stored: spaces collapsed, at most MAX_NAME_CHARS, never empty."""
+    return clean_line(candidate)[:MAX_NAME_CHARS] or "anonymous"
 
 
 @dataclass(frozen=True)

@@ -19,27 +19,20 @@ from pathlib import Path
 
 from bot.corpus import ROLES, Corpus, Level, Question, Rubric, RubricPoint
 from bot.delivery import Delivery, advice, measure
+from bot.errors import InterviewError, SpeechError
 from bot.grading import Grade, Grader, Verdict
 from bot.grading.mcq import grade_choice
+from bot.identity import MAX_NAME_CHARS, clean_name  # noqa: F401 (re-exported)
 from bot.index import Hint, RubricIndex
 from bot.language import foreign_language
 from bot.picker import pick_question
-from bot.speech import SpeechError, Transcriber, write_wav
+from bot.records import average, missed_points
+from bot.speech import Transcriber, write_wav
 from bot.store import SessionStore
 from bot.text import clean_answer, clean_line, has_invisible, sentences
 
 log = logging.getLogger(__name__)
-MAX_NAME_CHARS = 80
 RESUME_WITHIN = timedelta(hours=24)  # an unfinished session older than this is not picked up again
-
-
-class InterviewError(ValueError):
-    """Something the candidate can fix; the message is the sentence to show them."""
-
-
-def clean_name(candidate: str | None) -> str:
-    """The display name as stored: spaces collapsed, at most MAX_NAME_CHARS, never empty."""
-    return clean_line(candidate)[:MAX_NAME_CHARS] or "anonymous"
 
 
 @dataclass(frozen=True)
@@ -156,10 +149,15 @@ class Interview:
     # starting and asking ------------------------------------------------------------------
 
     def start(self, candidate: str, role: str, level: str, topics: set[str] | None = None,
-              owner: str | None = None) -> AskedTurn:
+              owner: str | None = None, question_id: str | None = None) -> AskedTurn:
         """A new session for `owner` (the key access is checked on; `candidate` is the name shown).
-        With `topics`, every question of the session is drawn from those topics while any are left."""
+        With `topics`, every question of the session is drawn from those topics while any are left.
+        With `question_id`, the session opens on that question (tests, `python -m bot` tools);
+        later questions are picked as usual."""
         name = clean_name(candidate)
+        first = self.corpus.questions.get(question_id) if question_id is not None else None
+        if question_id is not None and first is None:
+            raise InterviewError(f"There is no question {question_id!r}; pick one from the question bank.")
         if role not in ROLES:
             raise InterviewError(f"Choose a role from the list ({', '.join(ROLES)}).")
         try:
@@ -170,7 +168,7 @@ class Interview:
         if topics:
             settings["topics"] = sorted(topics)
         session_id = self.store.create_session(name, role, lvl.value, self.grader.kind, settings, owner)
-        turn = self.next_question(session_id, topics)
+        turn = self._ask(session_id, first, first.text, "question") if first else self.next_question(session_id, topics)
         if turn is None:
             raise InterviewError(f"There are no questions for {role} yet.")
         return turn
@@ -343,18 +341,20 @@ class Interview:
     # ending -------------------------------------------------------------------------------
 
     def end(self, session_id: str) -> Summary:
+        """End the session; its summary reads final scores and missed points as Progress does
+        (bot/records.py): one score per graded turn, a coach's override included."""
         self._session(session_id)
         self.store.end_session(session_id)
-        rows = self.store.grades(session_id)
-        scores = [r["score"] for r in rows]
+        record = self.store.session_record(session_id)
+        graded = [t for t in (record["turns"] if record else []) if t["final_score"] is not None]
         missed: dict[str, int] = {}
-        for r in rows:
-            for p in json.loads(r.pop("points")):
-                if p["verdict"] != "covered":
-                    missed[p["text"]] = missed.get(p["text"], 0) + 1
+        for t in graded:
+            for text in missed_points(t):
+                missed[text] = missed.get(text, 0) + 1
         weakest = [text for text, _ in sorted(missed.items(), key=lambda kv: -kv[1])[:3]]
-        return Summary(session_id, len(rows), round(sum(scores) / len(scores), 1) if scores else None,
-                       rows, weakest)
+        turns = [{"seq": t["turn_number"], "question_id": t["question_id"], "kind": t["kind"],
+                  "score": t["final_score"], "grader": t["grade"]["grader"]} for t in graded]
+        return Summary(session_id, len(graded), average([t["final_score"] for t in graded]), turns, weakest)
 
     # lookups ------------------------------------------------------------------------------
 

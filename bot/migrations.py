@@ -1,34 +1,46 @@
-"""Numbered schema migrations, applied in order when the store opens.
+"""Numbered schema migrations, applied in order when the store opens (sqlite-utils' `Migrations`).
 
-A fresh database and an old one end with the same schema; `_migrations` records what ran.
+A fresh database and an old one end with the same schema; sqlite-utils records what ran in
+`_sqlite_migrations` under the set name "bot". Databases made before that kept their own
+`_migrations` table: `bridge_legacy` copies its names over once, so nothing runs twice.
+To add a migration, append a function decorated with `@migrations()` below the last one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from sqlite_utils import Database, Migrations
 
-from sqlite_utils import Database
-
-MIGRATIONS: list[Callable[[Database], None]] = []
+migrations = Migrations("bot")
+LEGACY_TABLE = "_migrations"  # what the store used before sqlite-utils' Migrations (m001..m008)
 
 
-def migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
-    MIGRATIONS.append(fn)
-    return fn
+def bridge_legacy(db: Database) -> None:
+    """Record the migrations a database applied the old way as applied in sqlite-utils' table,
+    once: later opens find them there. The old table is left as it was (nothing reads it)."""
+    if not db[LEGACY_TABLE].exists():
+        return
+    known = {m.name for m in migrations.applied(db)}
+    legacy = [r for r in db.table(LEGACY_TABLE).rows_where(order_by="rowid") if r["name"] not in known]
+    if not legacy:
+        return
+    with db.atomic():
+        migrations.ensure_migrations_table(db)
+        db.table(Migrations.migrations_table).insert_all(
+            {"migration_set": migrations.name, "name": r["name"], "applied_at": r["applied_at"]} for r in legacy)
 
 
-def migrate(db: Database) -> None:
-    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
-    done = {row["name"] for row in db.table("_migrations").rows}
-    for fn in MIGRATIONS:
-        if fn.__name__ not in done:
-            with db.conn:
-                fn(db)
-                db.table("_migrations").insert({"name": fn.__name__, "applied_at": datetime.now(UTC).isoformat()})
+def migrate(db: Database, stop_before: str | None = None) -> None:
+    """Bring `db` up to date; `stop_before` (tests) leaves that migration and later ones pending."""
+    bridge_legacy(db)
+    migrations.apply(db, stop_before=stop_before)
 
 
-@migration
+def names() -> list[str]:
+    """Every migration, in the order it runs."""
+    return [m.name for m in migrations.pending(Database(memory=True))]
+
+
+@migrations()
 def m001_sessions(db: Database) -> None:
     db.table("sessions").create(
         {"id": str, "candidate": str, "role": str, "level": str, "started_at": str, "ended_at": str,
@@ -38,7 +50,7 @@ def m001_sessions(db: Database) -> None:
     db.table("sessions").create_index(["candidate", "started_at"])
 
 
-@migration
+@migrations()
 def m002_turns(db: Database) -> None:
     db.table("turns").create(
         {"id": int, "session_id": str, "seq": int, "question_id": str, "kind": str, "parent_turn_id": int,
@@ -49,7 +61,7 @@ def m002_turns(db: Database) -> None:
     db.table("turns").create_index(["session_id", "seq"])
 
 
-@migration
+@migrations()
 def m003_grades(db: Database) -> None:
     db.table("grades").create(
         {"id": int, "turn_id": int, "grader": str, "model": str, "score": float, "points": str,
@@ -61,7 +73,7 @@ def m003_grades(db: Database) -> None:
     db.table("grades").create_index(["turn_id"])
 
 
-@migration
+@migrations()
 def m004_spoken_answers(db: Database) -> None:
     """A spoken answer keeps its recording (a path beside the database), the raw transcript
     and the delivery metrics; the answer column still holds what the candidate submitted."""
@@ -71,7 +83,7 @@ def m004_spoken_answers(db: Database) -> None:
     turns.add_column("delivery", str)
 
 
-@migration
+@migrations()
 def m005_session_owners(db: Database) -> None:
     """Sessions belong to an owner key (`hf:<user>` or `local:<hash of a browser token>`); the
     candidate name is only a label. Rows from before owners existed are keyed by their name."""
@@ -81,7 +93,7 @@ def m005_session_owners(db: Database) -> None:
     sessions.create_index(["owner", "started_at"])
 
 
-@migration
+@migrations()
 def m006_coach_overrides(db: Database) -> None:
     """A coach's note and score override for a turn; the AI grade row is never changed."""
     db.table("overrides").create(
@@ -113,13 +125,13 @@ left join overrides o on o.id = (select max(id) from overrides where turn_id = t
 """
 
 
-@migration
+@migrations()
 def m007_transcript_view(db: Database) -> None:
     """One readable row per turn: session, question, answer, latest AI grade, latest coach override."""
     db.create_view("transcript", TRANSCRIPT_VIEW.strip(), replace=True)
 
 
-@migration
+@migrations()
 def m008_false_claims(db: Database) -> None:
     """A grade keeps the false claims found in the answer (the candidate's words and what is right);
     grades from before have none. The transcript view shows them."""
@@ -127,7 +139,7 @@ def m008_false_claims(db: Database) -> None:
     db.create_view("transcript", TRANSCRIPT_VIEW.strip(), replace=True)
 
 
-@migration
+@migrations()
 def m009_sign_in_failures(db: Database) -> None:
     """Wrong coach passwords (wall-clock time, caller address), so the sign-in pause survives a restart."""
     db.table("sign_in_failures").create({"id": int, "at": float, "caller": str}, pk="id")

@@ -1,9 +1,7 @@
 """A candidate's progress from their stored sessions: pure functions, no database, no UI.
 
-Every figure uses the *final* score of a turn: a coach's override when there is one, else
-the AI grade; a coach's point verdicts likewise replace the AI's for the points they name.
-A point counts as missed when it was not fully covered (partial or missing), as in the
-end-of-session summary.
+Every figure uses the *final* score and point verdicts of a turn and counts a point as missed
+as bot/records.py defines them (the end-of-session summary reads the same definitions).
 """
 
 from __future__ import annotations
@@ -11,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.corpus import Corpus
+from bot.records import average, final_points, final_score, is_missed, overridden
 
 
 @dataclass(frozen=True)
@@ -26,26 +25,8 @@ class Progress:
         return [t["topic"] for t in self.topics[:count]]
 
 
-def final_points(turn: dict) -> list[dict]:
-    """The AI's point verdicts with the coach's replacements applied."""
-    grade, override = turn.get("grade"), turn.get("override")
-    if grade is None:
-        return []
-    replaced = (override or {}).get("points") or {}
-    return [{**p, "verdict": replaced.get(p["point_id"], p["verdict"])} for p in grade["points"]]
-
-
-def final_score(turn: dict) -> float | None:
-    grade, override = turn.get("grade"), turn.get("override")
-    if grade is None:
-        return None
-    if override and override.get("score") is not None:
-        return float(override["score"])
-    return float(grade["score"])
-
-
 def _mean(values: list[float]) -> float:
-    return round(sum(values) / len(values), 2)
+    return average(values)  # type: ignore[return-value]  (never called without values)
 
 
 def _weakest_first(groups: dict[str, list[float]], key: str) -> list[dict]:
@@ -55,7 +36,7 @@ def _weakest_first(groups: dict[str, list[float]], key: str) -> list[dict]:
 
 def compute(records: list[dict], corpus: Corpus) -> Progress:
     """Figures over `records` (SessionStore.session_records), taken in order of start time."""
-    sessions, turns, overridden = [], [], 0
+    sessions, turns, n_overridden = [], [], 0
     by_topic: dict[str, list[float]] = {}
     by_category: dict[str, list[float]] = {}
     missed: dict[str, list[int]] = {}  # point text -> [missed, asked]
@@ -66,7 +47,7 @@ def compute(records: list[dict], corpus: Corpus) -> Progress:
             if score is None:
                 continue
             scores.append(score)
-            overridden += bool(turn["override"] and turn["override"].get("score") is not None)
+            n_overridden += overridden(turn)
             turns.append({"n": len(turns) + 1, "session_id": record["session_id"],
                           "started_at": record["started_at"], "turn_number": turn["turn_number"],
                           "question_id": turn["question_id"], "kind": turn["kind"], "score": score})
@@ -77,7 +58,7 @@ def compute(records: list[dict], corpus: Corpus) -> Progress:
                 by_category.setdefault(question.category.value, []).append(score)
             for point in final_points(turn):
                 counts = missed.setdefault(point["text"], [0, 0])
-                counts[0] += point["verdict"] != "covered"
+                counts[0] += is_missed(point["verdict"])
                 counts[1] += 1
         if scores:
             sessions.append({"session_id": record["session_id"], "started_at": record["started_at"],
@@ -86,4 +67,4 @@ def compute(records: list[dict], corpus: Corpus) -> Progress:
     often = [{"point": text, "missed": m, "asked": a} for text, (m, a) in missed.items() if m]
     often.sort(key=lambda r: (-r["missed"], -r["missed"] / r["asked"], r["point"]))
     return Progress(sessions, turns, _weakest_first(by_topic, "topic"),
-                    _weakest_first(by_category, "category"), often, overridden)
+                    _weakest_first(by_category, "category"), often, n_overridden)

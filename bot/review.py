@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from bot.errors import InterviewError
 from bot.grading import PointGrade, Verdict, score_from_points
 from bot.history import recording_of
-from bot.interview import InterviewError
 from bot.store import SESSION_ORDER, SessionFilter, SessionStore
 from bot.text import clean_answer, clean_line
 

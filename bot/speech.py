@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.errors import SpeechError
+
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
@@ -36,10 +38,6 @@ SUFFIXES = frozenset({".wav", ".mp3", ".m4a", ".webm", ".ogg"})
 CONTAINERS = frozenset({"wav", "mp3", "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "ogg"})
 NO_SPEECH = "We heard no speech in that recording — check your microphone and try again."
 _STALE_TMP_S = 600.0
-
-
-class SpeechError(ValueError):
-    """A problem with a recording or the speech model; the message is the sentence to show the user."""
 
 
 @dataclass(frozen=True)

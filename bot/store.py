@@ -20,16 +20,14 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.errors import StoreError
 from bot.grading import Grade
 from bot.migrations import migrate
+from bot.records import SessionRecord, TurnRecord, session_record, turn_record
 
 BUSY_TIMEOUT_S = 10.0
 FULL_DISK_BYTES = 1 << 20  # less free space than this, and a failed write is put down to a full disk
 log = logging.getLogger(__name__)
-
-
-class StoreError(RuntimeError):
-    """The database cannot be written or read; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -246,16 +244,8 @@ class SessionStore:
             return None
         r = rows[0]
         return Grade(score=r["score"], grader=r["grader"], model=r["model"],
-                     false_claims=_loads(r.get("false_claims"), []),
+                     false_claims=json.loads(r.get("false_claims") or "[]"),
                      **{k: json.loads(r[k]) for k in ("points", "strengths", "gaps", "follow_ups", "notices")})
-
-    def grades(self, session_id: str) -> list[dict]:
-        """Every grade of a session with its turn, in order."""
-        with self._db() as db:
-            return list(db.query(
-                "select t.seq, t.question_id, t.kind, g.score, g.grader, g.points from grades g "
-                "join turns t on t.id = g.turn_id where t.session_id = ? order by t.seq", [session_id]))
-
 
     def find_sessions(self, f: SessionFilter) -> list[dict]:
         """Sessions with their graded-answer count and average final score, filtered and sorted."""
@@ -290,7 +280,7 @@ class SessionStore:
         with self._db() as db:
             return list(db.query(sql, [*args, *having_args]))
 
-    def session_records(self, session_ids: list[str]) -> list[dict]:
+    def session_records(self, session_ids: list[str]) -> list[SessionRecord]:
         """Whole sessions (turns, latest AI grade, latest coach override) in the given order."""
         if not session_ids:
             return []
@@ -299,43 +289,14 @@ class SessionStore:
             sessions = {r["id"]: r for r in db.query(f"select * from sessions where id in ({marks})", session_ids)}
             rows = list(db.query(f"select * from transcript where session_id in ({marks}) "
                                  "order by session_id, turn_number", session_ids))
-        turns: dict[str, list[dict]] = {}
+        turns: dict[str, list[TurnRecord]] = {}
         for row in rows:
-            turns.setdefault(row["session_id"], []).append(_record_turn(row))
-        return [{"session_id": sid, "candidate": s["candidate"], "owner": s["owner"], "role": s["role"],
-                 "level": s["level"], "started_at": s["started_at"], "ended_at": s["ended_at"],
-                 "grader": s["grader"], "turns": turns.get(sid, [])}
-                for sid in session_ids if (s := sessions.get(sid))]
+            turns.setdefault(row["session_id"], []).append(turn_record(row))
+        return [session_record(s, turns.get(sid, [])) for sid in session_ids if (s := sessions.get(sid))]
 
-    def session_record(self, session_id: str) -> dict | None:
+    def session_record(self, session_id: str) -> SessionRecord | None:
         records = self.session_records([session_id])
         return records[0] if records else None
-
-
-def _loads(text: str | None, default=None):
-    return json.loads(text) if text else default
-
-
-def _record_turn(row: dict) -> dict:
-    """One row of the transcript view as a nested, JSON-ready turn."""
-    grade = None if row["grade_id"] is None else {
-        "grade_id": row["grade_id"], "grader": row["grader"], "model": row["grader_model"],
-        "score": row["ai_score"], "points": _loads(row["ai_point_verdicts"], []),
-        "strengths": _loads(row["strengths"], []), "gaps": _loads(row["gaps"], []),
-        "follow_ups": _loads(row["follow_ups"], []), "notices": _loads(row["grade_notices"], []),
-        "false_claims": _loads(row.get("false_claims"), []), "graded_at": row["graded_at"],
-    }
-    override = None if row["override_id"] is None else {
-        "override_id": row["override_id"], "coach": row["coach"], "note": row["coach_note"],
-        "score": row["coach_score"], "points": _loads(row["coach_point_verdicts"], {}),
-        "created_at": row["overridden_at"],
-    }
-    return {"turn_id": row["turn_id"], "turn_number": row["turn_number"], "kind": row["kind"],
-            "question_id": row["question_id"], "parent_turn_id": row["parent_turn_id"],
-            "question": row["question"], "answer": row["answer"], "asked_at": row["asked_at"],
-            "answered_at": row["answered_at"], "audio_path": row["audio_path"],
-            "spoken_transcript": row["spoken_transcript"], "delivery": _loads(row["delivery"]),
-            "grade": grade, "override": override, "final_score": row["final_score"]}
 
 
 def _decode_turn(row: dict) -> dict:

@@ -16,7 +16,7 @@ from gradio_client import Client, handle_file
 from bot.appserver import AppServer
 from bot.identity import hf_owner, identify, is_token, local_owner
 from bot.text import escape_markdown
-from tests.test_server import ROOT
+from tests.helpers import ROOT
 
 PASSWORD = "correct horse battery staple"
 ANSWER_A = "Ana-one's private answer: embeddings map words to dense vectors that sit close when similar."

@@ -13,6 +13,7 @@ from bot.services import build_interview
 from bot.settings import Settings
 from bot.ui import handlers
 from bot.ui.handlers import CHAT_ECHO_CHARS, View
+from tests.helpers import open_question
 
 SPANISH = ("El negative sampling actualiza solo unas pocas palabras en cada paso, en lugar de todo el "
            "vocabulario, y por eso el entrenamiento es mucho más rápido.")
@@ -32,10 +33,8 @@ def unescaped(markdown: str) -> str:
 
 def open_view(interview) -> View:
     """A started session whose current question is an open one."""
-    view = handlers.start(interview, View(None, None, []), "Gus", "embedding-engineer", "mid")
-    while interview.corpus.questions[interview.store.turn(view.turn_id)["question_id"]].options:
-        view = handlers.next_question(interview, view)
-    return view
+    return handlers.start(interview, View(None, None, []), "Gus", "embedding-engineer", "mid",
+                          question_id=open_question(interview.corpus))
 
 
 def model_answer(interview, view: View) -> str:

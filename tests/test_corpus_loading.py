@@ -7,32 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.corpus import Category, CorpusError, Level, load_corpus
-
-QUESTION = """questions:
-  - id: t-001
-    role: embedding-engineer
-    level: {level}
-    category: concept
-    topics: [word2vec]
-    text: Why negative sampling?
-    source: test
-"""
-RUBRIC = """rubrics:
-  t-001:
-    model_answer: It avoids the full softmax.
-    points:
-      - {{id: a, text: avoids the full softmax, weight: 1, probe: "Why?"}}
-      - {{id: b, text: samples a few negatives, weight: {weight}, probe: "How many?"}}
-      - {{id: c, text: trains faster, weight: 1, probe: "How much faster?", min_level: senior}}
-"""
-
-
-def write(tmp: Path, question: str = QUESTION.format(level="mid"), rubric: str = RUBRIC.format(weight=2)) -> Path:
-    (tmp / "corpus").mkdir(exist_ok=True)
-    (tmp / "rubrics").mkdir(exist_ok=True)
-    (tmp / "corpus" / "embedding-engineer.yaml").write_text(question)
-    (tmp / "rubrics" / "embedding-engineer.yaml").write_text(rubric)
-    return tmp
+from tests.helpers import QUESTION, RUBRIC, write
 
 
 def load(tmp: Path):

@@ -14,7 +14,7 @@ from bot.embeddings import Embedder, TokenVectors
 from bot.index import RubricIndex
 from bot.services import build_assessor
 from bot.text import point_claim, sentences
-from tests.test_corpus_loading import RUBRIC, write
+from tests.helpers import RUBRIC, write
 
 
 class RecordingEmbedder(Embedder):

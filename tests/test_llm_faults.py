@@ -31,6 +31,7 @@ from tests.fake_openai import (
     rate_limited,
     truncated,
 )
+from tests.helpers import open_question
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S, RETRIES = 1.0, 1
@@ -52,10 +53,7 @@ def llm_settings(settings: Settings, base_url: str) -> Settings:
 
 def open_turn(interview):
     """A fresh session whose current question is open (a multiple-choice one never reaches the LLM)."""
-    turn = interview.start("Faye", "embedding-engineer", "mid")
-    while turn.question.options:
-        turn = interview.next_question(turn.session_id)
-    return turn
+    return interview.start("Faye", "embedding-engineer", "mid", question_id=open_question(interview.corpus))
 
 
 def all_points(interview, turn) -> list:

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def requirement_lines(path: Path) -> list[str]:
-    return [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+from tests.helpers import ROOT, requirement_lines
 
 
 def test_requirements_match_pyproject() -> None:

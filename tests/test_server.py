@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,7 @@ import pytest
 from gradio_client import Client
 
 from bot.appserver import AppServer
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 @pytest.fixture
@@ -76,7 +76,11 @@ def test_one_turn_through_gradio_client(server) -> None:
                          "in the vector space, which lets models measure similarity.", api_name="/submit")
     chat, answer_box, status, score, points = out[:5]
     assert status == "", status
-    assert "/ 10" in score and "covered" in points or "missing" in points, (score, points)
+    shown = re.match(r"### (\d+(?:\.\d)?) / 10\n", score)
+    assert shown, score
+    assert "covered" in points or "missing" in points, points
     assert chat[-2]["role"] == "user"
     with sqlite3.connect(data_dir / "sessions.db") as db:
         assert db.execute("select count(*) from grades").fetchone()[0] == 1
+        stored = db.execute("select score from grades").fetchone()[0]
+    assert 0.0 <= float(shown.group(1)) <= 10.0 and float(shown.group(1)) == round(stored, 1), (score, stored)

@@ -9,6 +9,7 @@ import pytest
 from bot.services import build_interview
 from bot.ui import handlers
 from bot.ui.handlers import View
+from tests.helpers import open_question
 
 
 @pytest.fixture
@@ -48,10 +49,8 @@ def test_three_questions_answered_give_three_turns_and_grades(interview, setting
 
 
 def test_a_follow_up_is_asked_and_graded_on_its_point(interview) -> None:
-    view = handlers.start(interview, View(None, None, []), "Ben", "embedding-engineer", "mid")
-    while interview.store.turn(view.turn_id) and interview.corpus.questions[
-            interview.store.turn(view.turn_id)["question_id"]].options:
-        view = handlers.next_question(interview, view)
+    view = handlers.start(interview, View(None, None, []), "Ben", "embedding-engineer", "mid",
+                          question_id=open_question(interview.corpus))
     view = handlers.submit(interview, view, "It is about vectors.")  # weak: points are missed
     assert view.follow_ups
     parent = view.turn_id

@@ -11,7 +11,7 @@ import yaml
 
 from bot import settings as settings_module
 from bot.settings import Settings, storage_warning
-from tests.test_packaging import requirement_lines
+from tests.helpers import requirement_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 

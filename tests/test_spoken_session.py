@@ -12,6 +12,7 @@ from bot.services import build_interview
 from bot.speech import Transcriber
 from bot.ui import handlers
 from bot.ui.handlers import View
+from tests.helpers import open_question
 
 AUDIO = Path(__file__).resolve().parent / "fixtures" / "audio"
 
@@ -24,9 +25,8 @@ def transcriber(tmp_path_factory) -> Transcriber:
 @pytest.fixture
 def started(settings, embedder, transcriber):
     interview = build_interview(settings, embedder=embedder, transcriber=transcriber)
-    view = handlers.start(interview, View(None, None, []), "Ana", "embedding-engineer", "mid")
-    while interview.corpus.questions[interview.store.turn(view.turn_id)["question_id"]].options:
-        view = handlers.next_question(interview, view)
+    view = handlers.start(interview, View(None, None, []), "Ana", "embedding-engineer", "mid",
+                          question_id=open_question(interview.corpus))
     return interview, view
 
 

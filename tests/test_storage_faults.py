@@ -16,13 +16,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from bot.__main__ import cli
 from bot.services import build_interview
 from bot.settings import Settings
 from bot.store import SessionStore, StoreError
 from bot.ui import handlers
 from bot.ui.handlers import View
-from tests.test_corpus_loading import QUESTION, write
+from tests.helpers import QUESTION, open_question, write
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,10 +68,10 @@ CORPUS_FAULTS = ["missing-corpus-folder", "missing-rubric-file", "empty-file", "
 @pytest.mark.parametrize("kind", CORPUS_FAULTS)
 def test_corpus_check_names_the_broken_file(tmp_path: Path, kind: str) -> None:
     env, path = broken_corpus(tmp_path, kind)
-    result = run(["-m", "bot", "corpus", "check"], env)
-    assert result.returncode != 0
+    result = CliRunner().invoke(cli, ["corpus", "check"], env=env)  # in-process (tests/test_cli.py runs the module)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # a sentence, not a traceback
     assert path in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("kind", ["invalid-yaml", "missing-rubric-file"])
@@ -131,9 +133,8 @@ def fill(disk: Path) -> Path:
 @pytest.fixture
 def on_tiny_disk(tiny_disk: Path, settings: Settings, embedder):
     interview = build_interview(replace(settings, db_path=tiny_disk / "sessions.db"), embedder=embedder)
-    view = handlers.start(interview, View(None, None, []), "Hal", "embedding-engineer", "mid")
-    while interview.corpus.questions[interview.store.turn(view.turn_id)["question_id"]].options:
-        view = handlers.next_question(interview, view)
+    view = handlers.start(interview, View(None, None, []), "Hal", "embedding-engineer", "mid",
+                          question_id=open_question(interview.corpus))
     return interview, view, tiny_disk
 
 

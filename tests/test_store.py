@@ -5,7 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.store import SessionStore
+import pytest
+from sqlite_utils import Database
+
+from bot import migrations
+from bot.store import SessionFilter, SessionStore
+from tests.helpers import open_question
+
+FIXTURES = Path(__file__).parent / "fixtures" / "db"
 
 
 def columns(db: Path, table: str) -> set[str]:
@@ -22,16 +29,15 @@ def test_migrations_on_a_blank_database_give_the_expected_columns(tmp_path: Path
     assert {"id", "turn_id", "grader", "model", "score", "points", "follow_ups", "notices", "grade_ms"} <= columns(db, "grades")
     with sqlite3.connect(db) as conn:
         assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
-        applied = [r[0] for r in conn.execute("select name from _migrations order by name")]
-    assert applied == ["m001_sessions", "m002_turns", "m003_grades", "m004_spoken_answers", "m005_session_owners",
-                       "m006_coach_overrides", "m007_transcript_view", "m008_false_claims", "m009_sign_in_failures"]
+        applied = [r[0] for r in conn.execute("select name from _sqlite_migrations order by id")]
+    assert applied == migrations.names()
     assert "owner" in columns(db, "sessions")
     assert {"id", "turn_id", "grade_id", "coach", "note", "score", "points", "created_at"} <= columns(db, "overrides")
     assert {"session_id", "candidate", "question", "answer", "ai_score", "coach_note", "coach_score",
             "final_score"} <= columns(db, "transcript")
     SessionStore(db)  # reopening applies nothing twice
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from _migrations").fetchone()[0] == 9
+        assert conn.execute("select count(*) from _sqlite_migrations").fetchone()[0] == len(applied)
 
 
 def test_the_answer_is_stored_even_when_grading_raises(settings, embedder) -> None:
@@ -46,31 +52,20 @@ def test_the_answer_is_stored_even_when_grading_raises(settings, embedder) -> No
             raise RuntimeError("grader exploded")
 
     interview = build_interview(settings, embedder=embedder, grader=Broken())
-    turn = interview.start("ana", "embedding-engineer", "mid")
-    while turn.question.options:  # an MCQ is graded exactly, not by the grader under test
-        turn = interview.next_question(turn.session_id)
-    try:
+    # an open question: a multiple-choice one is graded exactly, not by the grader under test
+    turn = interview.start("ana", "embedding-engineer", "mid", question_id=open_question(interview.corpus))
+    with pytest.raises(InterviewError, match="saved"):
         interview.submit(turn.session_id, turn.turn_id, "My answer that must not be lost.")
-    except InterviewError as exc:
-        assert "saved" in str(exc)
-    else:
-        raise AssertionError("grading should have failed")
     stored = interview.store.turn(turn.turn_id)
     assert stored["answer"] == "My answer that must not be lost." and stored["answered_at"]
     assert interview.store.grade_for(turn.turn_id) is None
 
 
 def test_an_old_database_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) -> None:
-    from sqlite_utils import Database
-
-    from bot import migrations
 
     old = tmp_path / "old.db"
     db = Database(old)
-    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
-    for fn in migrations.MIGRATIONS[:3]:  # a database from before spoken answers existed
-        fn(db)
-        db.table("_migrations").insert({"name": fn.__name__, "applied_at": "2026-01-01"})
+    migrations.migrate(db, stop_before="m004_spoken_answers")  # a database from before spoken answers existed
     db.table("sessions").insert({"id": "s1", "candidate": "ana", "role": "r", "level": "mid"})
     db.table("turns").insert({"session_id": "s1", "seq": 1, "question_id": "q", "kind": "question",
                               "prompt": "p", "answer": "kept", "focus_point_ids": "[]"})
@@ -85,17 +80,11 @@ def test_an_old_database_is_migrated_forward_and_keeps_its_rows(tmp_path: Path) 
 
 
 def test_a_database_from_before_owners_is_upgraded_and_its_sessions_keyed_by_name(tmp_path: Path) -> None:
-    from sqlite_utils import Database
-
-    from bot import migrations
     from bot.grading import Grade
 
     old = tmp_path / "m004.db"
     db = Database(old)
-    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
-    for fn in migrations.MIGRATIONS[:4]:  # a database written before m005
-        fn(db)
-        db.table("_migrations").insert({"name": fn.__name__, "applied_at": "2026-01-01"})
+    migrations.migrate(db, stop_before="m005_session_owners")  # a database written before m005
     db.table("sessions").insert({"id": "s1", "candidate": "Ana", "role": "r", "level": "mid",
                                  "started_at": "2026-01-02T09:00:00+00:00"})
     db.table("turns").insert({"id": 1, "session_id": "s1", "seq": 1, "question_id": "q", "kind": "question",
@@ -115,17 +104,11 @@ def test_a_database_from_before_owners_is_upgraded_and_its_sessions_keyed_by_nam
 
 
 def test_false_claims_round_trip_and_grades_from_before_them_still_load(tmp_path: Path) -> None:
-    from sqlite_utils import Database
-
-    from bot import migrations
     from bot.grading import FalseClaim, Grade, PointGrade, Verdict
 
     path = tmp_path / "m007.db"
     db = Database(path)
-    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
-    for fn in migrations.MIGRATIONS[:7]:  # a database written before false claims were kept
-        fn(db)
-        db.table("_migrations").insert({"name": fn.__name__, "applied_at": "2026-11-01"})
+    migrations.migrate(db, stop_before="m008_false_claims")  # a database written before false claims were kept
     db.table("sessions").insert({"id": "s1", "candidate": "Ana", "role": "r", "level": "mid", "owner": "o",
                                  "started_at": "2026-11-02T09:00:00+00:00"})
     for turn in (1, 2):
@@ -145,3 +128,30 @@ def test_false_claims_round_trip_and_grades_from_before_them_still_load(tmp_path
     assert store.grade_for(2).points[0].verdict is Verdict.incorrect
     turns = store.session_record("s1")["turns"]
     assert turns[0]["grade"]["false_claims"] == [] and turns[1]["grade"]["false_claims"][0]["fact"] == claim.fact
+
+
+def test_a_database_made_before_sqlite_utils_migrations_is_bridged_once_and_keeps_its_rows(tmp_path: Path) -> None:
+    """tests/fixtures/db/store-m008.db was written by the store of b84f961, which recorded m001..m008
+    in its own `_migrations` table: opening it records them for sqlite-utils and runs none again."""
+    import shutil
+
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / "store-m008.db", path)
+    with sqlite3.connect(path) as conn:
+        legacy = [r[0] for r in conn.execute("select name from _migrations order by rowid")]
+        before = conn.execute("select count(*) from grades").fetchone()[0]
+    store = SessionStore(path)
+    SessionStore(path)  # a second open finds everything applied
+    with sqlite3.connect(path) as conn:
+        applied = conn.execute("select name, applied_at from _sqlite_migrations where migration_set = 'bot' "
+                               "order by id").fetchall()
+        old_times = dict(conn.execute("select name, applied_at from _migrations"))
+        assert conn.execute("select count(*) from grades").fetchone()[0] == before
+    assert [name for name, _ in applied] == migrations.names() and legacy == migrations.names()[:len(legacy)]
+    assert all(old_times[name] == when for name, when in applied if name in old_times)  # the old record is kept
+    fresh = tmp_path / "fresh.db"
+    SessionStore(fresh)
+    for table in ("sessions", "turns", "grades", "overrides", "transcript"):
+        assert columns(path, table) == columns(fresh, table), table
+    (record,) = store.session_records([s["session_id"] for s in store.find_sessions(SessionFilter())])
+    assert [t["final_score"] for t in record["turns"]] == [6.0, 0.0, None]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.coach import CoachAuth
+from bot.errors import InterviewError
 from bot.export import file_name, render, session_markdown
 from bot.grading import verdict_label
-from bot.interview import InterviewError
 from bot.privatefiles import PrivateFiles
 from bot.review import Review, session_filter
 from bot.text import escape_markdown

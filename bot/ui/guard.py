@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from bot.export import ExportError
-from bot.interview import InterviewError
-from bot.store import StoreError
+from bot.errors import BotError
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +17,7 @@ def guard(empty):
         def wrapper(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except (InterviewError, StoreError, ExportError) as exc:
+            except BotError as exc:
                 return empty(status=f"⚠️ {exc}")
             except Exception:
                 log.exception("handler %s failed", fn.__name__)

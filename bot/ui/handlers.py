@@ -126,9 +126,11 @@ def _guard(fn):
 
 @_guard
 def start(interview: Interview, view: View, candidate: str, role: str, level: str, *,
-          owner: str | None = None, topics: list[str] | None = None) -> View:
-    """A new session for `owner` (server-side identity); with `topics`, questions come from those."""
-    turn = interview.start(candidate, role, level, set(topics) if topics else None, owner=owner)
+          owner: str | None = None, topics: list[str] | None = None, question_id: str | None = None) -> View:
+    """A new session for `owner` (server-side identity); with `topics`, questions come from those;
+    with `question_id`, it opens on that question (Interview.start)."""
+    turn = interview.start(candidate, role, level, set(topics) if topics else None, owner=owner,
+                           question_id=question_id)
     fresh = View(session_id=None, turn_id=None, chat=[])  # a new session starts clean
     if topics:
         fresh = replace(fresh, chat=[{"role": "assistant", "content": "This session practises your weakest topics: "

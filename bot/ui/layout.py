@@ -11,8 +11,8 @@ import gradio as gr
 
 from bot.coach import CoachAuth
 from bot.history import History
-from bot.identity import identify
-from bot.interview import Interview, clean_name
+from bot.identity import clean_name, identify
+from bot.interview import Interview
 from bot.review import Review
 from bot.ui import handlers
 from bot.ui.coach import build_coach

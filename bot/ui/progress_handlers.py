@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.errors import InterviewError
 from bot.export import plural, session_markdown
 from bot.history import History
-from bot.interview import InterviewError
+from bot.records import average
 from bot.speech import SpeechError, read_recording
 from bot.ui.guard import guard
 
@@ -53,7 +54,7 @@ def progress(history: History, owner: str | None) -> ProgressView:
     p = history.progress(owner)
     graded = len(p.turns)
     overview = (f"**{plural(len(sessions), 'session')}**, **{plural(graded, 'graded answer')}**"
-                + (f", average **{sum(t['score'] for t in p.turns) / graded:.1f} / 10**" if graded else ""))
+                + (f", average **{average([t['score'] for t in p.turns]):.1f} / 10**" if graded else ""))
     if p.overridden:
         overview += (f". A coach reviewed {plural(p.overridden, 'answer')}: their score replaces the AI's "
                      "in these figures")

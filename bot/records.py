@@ -1,0 +1,151 @@
+"""Stored rows become records here, and the facts every view reads are defined here once.
+
+The store reads the `transcript` view (one row per turn: its latest AI grade and latest coach
+override) and hands each row to `turn_record`; the end-of-session summary, Progress, the
+coach's review, history and every export read those records through the functions below, so
+they cannot disagree about a session:
+
+- the *final score* of a turn: the coach's override score when there is one, else the latest
+  AI grade (a regrade replaces the earlier grade; no grade, no score);
+- the *final point verdicts*: the AI's, with the coach's replacements for the points they name;
+- a *missed point*: one whose final verdict is not covered (partial, missing or incorrect).
+
+Records stay JSON-ready dicts (exports write them as they are); the TypedDicts below name their
+keys. The view's `final_score` column is the same rule in SQL, kept for the session list's average,
+filter and sort (`SessionStore.find_sessions`); tests/test_records.py checks the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypedDict
+
+from bot.grading import Verdict
+
+
+class GradeRecord(TypedDict):
+    grade_id: int
+    grader: str
+    model: str | None
+    score: float
+    points: list[dict]  # PointGrade as JSON: point_id, text, weight, verdict, evidence, coverage
+    strengths: list[str]
+    gaps: list[str]
+    follow_ups: list[dict]
+    notices: list[str]
+    false_claims: list[dict]
+    graded_at: str
+
+
+class OverrideRecord(TypedDict):
+    override_id: int
+    coach: str
+    note: str
+    score: float | None
+    points: dict[str, str]  # point id -> the coach's verdict, for the points they changed
+    created_at: str
+
+
+class TurnRecord(TypedDict):
+    turn_id: int
+    turn_number: int
+    kind: str
+    question_id: str
+    parent_turn_id: int | None
+    question: str
+    answer: str | None
+    asked_at: str
+    answered_at: str | None
+    audio_path: str | None
+    spoken_transcript: str | None
+    delivery: dict | None
+    grade: GradeRecord | None  # the latest AI grade
+    override: OverrideRecord | None  # the latest coach override
+    final_score: float | None
+
+
+class SessionRecord(TypedDict):
+    session_id: str
+    candidate: str
+    owner: str
+    role: str
+    level: str
+    started_at: str
+    ended_at: str | None
+    grader: str
+    turns: list[TurnRecord]
+
+
+
+def _loads(text: str | None, default: Any = None) -> Any:
+    return json.loads(text) if text else default
+
+
+def is_missed(verdict: str) -> bool:
+    """A point not fully made: partial, missing or incorrect."""
+    return verdict != Verdict.covered
+
+
+def final_points(turn: TurnRecord) -> list[dict]:
+    """The AI's point verdicts with the coach's replacements applied."""
+    grade, override = turn.get("grade"), turn.get("override")
+    if grade is None:
+        return []
+    replaced = (override or {}).get("points") or {}
+    return [{**p, "verdict": replaced.get(p["point_id"], p["verdict"])} for p in grade["points"]]
+
+
+def final_score(turn: TurnRecord) -> float | None:
+    """The coach's score when they gave one, else the latest AI grade's; None before a grade."""
+    grade, override = turn.get("grade"), turn.get("override")
+    if grade is None:
+        return None
+    if override and override.get("score") is not None:
+        return float(override["score"])
+    return float(grade["score"])
+
+
+def overridden(turn: TurnRecord) -> bool:
+    """A coach replaced the score of this graded turn."""
+    return turn.get("grade") is not None and bool(turn.get("override")) and turn["override"].get("score") is not None
+
+
+def missed_points(turn: TurnRecord) -> list[str]:
+    """The text of each point of the turn's final verdicts that was not covered, in rubric order."""
+    return [p["text"] for p in final_points(turn) if is_missed(p["verdict"])]
+
+
+def average(scores: list[float]) -> float | None:
+    """The mean of final scores, to two decimals (shown with one); None without any."""
+    return round(sum(scores) / len(scores), 2) if scores else None
+
+
+def turn_record(row: dict) -> TurnRecord:
+    """One row of the transcript view as a nested, JSON-ready turn."""
+    grade: GradeRecord | None = None if row["grade_id"] is None else {
+        "grade_id": row["grade_id"], "grader": row["grader"], "model": row["grader_model"],
+        "score": row["ai_score"], "points": _loads(row["ai_point_verdicts"], []),
+        "strengths": _loads(row["strengths"], []), "gaps": _loads(row["gaps"], []),
+        "follow_ups": _loads(row["follow_ups"], []), "notices": _loads(row["grade_notices"], []),
+        "false_claims": _loads(row.get("false_claims"), []), "graded_at": row["graded_at"],
+    }
+    override: OverrideRecord | None = None if row["override_id"] is None else {
+        "override_id": row["override_id"], "coach": row["coach"], "note": row["coach_note"],
+        "score": row["coach_score"], "points": _loads(row["coach_point_verdicts"], {}),
+        "created_at": row["overridden_at"],
+    }
+    turn: TurnRecord = {"turn_id": row["turn_id"], "turn_number": row["turn_number"], "kind": row["kind"],
+            "question_id": row["question_id"], "parent_turn_id": row["parent_turn_id"],
+            "question": row["question"], "answer": row["answer"], "asked_at": row["asked_at"],
+            "answered_at": row["answered_at"], "audio_path": row["audio_path"],
+            "spoken_transcript": row["spoken_transcript"], "delivery": _loads(row["delivery"]),
+            "grade": grade, "override": override, "final_score": None}
+    turn["final_score"] = final_score(turn)
+    return turn
+
+
+def session_record(session: dict, turns: list[TurnRecord]) -> SessionRecord:
+    """A sessions row and its turns (from `turn_record`) as one JSON-ready session."""
+    return {"session_id": session["id"], "candidate": session["candidate"], "owner": session["owner"],
+            "role": session["role"], "level": session["level"], "started_at": session["started_at"],
+            "ended_at": session["ended_at"], "grader": session["grader"], "turns": turns}
