@@ -29,7 +29,7 @@ from bot.picker import pick_question
 from bot.records import average, missed_points
 from bot.speech import Transcriber, write_wav
 from bot.store import SessionStore
-from bot.text import clean_answer, clean_line, has_invisible, sentences
+from bot.text import clean_answer, has_invisible, sentences
 
 log = logging.getLogger(__name__)
 RESUME_WITHIN = timedelta(hours=24)  # an unfinished session older than this is not picked up again
