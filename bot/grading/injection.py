@@ -26,7 +26,9 @@ _PATTERNS = [
     r"\b(?:grade|mark|rate|score|treat|count|consider|output)\w*\s+(?:this|my|the|every|each|all)\s+(?:\w+\s+){0,3}?"
     r"(?:answer|response|points?|ids?)\s+(?:as\s+)?(?:\"|')?(?:covered|correct|complete|perfect|full|10)",
     r"\b(?:10|ten)\s*(?:/|out of)\s*(?:10|ten)\b",
-    r"\b(?:full|maximum|max) (?:marks|credit)\b|\bperfect (?:score|grade|marks)\b|\bfull score\b",
+    # ("the full score matrix" of attention is a topic, not a claim)
+    r"\b(?:full|maximum|max) (?:marks|credit)\b|\bperfect (?:score|grade|marks)\b"
+    r"|\bfull score\b(?!\s+(?:matri|tensor|vector|table|array))",
     # structured output the grader would produce
     r"[\"'](?:verdict|point_id|quote|score)[\"']\s*:",
     # talking to the grader
