@@ -24,14 +24,15 @@ def test_migrations_on_a_blank_database_give_the_expected_columns(tmp_path: Path
         assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
         applied = [r[0] for r in conn.execute("select name from _migrations order by name")]
     assert applied == ["m001_sessions", "m002_turns", "m003_grades", "m004_spoken_answers", "m005_session_owners",
-                       "m006_coach_overrides", "m007_transcript_view"]
+                       "m006_coach_overrides", "m007_transcript_view", "m008_sign_in_failures"]
     assert "owner" in columns(db, "sessions")
+    assert {"id", "at", "caller"} <= columns(db, "sign_in_failures")
     assert {"id", "turn_id", "grade_id", "coach", "note", "score", "points", "created_at"} <= columns(db, "overrides")
     assert {"session_id", "candidate", "question", "answer", "ai_score", "coach_note", "coach_score",
             "final_score"} <= columns(db, "transcript")
     SessionStore(db)  # reopening applies nothing twice
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from _migrations").fetchone()[0] == 7
+        assert conn.execute("select count(*) from _migrations").fetchone()[0] == 8
 
 
 def test_the_answer_is_stored_even_when_grading_raises(settings, embedder) -> None:
