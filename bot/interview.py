@@ -295,7 +295,7 @@ class Interview:
         """Save the answer, then grade it. The answer is kept even when grading fails."""
         session, turn = self._session_turn(session_id, turn_id)
         answer = answer or ""
-        if len(answer) > 2 * self.max_stored_answer_chars:  # too long whatever cleaning would remove
+        if len(answer) > 2 * self.max_stored_answer_chars:  # refused before the work of cleaning it
             raise too_long(len(answer), self.max_stored_answer_chars)
         text = clean_answer(answer)
         if len(text) > self.max_stored_answer_chars:

@@ -32,6 +32,7 @@ def test_migrations_on_a_blank_database_give_the_expected_columns(tmp_path: Path
         applied = [r[0] for r in conn.execute("select name from _sqlite_migrations order by id")]
     assert applied == migrations.names()
     assert "owner" in columns(db, "sessions")
+    assert {"id", "at", "caller"} <= columns(db, "sign_in_failures")
     assert {"id", "turn_id", "grade_id", "coach", "note", "score", "points", "created_at"} <= columns(db, "overrides")
     assert {"session_id", "candidate", "question", "answer", "ai_score", "coach_note", "coach_score",
             "final_score"} <= columns(db, "transcript")
