@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 
 from bot.delivery import Delivery, summary
+from bot.grading import verdict_label
 from bot.progress import final_points, final_score
 
 FORMATS = ("md", "json", "csv", "jsonl")
 SINGLE = ("md", "json")
-MARK = {"covered": "✓ covered", "partial": "◐ partial", "missing": "✗ missing"}
 CSV_COLUMNS = [
     "session_id", "candidate", "role", "level", "session_started_at", "turn_number", "kind", "question_id",
     "question", "answer", "ai_score", "grader", "grader_model", "coach_score", "coach", "coach_note",
@@ -54,12 +54,14 @@ def _turn_markdown(turn: dict) -> list[str]:
     out += [f"**AI grade: {grade['score']:.1f} / 10** ({grade['grader']} grader{model})", ""]
     replaced = (override or {}).get("points") or {}
     for p in grade["points"]:
-        line = f"- {MARK.get(p['verdict'], p['verdict'])} — {p['text']}"
+        line = f"- {verdict_label(p['verdict'])} — {p['text']}"
         if p["point_id"] in replaced:
-            line += f" → coach: **{MARK.get(replaced[p['point_id']], replaced[p['point_id']])}**"
+            line += f" → coach: **{verdict_label(replaced[p['point_id']])}**"
         if p.get("evidence"):
             line += f"\n  > “{p['evidence']}”"
         out.append(line)
+    if grade.get("false_claims"):
+        out += ["", "**What was wrong**", *[f"- “{c['quote']}” — in fact, {c['fact']}" for c in grade["false_claims"]]]
     if grade["notices"]:
         out += ["", *[f"*Notice: {n}*" for n in grade["notices"]]]
     if grade["follow_ups"]:

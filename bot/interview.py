@@ -11,13 +11,13 @@ import logging
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.corpus import ROLES, Corpus, Level, Question, RubricPoint
+from bot.corpus import ROLES, Corpus, Level, Question, Rubric, RubricPoint
 from bot.delivery import Delivery, advice, measure
-from bot.grading import Grade, Grader
+from bot.grading import Grade, Grader, Verdict
 from bot.grading.mcq import grade_choice
 from bot.index import Hint, RubricIndex
 from bot.language import foreign_language
@@ -58,6 +58,14 @@ class Feedback:
     hints: list[Hint]
     model_answer: str
     delivery: Delivery | None = None
+    other_ways: dict[str, list[str]] = field(default_factory=dict)  # point id -> examples, for points not covered
+
+
+def other_ways(rubric: Rubric, grade: Grade, limit: int = 2) -> dict[str, list[str]]:
+    """Up to `limit` of each not-covered point's examples: other ways a candidate could have made it."""
+    examples = {p.id: p.examples for p in rubric.points}
+    return {g.point_id: examples[g.point_id][:limit] for g in grade.points
+            if g.verdict is not Verdict.covered and examples.get(g.point_id)}
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,8 @@ class Assessor:
         if exact and question.options:
             return grade_choice(question, self.corpus.rubrics[question.id], answer), []
         retrieval = self.index.retrieve(question, points, sentences(answer))
-        grade = self.grader.grade(question, [r.point for r in retrieval.ranked], answer)
+        grade = self.grader.grade(question, [r.point for r in retrieval.ranked], answer,
+                                  self.corpus.rubrics[question.id].red_flags)
         order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
         grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
         return grade, retrieval.hints
@@ -209,8 +218,9 @@ class Interview:
         last = None
         if grade is not None:
             spoken = Delivery(**rows[-1]["delivery"]) if rows[-1]["delivery"] else None
-            last = Feedback(asked.turn_id, asked.question, grade, [],
-                            self.corpus.rubrics[asked.question.id].model_answer, spoken)
+            rubric = self.corpus.rubrics[asked.question.id]
+            last = Feedback(asked.turn_id, asked.question, grade, [], rubric.model_answer, spoken,
+                            other_ways(rubric, grade))
         return Resumed(session["id"], session["role"], session["level"], turns, last)
 
     # answering ----------------------------------------------------------------------------
@@ -270,7 +280,7 @@ class Interview:
         self.store.save_grade(turn_id, grade, [h.__dict__ for h in hints],
                               (time.perf_counter() - started) * 1000)
         spoken = Delivery(**turn["delivery"]) if turn.get("delivery") else None
-        return Feedback(turn_id, question, grade, hints, rubric.model_answer, spoken)
+        return Feedback(turn_id, question, grade, hints, rubric.model_answer, spoken, other_ways(rubric, grade))
 
     # ending -------------------------------------------------------------------------------
 

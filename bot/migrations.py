@@ -102,6 +102,7 @@ select
   t.audio_path, t.transcript as spoken_transcript, t.delivery,
   g.id as grade_id, g.grader, g.model as grader_model, g.score as ai_score,
   g.points as ai_point_verdicts, g.strengths, g.gaps, g.follow_ups, g.notices as grade_notices, g.graded_at,
+  g.false_claims,
   o.id as override_id, o.coach, o.note as coach_note, o.score as coach_score,
   o.points as coach_point_verdicts, o.created_at as overridden_at,
   case when g.id is null then null else coalesce(o.score, g.score) end as final_score
@@ -115,4 +116,12 @@ left join overrides o on o.id = (select max(id) from overrides where turn_id = t
 @migration
 def m007_transcript_view(db: Database) -> None:
     """One readable row per turn: session, question, answer, latest AI grade, latest coach override."""
+    db.create_view("transcript", TRANSCRIPT_VIEW.strip(), replace=True)
+
+
+@migration
+def m008_false_claims(db: Database) -> None:
+    """A grade keeps the false claims found in the answer (the candidate's words and what is right);
+    grades from before have none. The transcript view shows them."""
+    db.table("grades").add_column("false_claims", str)
     db.create_view("transcript", TRANSCRIPT_VIEW.strip(), replace=True)

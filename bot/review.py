@@ -105,7 +105,7 @@ class Review:
             if point_id not in points:
                 raise InterviewError(f"This answer was not graded on a point {point_id!r}.")
             if verdict not in {v.value for v in Verdict}:
-                raise InterviewError(f"A verdict is covered, partial or missing (not {verdict!r}).")
+                raise InterviewError(f"A verdict is covered, partial, missing or incorrect (not {verdict!r}).")
             if verdict != points[point_id]["verdict"]:
                 changed[point_id] = verdict
         if new_score is None and changed:

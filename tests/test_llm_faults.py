@@ -84,10 +84,10 @@ class Timed(Grader):
     def __init__(self, inner: Grader) -> None:
         self.inner, self.kind, self.model, self.seconds = inner, inner.kind, inner.model, 0.0
 
-    def grade(self, question, rubric_points, answer):
+    def grade(self, question, rubric_points, answer, red_flags=()):
         started = time.monotonic()
         try:
-            return self.inner.grade(question, rubric_points, answer)
+            return self.inner.grade(question, rubric_points, answer, red_flags)
         finally:
             self.seconds = time.monotonic() - started
 

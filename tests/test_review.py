@@ -60,7 +60,7 @@ def test_changed_verdicts_without_a_score_give_the_score_they_earn(seeded) -> No
     ({"score": "eleven"}, "not a number"),
     ({"score": 11}, "between 0 and 10"),
     ({"verdicts": {"no-such-point": "covered"}}, "not graded on a point 'no-such-point'"),
-    ({"verdicts": {"cbow": "excellent"}}, "covered, partial or missing"),
+    ({"verdicts": {"cbow": "excellent"}}, "covered, partial, missing or incorrect"),
     ({"note": "  ", "score": None, "verdicts": {}}, "Write a note"),
     ({"session_id": "no-such-session"}, "no such session"),
     ({"turn": "other"}, "not part of this session"),

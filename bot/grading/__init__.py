@@ -1,4 +1,4 @@
-"""Grading behind one interface: Grader.grade(question, rubric_points, answer) -> Grade.
+"""Grading behind one interface: Grader.grade(question, rubric_points, answer, red_flags) -> Grade.
 
 Every grader returns a verdict per rubric point with the words of the answer that earned
 it; the 0-10 score is always computed here, from verdicts and weights, never taken from a
@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from bot.corpus import Question, RubricPoint
+from bot.corpus import Question, RedFlag, RubricPoint
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,25 @@ class Verdict(StrEnum):
     partial = "partial"
     missing = "missing"
     incorrect = "incorrect"  # the answer states the opposite of the point, or one of its red flags
+
+
+# How a verdict is shown, everywhere (feedback, coach view, exports): one mark each.
+MARKS = {Verdict.covered: "✓", Verdict.partial: "◐", Verdict.missing: "✗", Verdict.incorrect: "⊘"}
+
+
+def verdict_label(verdict: str) -> str:
+    """"✓ covered", "⊘ incorrect", ...; a value from elsewhere is shown as it is."""
+    try:
+        return f"{MARKS[Verdict(verdict)]} {verdict}"
+    except ValueError:
+        return str(verdict)
+
+
+def verdict_counts(points: list[PointGrade]) -> str:
+    """"3 of 5 points covered, 1 partial, 1 incorrect": partial and incorrect counted honestly."""
+    n = {v: sum(p.verdict == v for p in points) for v in Verdict}
+    extra = "".join(f", {n[v]} {v.value}" for v in (Verdict.partial, Verdict.incorrect) if n[v])
+    return f"{n[Verdict.covered]} of {len(points)} point{'s' if len(points) != 1 else ''} covered{extra}"
 
 
 CREDIT = {Verdict.covered: 1.0, Verdict.partial: 0.5, Verdict.missing: 0.0, Verdict.incorrect: 0.0}
@@ -97,8 +116,10 @@ class Grader(ABC):
     model: str | None = None
 
     @abstractmethod
-    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
-        """Grade `answer` to `question` against `rubric_points`."""
+    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
+              red_flags: list[RedFlag] = ()) -> Grade:
+        """Grade `answer` to `question` against `rubric_points`; `red_flags` are the question's known
+        false claims (a grader may use them to find what the answer gets wrong)."""
 
 
 class FallbackGrader(Grader):
@@ -108,16 +129,17 @@ class FallbackGrader(Grader):
         self.primary, self.fallback = primary, fallback
         self.kind, self.model = primary.kind, primary.model
 
-    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
+    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
+              red_flags: list[RedFlag] = ()) -> Grade:
         try:
-            return self.primary.grade(question, rubric_points, answer)
+            return self.primary.grade(question, rubric_points, answer, red_flags)
         except GradingError as exc:
             log.warning("%s grader failed (%s); falling back to %s", self.primary.kind, exc, self.fallback.kind)
             reason = str(exc)
         except Exception:  # a bug in the primary grader must not cost the candidate their grade
             log.exception("%s grader crashed; falling back to %s", self.primary.kind, self.fallback.kind)
             reason = "an internal error"
-        grade = self.fallback.grade(question, rubric_points, answer)
+        grade = self.fallback.grade(question, rubric_points, answer, red_flags)
         notice = (f"The {self.primary.kind.upper()} grader could not be used ({reason}); "
                   "this grade comes from the offline rubric grader.")
         return grade.model_copy(update={"notices": [notice, *grade.notices]})

@@ -23,8 +23,18 @@ from typing import TypeVar
 import openai
 from pydantic import BaseModel, ValidationError
 
-from bot.corpus import Question, RubricPoint
-from bot.grading import CREDIT, FollowUp, Grade, Grader, GradingError, PointGrade, Verdict, score_from_points
+from bot.corpus import Question, RedFlag, RubricPoint
+from bot.grading import (
+    CREDIT,
+    FalseClaim,
+    FollowUp,
+    Grade,
+    Grader,
+    GradingError,
+    PointGrade,
+    Verdict,
+    score_from_points,
+)
 from bot.grading.injection import addresses_the_grader, grader_directed
 from bot.prompts import GRADER_SYSTEM, grade_schema, grader_user_message
 
@@ -41,8 +51,15 @@ class _PointReply(BaseModel):
     quote: str = ""
 
 
+class _ClaimReply(BaseModel):
+    quote: str
+    point_id: str = ""
+    fact: str
+
+
 class _GradeReply(BaseModel):
     points: list[_PointReply]
+    false_claims: list[_ClaimReply] = []
     strengths: list[str] = []
     gaps: list[str] = []
     follow_ups: list[str] = []
@@ -108,8 +125,9 @@ class LLMGrader(Grader):
         self.deadline_s = deadline_s if deadline_s is not None else worst_case_wait(
             _client_seconds(client.timeout), client.max_retries)
 
-    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
-        reply = self._ask(question, rubric_points, answer)
+    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
+              red_flags: list[RedFlag] = ()) -> Grade:
+        reply = self._ask(question, rubric_points, answer, red_flags)
         by_id = {r.point_id: r for r in reply.points}
         rest = answer  # the answer without its sentences to the grader: the only place evidence can come from
         for sentence in grader_directed(answer):
@@ -125,6 +143,17 @@ class LLMGrader(Grader):
                     raise GradingError("the LLM took an instruction to the grader as evidence")
             grades.append(PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=verdict,
                                      evidence=quote or None, coverage=CREDIT[verdict]))
+        ids = {p.id for p in rubric_points}
+        claims = []
+        for c in reply.false_claims:
+            if not c.quote.strip() or not c.fact.strip():
+                continue
+            if not quote_in_answer(c.quote, answer):
+                raise GradingError("the LLM quoted words that are not in your answer")
+            if addresses_the_grader(c.quote) or addresses_the_grader(c.fact):
+                raise GradingError("the LLM took an instruction to the grader as evidence")
+            claims.append(FalseClaim(quote=c.quote.strip(), fact=c.fact.strip(),
+                                     point_id=c.point_id if c.point_id in ids else None))
         missed = [g.point_id for g in grades if g.verdict is not Verdict.covered]
         follow_ups = [t for t in reply.follow_ups[:2] if t.strip() and not addresses_the_grader(t)]
         return Grade(
@@ -133,18 +162,20 @@ class LLMGrader(Grader):
             strengths=reply.strengths[:3],
             gaps=reply.gaps[:3],
             follow_ups=[FollowUp(text=t, point_ids=missed) for t in follow_ups],
+            false_claims=claims[:5],
             grader=self.kind,
             model=self.model,
         )
 
-    def _ask(self, question: Question, points: list[RubricPoint], answer: str) -> _GradeReply:
+    def _ask(self, question: Question, points: list[RubricPoint], answer: str,
+             red_flags: list[RedFlag] = ()) -> _GradeReply:
         def create() -> object:
             return self.client.chat.completions.create(
                 model=self.model,
                 temperature=0,
                 messages=[
                     {"role": "system", "content": GRADER_SYSTEM},
-                    {"role": "user", "content": grader_user_message(question, points, answer)},
+                    {"role": "user", "content": grader_user_message(question, points, answer, red_flags)},
                 ],
                 response_format={
                     "type": "json_schema",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.corpus import Question, RubricPoint
+from bot.corpus import Question, RedFlag, RubricPoint
 from bot.embeddings import Embedder
 from bot.grading import Grade, Grader, PointGrade, Verdict, probe_follow_ups, score_from_points
 from bot.grading.calibration import Calibration
@@ -47,7 +47,8 @@ class RubricGrader(Grader):
         self.t = thresholds or Thresholds()
         self.model = embedder.name
 
-    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
+    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
+              red_flags: list[RedFlag] = ()) -> Grade:
         to_grader = grader_directed(answer)
         if to_grader:  # instructions, claimed scores or verdicts are never evidence
             answer = "\n".join(s for s in sentences(answer) if s not in to_grader)

@@ -58,7 +58,7 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
                 audio = gr.Audio(label="Recording", interactive=False, scale=2)
             verdicts = gr.Dataframe(headers=VERDICT_HEADERS, type="array", interactive=True, wrap=True,
                                     static_columns=[0, 1, 2], column_widths=["12%", "58%", "15%", "15%"],
-                                    label="Point verdicts (type covered, partial or missing in the last column "
+                                    label="Point verdicts (type covered, partial, missing or incorrect in the last column "
                                           "to change one)")
             with gr.Row():
                 note = gr.Textbox(label="Note for the candidate", lines=3, scale=3)

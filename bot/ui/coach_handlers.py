@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.coach import CoachAuth
-from bot.export import MARK, file_name, render, session_markdown
+from bot.export import file_name, render, session_markdown
+from bot.grading import verdict_label
 from bot.interview import InterviewError
 from bot.review import Review, session_filter
 from bot.ui.guard import guard
@@ -97,7 +98,7 @@ def _turn_detail(turn: dict) -> str:
 
 def _verdict_rows(turn: dict) -> list[list]:
     replaced = (turn["override"] or {}).get("points") or {}
-    return [[p["point_id"], p["text"], MARK.get(p["verdict"], p["verdict"]), replaced.get(p["point_id"], "")]
+    return [[p["point_id"], p["text"], verdict_label(p["verdict"]), replaced.get(p["point_id"], "")]
             for p in turn["grade"]["points"]]
 
 

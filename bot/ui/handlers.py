@@ -12,14 +12,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.delivery import Delivery, advice, summary
-from bot.grading import Grade
+from bot.grading import Grade, Verdict, verdict_counts, verdict_label
 from bot.grading.mcq import option_label
 from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary
 from bot.store import StoreError
 
 log = logging.getLogger(__name__)
 CHAT_ECHO_CHARS = 4000  # a very long answer is saved whole but not echoed whole into the chat
-VERDICT_MARK = {"covered": "✓ **covered**", "partial": "◐ **partial**", "missing": "✗ **missing**"}
 
 
 @dataclass
@@ -54,12 +53,13 @@ def question_message(turn: AskedTurn) -> str:
 def feedback_view(view: View, fb: Feedback) -> View:
     g = fb.grade
     grader = {"rubric": "offline rubric grader", "llm": f"LLM grader ({g.model})", "exact": "exact answer check"}
-    covered = sum(p.verdict == "covered" for p in g.points)
-    score = f"### {g.score:.1f} / 10\n{covered} of {len(g.points)} rubric points covered · {grader.get(g.grader, g.grader)}"
+    score = f"### {g.score:.1f} / 10\n{verdict_counts(g.points)} · {grader.get(g.grader, g.grader)}"
     if g.notices:
         score += "\n\n" + "\n".join(f"> ⚠️ {n}" for n in g.notices)
-    points = "\n".join(
-        f"- {VERDICT_MARK[p.verdict]} — {p.text}" + (f"\n  > “{p.evidence}”" if p.evidence else "") for p in g.points)
+    points = "\n".join(_point_line(p, fb.other_ways.get(p.point_id, [])) for p in g.points)
+    if g.false_claims:
+        points += "\n\n**What was wrong**\n" + "\n".join(
+            f"- You said “{c.quote}” — in fact, {c.fact}" for c in g.false_claims)
     notes = f"**Why:** {fb.model_answer}\n\n" if g.grader == "exact" else ""
     point_texts = {p.text for p in g.points}  # the offline grader's strengths and gaps are the points above
     if g.strengths and not set(g.strengths) <= point_texts:
@@ -76,9 +76,18 @@ def feedback_view(view: View, fb: Feedback) -> View:
                    model_answer=fb.model_answer, follow_ups=[f.text for f in g.follow_ups])
 
 
+def _point_line(p, ways: list[str]) -> str:
+    """One point's verdict, the words that earned it, and (when missed) other ways to make it."""
+    line = f"- **{verdict_label(p.verdict)}** — {p.text}"
+    if p.evidence:
+        line += f"\n  > “{p.evidence}”"
+    if ways and p.verdict is not Verdict.covered:
+        line += "\n  *Other ways to make this point:* " + " · ".join(f"“{w}”" for w in ways)
+    return line
+
+
 def graded_message(g: Grade) -> str:
-    covered = sum(p.verdict == "covered" for p in g.points)
-    return (f"{g.score:.1f}/10 — {covered} of {len(g.points)} points covered. "
+    return (f"{g.score:.1f}/10 — {verdict_counts(g.points)}. "
             "See the feedback panel; answer a follow-up or take the next question.")
 
 
