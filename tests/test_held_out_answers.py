@@ -16,6 +16,10 @@ import yaml
 
 ANSWERS = Path(__file__).resolve().parent / "data" / "answers"
 COPY_RUN = 5  # words in a row that an answer may not share with its question's point texts or model answer
+# An answer may share at most this many 5-word runs with its rubric's examples and red-flag claims: a
+# wrong answer that restates the red flags would test nothing but the grader's memory of them, yet
+# short technical phrases ("the area under the curve") turn up in any two texts on one topic.
+NEAR_COPIES = 2
 
 
 def load_answers() -> list[dict]:
@@ -59,6 +63,17 @@ def test_no_answer_copies_five_words_from_its_rubric(corpus, answers) -> None:
         if shared := runs(a["text"]) & source:
             copied[f"{a['question_id']}/{a['kind']}"] = " ".join(sorted(shared)[0])
     assert not copied, f"answers sharing a {COPY_RUN}-word run with their rubric: {copied}"
+
+
+def test_no_answer_restates_its_rubrics_examples_or_red_flags(corpus, answers) -> None:
+    close = {}
+    for a in answers:
+        rubric = corpus.rubrics[a["question_id"]]
+        source = set().union(*(runs(f.claim) for f in rubric.red_flags),
+                             *(runs(e) for p in rubric.points for e in p.examples))
+        if len(shared := runs(a["text"]) & source) > NEAR_COPIES:
+            close[f"{a['question_id']}/{a['kind']}"] = len(shared)
+    assert not close, f"answers sharing more than {NEAR_COPIES} 5-word runs with examples or red flags: {close}"
 
 
 def test_the_two_strong_answers_differ_from_each_other(answers) -> None:
