@@ -166,7 +166,7 @@ def build_pairs(corpus: Corpus, seed: int = 0, extra: list[dict] | None = None) 
 
     def add(h: str, p: str, label: int, qid: str, source: str, speak: float = 0.25) -> None:
         pairs.append(Pair(h, p, label, qid, source))
-        if rng.random() < speak:
+        if rng.random() < speak * 0.5:
             pairs.append(Pair(h, spoken(p, rng), label, qid, source + "+spoken"))
 
     for q in questions:
@@ -185,12 +185,12 @@ def build_pairs(corpus: Corpus, seed: int = 0, extra: list[dict] | None = None) 
             true_texts = [h, *p.examples, *(sents[j] for j in aligned[i])]
             add(h, h, ENTAILS, q.id, "point", speak=0.5)
             for e in p.examples:
-                add(h, e, ENTAILS, q.id, "example", speak=0.4)
+                add(h, e, ENTAILS, q.id, "example", speak=0.6)
             for j in aligned[i]:
                 add(h, sents[j], ENTAILS, q.id, "model-answer", speak=0.4)
                 if j + 1 < len(sents):  # a window: the statement among other words
                     add(h, f"{sents[j]} {sents[j + 1]}", ENTAILS, q.id, "model-answer-window", speak=0.2)
-            for text in true_texts:
+            for text in true_texts[:3]:
                 false = falsify(text, rng)
                 if false:
                     add(h, false, CONTRADICTS, q.id, "rule-false", speak=0.3)

@@ -78,6 +78,8 @@ def word_vectors(embedder: Embedder, texts: list[str], cache: Path | None = None
         chunk = todo[i:i + 256]
         found.update(zip(chunk, embedder.token_batch(chunk), strict=True))
         progress(f"  word vectors: {min(i + 256, len(todo))}/{len(todo)} texts ({time.perf_counter() - started:.0f} s)")
+        if cache and (i // 256) % 8 == 7:  # kept as it goes: a stopped run loses little
+            np.savez(cache, **pack_tokens(found))
     if cache and todo:
         np.savez(cache, **pack_tokens(found))
     return found
@@ -90,7 +92,7 @@ def _probs(net, vecs: dict[str, TokenVectors], pairs: list[Pair], size: int = 25
     return np.vstack(rows) if rows else np.zeros((0, 3))
 
 
-def train(corpus, embedder: Embedder, *, seed: int = 0, epochs: int = 12, batch_size: int = 64, lr: float = 1e-3,
+def train(corpus, embedder: Embedder, *, seed: int = 0, epochs: int = 6, batch_size: int = 64, lr: float = 2e-3,
           hidden: int = 128, weights_path: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH,
           threads: int = 2, pairs_path: Path | None = None, vectors_cache: Path | None = None,
           progress=print) -> dict:
@@ -139,9 +141,16 @@ def train(corpus, embedder: Embedder, *, seed: int = 0, epochs: int = 12, batch_
         if best is None or score > best[0]:
             best = (score, {k: v.detach().clone() for k, v in net.state_dict().items()}, epoch,
                     {"thresholds": thresholds, "figures": fig})
+            save_weights(net, weights_path)  # kept at each better epoch: a stopped run leaves usable weights
+            record = _record(weights_path, record_path, corpus, pairs, train_pairs, val_pairs, extra, best,
+                             history, started, seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, hidden=hidden,
+                             threads=threads)
     assert best is not None
-    net.load_state_dict(best[1])
-    save_weights(net, weights_path)
+    return record
+
+
+def _record(weights_path, record_path, corpus, pairs, train_pairs, val_pairs, extra, best, history, started,
+            **settings) -> dict:
     record = {
         "weights": weights_path.name,
         "weights_sha256": sha256_file(weights_path),
@@ -155,8 +164,7 @@ def train(corpus, embedder: Embedder, *, seed: int = 0, epochs: int = 12, batch_
                    "by_label": {LABELS[i]: int(c) for i, c in
                                 enumerate(np.bincount([p.label for p in pairs], minlength=3))},
                    "extra_statements": len(extra)},
-        "settings": {"seed": seed, "epochs": epochs, "best_epoch": best[2], "batch_size": batch_size, "lr": lr,
-                     "hidden": hidden, "max_words": MAX_WORDS, "threads": threads},
+        "settings": {**settings, "best_epoch": best[2], "max_words": MAX_WORDS},
         "thresholds": best[3]["thresholds"].__dict__,
         "held_out": best[3]["figures"],
         "history": history,
