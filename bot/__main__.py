@@ -331,7 +331,7 @@ def grader_fit(dataset: Path, out: Path | None) -> None:
 
 @grader.command("train")
 @click.option("--seed", default=0, show_default=True, help="Seed for the data builder, the split and training.")
-@click.option("--epochs", default=6, show_default=True, type=click.IntRange(1, 100))
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(1, 100))
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the weights and record [default: the package's, where the app loads them].")

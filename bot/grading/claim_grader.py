@@ -59,14 +59,15 @@ class ClaimGrader(Grader):
         self.rt = RubricThresholds()
         self.model = f"claim-checker:{str(checker.record.get('weights_sha256', ''))[:12]}"
 
-    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str) -> Grade:
+    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
+              red_flags: list[RedFlag] = ()) -> Grade:
         rubric = self.corpus.rubrics.get(question.id)
         if rubric is None or question.options or not self.embedder.supports_tokens:
-            return self.fallback.grade(question, rubric_points, answer)
+            return self.fallback.grade(question, rubric_points, answer, red_flags)
         to_grader = grader_directed(answer)
         if to_grader:
             answer = "\n".join(s for s in sentences(answer) if s not in to_grader)
-        grade = self._grade(question, rubric_points, rubric.red_flags, answer)
+        grade = self._grade(question, rubric_points, list(red_flags) or rubric.red_flags, answer)
         if to_grader:
             n = len(to_grader)
             grade.notices.append(INSTRUCTIONS_IGNORED.format(n=n, s="s" if n > 1 else ""))

@@ -170,6 +170,7 @@ def build_pairs(corpus: Corpus, seed: int = 0, extra: list[dict] | None = None) 
             pairs.append(Pair(h, spoken(p, rng), label, qid, source + "+spoken"))
 
     for q in questions:
+        rng.seed(f"{seed}:{q.id}")  # each question's pairs depend on its own rubric only: an edit elsewhere changes nothing here
         rubric = corpus.rubrics[q.id]
         points = [p for p in rubric.points if not p.cues]
         sents = all_sents[q.id]

@@ -92,7 +92,7 @@ def _probs(net, vecs: dict[str, TokenVectors], pairs: list[Pair], size: int = 25
     return np.vstack(rows) if rows else np.zeros((0, 3))
 
 
-def train(corpus, embedder: Embedder, *, seed: int = 0, epochs: int = 6, batch_size: int = 64, lr: float = 2e-3,
+def train(corpus, embedder: Embedder, *, seed: int = 0, epochs: int = 5, batch_size: int = 64, lr: float = 2e-3,
           hidden: int = 128, weights_path: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH,
           threads: int = 2, pairs_path: Path | None = None, vectors_cache: Path | None = None,
           progress=print) -> dict:
