@@ -17,19 +17,30 @@ references) go to the fallback grader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.corpus import Corpus, Question, RedFlag, RubricPoint
 from bot.embeddings import Embedder, TokenVectors
-from bot.grading import FalseClaim, Grade, Grader, PointGrade, Verdict, probe_follow_ups, score_from_points
+from bot.grading import (
+    CREDIT,
+    FalseClaim,
+    Grade,
+    Grader,
+    PointGrade,
+    Verdict,
+    probe_follow_ups,
+    score_from_points,
+)
 from bot.grading.claims import ClaimChecker, join_tokens
 from bot.grading.features import is_non_answer
 from bot.grading.injection import grader_directed
-from bot.grading.rubric import INSTRUCTIONS_IGNORED, _cued_sentence, _fluency
+from bot.grading.rubric import INSTRUCTIONS_IGNORED, RubricGrader, _cued_sentence, _fluency
 from bot.grading.rubric import Thresholds as RubricThresholds
 from bot.text import content_stems, point_claim, sentences, tokens
+
+INCORRECT_AT = 0.6
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,14 @@ class Limits:
     spans_per_point: int = 3  # candidate spans the claim checker reads per point
     spans_per_flag: int = 3  # and per red flag
     min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
+    # What the rubric grader's evidence (the answer is *about* the point) earns when the checker does
+    # not confirm the point: "none", "partial" or "full" (never over a contradiction or a red flag).
+    about_credit: str = "partial"
+    # P(contradicts), and P(entails) of a red flag, at which a point is incorrect. The record's pair-level
+    # thresholds (best F1 on held-out pairs) flagged true model answers of held-out questions too
+    # often; this one was chosen on synthetic answers to those held-out questions (model answers,
+    # their red flags, other questions' answers), never on the measuring data.
+    incorrect_at: float | None = INCORRECT_AT
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,8 @@ class ClaimGrader(Grader):
         probs = self.checker.probabilities(hyps, [spans[j].tokens for _, _, j in jobs])
 
         t = self.checker.thresholds
+        if self.limits.incorrect_at is not None:
+            t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
         best_ent: dict[int, tuple[float, int]] = {}
         best_con: dict[int, tuple[float, int]] = {}
         flagged: dict[str, tuple[float, int, RedFlag]] = {}
@@ -117,6 +138,9 @@ class ClaimGrader(Grader):
         grades: list[PointGrade] = []
         false_claims: list[FalseClaim] = []
         bare_list = _fluency(answer) < self.rt.min_fluency and len(words) >= 8
+        about: dict[str, PointGrade] = {}
+        if self.limits.about_credit != "none" and isinstance(self.fallback, RubricGrader):
+            about = {g.point_id: g for g in self.fallback.grade(question, points, answer).points}
         for i, p in enumerate(points):
             if i in cued:
                 grades.append(self._pg(p, Verdict.covered, cued[i], 1.0))
@@ -137,6 +161,12 @@ class ClaimGrader(Grader):
                 grades.append(self._pg(p, Verdict.partial, spans[je].text, ent))
             else:
                 grades.append(self._pg(p, Verdict.missing, None, ent))
+            seen = about.get(p.id)
+            if seen is not None and seen.verdict is not Verdict.missing and grades[-1].verdict in (
+                    Verdict.missing, Verdict.partial):
+                credit = seen.verdict if self.limits.about_credit == "full" else Verdict.partial
+                if CREDIT[credit] > CREDIT[grades[-1].verdict]:
+                    grades[-1] = self._pg(p, credit, seen.evidence, seen.coverage)
         grade = self._result(question, points, grades, false_claims)
         if bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
