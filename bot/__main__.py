@@ -202,42 +202,65 @@ def transcribe(recording: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None, help="Write a scatter of predicted vs human.")
 def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, as_json: bool, plot: Path | None) -> None:
-    """Agreement of a grader with human scores on DATASET (JSONL)."""
+    """Agreement of a grader with human scores on DATASET (JSONL), or the held-out test answers
+    (a folder or file of tests/data/answers YAML). Answers to bank questions are graded the app's way."""
     from bot.embeddings import SentenceTransformerEmbedder
     from bot.evaluation import (
         DatasetError,
         agreement,
+        by_style,
         cross_validate,
+        held_out_figures,
+        load_answer_sheets,
         load_records,
-        predict,
+        predict_app,
         question_folds,
         scatter_plot,
     )
     from bot.grading.rubric import RubricGrader
-    from bot.services import build_grader
+    from bot.services import build_assessor
 
     settings = Settings.from_env()
+    if kind == "llm" and not settings.llm_configured:
+        raise click.ClickException("--grader llm needs BOT_LLM_MODEL and OPENAI_API_KEY or OPENAI_BASE_URL.")
+    if dataset.is_dir() or dataset.suffix in (".yaml", ".yml"):  # the held-out test answers
+        try:
+            answers = load_answer_sheets(dataset)
+        except DatasetError as exc:
+            raise click.ClickException(str(exc)) from None
+        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+        started = time.perf_counter()
+        figures = {"grader": kind, **held_out_figures(build_assessor(settings, embedder=embedder, llm=kind == "llm"),
+                                                      answers[:limit] if limit else answers)}
+        figures["answers_per_s"] = round(figures["answers"] / (time.perf_counter() - started), 2)
+        _print_figures(figures, as_json)
+        return
     try:
         records = load_records(dataset, limit)
         folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
     except DatasetError as exc:
         raise click.ClickException(str(exc)) from None
-    if kind == "llm" and not settings.llm_configured:
-        raise click.ClickException("--grader llm needs BOT_LLM_MODEL and OPENAI_API_KEY or OPENAI_BASE_URL.")
     embedder = SentenceTransformerEmbedder(settings.embedding_model)
     started = time.perf_counter()
     if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
         predicted = cross_validate(embedder, records, folds)
-    else:  # the shipped calibration (or the LLM, which has nothing fitted)
-        predicted = predict(build_grader(settings, embedder) if kind == "llm" else RubricGrader(embedder), records)
+    else:  # bank questions the app's way, the rest with the shipped calibration (or the LLM)
+        assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
+        predicted = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder), records)
     elapsed = time.perf_counter() - started
     human = [r.score for r in records]
     figures = {"grader": kind, "cv_by_question": cv_k, "folds": len(folds) if folds else None,
                **agreement(predicted, human, records[0].score_max),
                "answers_per_s": round(len(records) / elapsed, 2)}
+    if any(r.style for r in records):
+        figures["by_style"] = by_style(records, predicted)
     if plot:
         title = f"{kind} grader on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
-        scatter_plot(predicted, human, figures, plot, title)
+        scatter_plot(predicted, human, figures, plot, title, [r.style for r in records])
+    _print_figures(figures, as_json)
+
+
+def _print_figures(figures: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(figures))
     else:
@@ -304,6 +327,51 @@ def grader_fit(dataset: Path, out: Path | None) -> None:
     calibration = fit_calibration(records, measure_records(embedder, records), dataset.name)
     save(calibration, out or DEFAULT_PATH)
     click.echo(f"Fitted on {calibration.params['answers']} answers from {dataset.name}; wrote {out or DEFAULT_PATH}.")
+
+
+@grader.command("train")
+@click.option("--seed", default=0, show_default=True, help="Seed for the data builder, the split and training.")
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the weights and record [default: the package's, where the app loads them].")
+@click.option("--pairs", "pairs_path", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Train on these pairs (from `grader pairs`) instead of building them.")
+@click.option("--vectors-cache", "vectors", type=click.Path(path_type=Path), default=None,
+              help="An .npz to keep the pairs' word vectors in between runs (experiments).")
+def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_path: Path | None,
+                 vectors: Path | None) -> None:
+    """Fine-tune the claim checker on pairs built from the rubrics (never on the measuring data)."""
+    from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
+    from bot.grading.train import train
+
+    settings, c = _settings_and_corpus()
+    weights, record = (out / WEIGHTS_PATH.name, out / RECORD_PATH.name) if out else (WEIGHTS_PATH, RECORD_PATH)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    from bot.embeddings import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    figures = train(c, embedder, seed=seed, epochs=epochs, threads=threads, weights_path=weights,
+                    record_path=record, pairs_path=pairs_path, vectors_cache=vectors,
+                    progress=lambda m: click.echo(m, err=True))
+    click.echo(f"wrote {weights} ({figures['weights_bytes'] / 1e6:.1f} MB) and {record} in "
+               f"{figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
+
+
+@grader.command("pairs")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")
+def grader_pairs(seed: int, out: Path) -> None:
+    """Write the claim checker's training pairs, built from the rubrics, as JSON lines."""
+    from collections import Counter
+
+    from bot.grading.claimdata import LABELS, build_pairs, save_pairs
+
+    _, c = _settings_and_corpus()
+    pairs = build_pairs(c, seed=seed)
+    save_pairs(pairs, out)
+    click.echo(f"wrote {len(pairs)} pairs to {out}: {dict(Counter(LABELS[p.label] for p in pairs))}")
 
 
 @cli.command("first-question", hidden=True)

@@ -12,8 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.corpus import Level
-from bot.grading.rubric import RubricGrader
-from bot.services import build_assessor, limit_threads
+from bot.services import build_assessor, build_offline_grader, limit_threads
 from bot.settings import Settings
 from bot.store import SessionStore
 from bot.text import sentences
@@ -38,7 +37,7 @@ def run_bench(settings: Settings, count: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         settings = replace(settings, data_dir=Path(tmp), db_path=None, cache_dir=None)
         assessor = build_assessor(settings)  # builds and caches the index for the cold start below
-        grader = RubricGrader(assessor.index.embedder)
+        grader = build_offline_grader(assessor.index.embedder, assessor.corpus)  # as the app grades offline
         store = SessionStore(Path(tmp) / "bench.db")
         session = store.create_session("bench", "bench", "mid", grader.kind, {})
         questions = [q for q in assessor.corpus.questions.values() if not q.options]

@@ -28,6 +28,7 @@ class Record:
     score_max: float
     reference: str | None
     rubric: tuple[str, ...] | None
+    style: str | None = None
 
 
 def load_records(path: Path, limit: int | None = None) -> list[Record]:
@@ -58,7 +59,8 @@ def load_records(path: Path, limit: int | None = None) -> list[Record]:
         records.append(Record(
             question_id=str(row.get("question_id") or row["question"]),
             question=str(row["question"]), answer=str(row["answer"] or ""), score=score, score_max=score_max,
-            reference=row.get("reference_answer"), rubric=tuple(map(str, rubric)) if rubric else None))
+            reference=row.get("reference_answer"), rubric=tuple(map(str, rubric)) if rubric else None,
+            style=str(row["style"]) if row.get("style") else None))
     if not records:
         raise DatasetError(f"{path}: no records.")
     return records[:limit] if limit else records
@@ -93,15 +95,37 @@ def question_folds(records: list[Record], k: int, seed: int = 0) -> list[np.ndar
     return [np.flatnonzero(ids == f) for f in range(k)]
 
 
-def scatter_plot(predicted: np.ndarray, human: np.ndarray, figures: dict, path: Path, title: str) -> None:
+def by_style(records: list[Record], predicted: np.ndarray) -> dict:
+    """Per answer style: how many, the reference and predicted means, the mean absolute error, and
+    how many fall below 7 and above 3 on the 0-10 scale (an excellent answer below 7, a wrong one above 3)."""
+    out: dict = {}
+    for style in dict.fromkeys(r.style for r in records if r.style):
+        idx = [i for i, r in enumerate(records) if r.style == style]
+        ref = np.array([records[i].score / records[i].score_max * 10 for i in idx])
+        pred = np.array([predicted[i] / records[i].score_max * 10 for i in idx])
+        out[style] = {"n": len(idx), "reference_mean": round(float(ref.mean()), 2),
+                      "predicted_mean": round(float(pred.mean()), 2), "mae": round(float(np.abs(pred - ref).mean()), 2),
+                      "below_7": int(np.sum(pred < 7)), "above_3": int(np.sum(pred > 3))}
+    return out
+
+
+def scatter_plot(predicted: np.ndarray, human: np.ndarray, figures: dict, path: Path, title: str,
+                 styles: list[str | None] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig, ax = plt.subplots(figsize=(6.5, 5) if styles and any(styles) else (5.5, 5))
     jitter = np.random.default_rng(0).uniform(-0.08, 0.08, len(human))
-    ax.scatter(human + jitter, predicted, s=8, alpha=0.35)
+    human, predicted = np.asarray(human, float), np.asarray(predicted, float)
+    if styles and any(styles):
+        for style in dict.fromkeys(styles):
+            mask = np.array([s == style for s in styles])
+            ax.scatter(human[mask] + jitter[mask], predicted[mask], s=14, alpha=0.6, label=str(style))
+        ax.legend(fontsize=8, loc="upper left", title="style")
+    else:
+        ax.scatter(human + jitter, predicted, s=8, alpha=0.35)
     top = max(float(np.max(human)), float(np.max(predicted)))
     ax.plot([0, top], [0, top], color="grey", linewidth=1, linestyle="--")
     ax.set_xlabel("human score (mean of two graders)")
@@ -136,6 +160,76 @@ def predict(grader, records: list[Record]) -> np.ndarray:
     """Each record graded as an interview answer would be, rescaled to the record's own scale."""
     return np.array([grader.grade(_question(r), _points(record_points(r)), r.answer).score / 10 * r.score_max
                      for r in records])
+
+
+def predict_app(assessor, fallback, records: list[Record]) -> np.ndarray:
+    """Records on a bank question graded the app's way (Assessor.grade_answer on that question's rubric
+    at its level, as `python -m bot ask`); the others as `predict` does, with `fallback`."""
+    from bot.text import clean_answer
+
+    out = np.zeros(len(records))
+    for i, r in enumerate(records):
+        question = assessor.corpus.questions.get(r.question_id)
+        if question is None:
+            out[i] = predict(fallback, [r])[0]
+            continue
+        points = assessor.corpus.rubrics[question.id].expected_points(question.level)
+        grade, _ = assessor.grade_answer(question, points, clean_answer(r.answer))
+        out[i] = grade.score / 10 * r.score_max
+    return out
+
+
+def load_answer_sheets(path: Path) -> list[dict]:
+    """The held-out test answers (tests/data/answers/<role>.yaml, or one such file): question_id, kind, text."""
+    import yaml
+
+    files = sorted(Path(path).glob("*.yaml")) if Path(path).is_dir() else [Path(path)]
+    rows: list[dict] = []
+    for f in files:
+        try:
+            data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise DatasetError(f"{f}: cannot be read as YAML ({exc}).") from None
+        for n, a in enumerate(data.get("answers") or [], 1):
+            if not isinstance(a, dict) or not {"question_id", "kind", "text"} <= set(a):
+                raise DatasetError(f"{f}: answer {n} needs question_id, kind and text.")
+            rows.append({"question_id": str(a["question_id"]), "kind": str(a["kind"]), "text": str(a["text"])})
+    if not rows:
+        raise DatasetError(f"{path}: no answers.")
+    return rows
+
+
+def held_out_figures(assessor, answers: list[dict]) -> dict:
+    """Per question: every strong answer >= 7 and every wrong one <= 3; the share of questions where
+    each holds, and where both do (the issue's target is >= 90%)."""
+    from bot.text import clean_answer
+
+    per_q: dict[str, dict] = {}
+    unknown = sorted({a["question_id"] for a in answers if a["question_id"] not in assessor.corpus.questions})
+    for a in answers:
+        question = assessor.corpus.questions.get(a["question_id"])
+        if question is None:
+            continue
+        points = assessor.corpus.rubrics[question.id].expected_points(question.level)
+        grade, _ = assessor.grade_answer(question, points, clean_answer(a["text"]))
+        per_q.setdefault(question.id, {"strong": [], "wrong": []}).setdefault(a["kind"], []).append(grade.score)
+    rows = {}
+    for qid, s in sorted(per_q.items()):
+        strong_ok = bool(s["strong"]) and all(x >= 7 for x in s["strong"])
+        wrong_ok = bool(s["wrong"]) and all(x <= 3 for x in s["wrong"])
+        rows[qid] = {"strong": s["strong"], "wrong": s["wrong"], "strong_ok": strong_ok, "wrong_ok": wrong_ok}
+    n = len(rows)
+    strong = [x for r in rows.values() for x in r["strong"]]
+    wrong = [x for r in rows.values() for x in r["wrong"]]
+    return {
+        "questions": n, "answers": len(strong) + len(wrong), "unknown_questions": unknown,
+        "strong_ok_rate": round(sum(r["strong_ok"] for r in rows.values()) / max(1, n), 4),
+        "wrong_ok_rate": round(sum(r["wrong_ok"] for r in rows.values()) / max(1, n), 4),
+        "both_ok_rate": round(sum(r["strong_ok"] and r["wrong_ok"] for r in rows.values()) / max(1, n), 4),
+        "strong_mean": round(float(np.mean(strong)), 2) if strong else None,
+        "wrong_mean": round(float(np.mean(wrong)), 2) if wrong else None,
+        "per_question": rows,
+    }
 
 
 def measure_records(embedder, records: list[Record]) -> list:

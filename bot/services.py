@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.corpus import load_corpus
+from bot.corpus import Corpus, load_corpus
 from bot.embeddings import Embedder, SentenceTransformerEmbedder
 from bot.grading import FallbackGrader, Grader
+from bot.grading.claim_grader import ClaimGrader
+from bot.grading.claims import ClaimChecker, ClaimCheckerMissing
 from bot.grading.llm import LLMGrader, make_client
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
@@ -18,10 +20,25 @@ from bot.store import SessionStore
 log = logging.getLogger(__name__)
 
 
-def build_grader(settings: Settings, embedder: Embedder) -> Grader:
+def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None) -> Grader:
+    """The claim-checking grader for bank questions (the rubric grader for the rest). Without the
+    claim checker's weights (a checkout that has not built them) the rubric grader grades alone;
+    weights that fail their checksum stop the start with a sentence saying what to do."""
+    rubric = RubricGrader(embedder)
+    if corpus is None:
+        return rubric
+    try:
+        checker = ClaimChecker.load()
+    except ClaimCheckerMissing as exc:
+        log.warning("%s Grading with the rubric grader alone.", exc)
+        return rubric
+    return ClaimGrader(embedder, corpus, checker, rubric)
+
+
+def build_grader(settings: Settings, embedder: Embedder, corpus: Corpus | None = None, llm: bool = True) -> Grader:
     """The LLM grader (falling back to the offline one) when an LLM is configured, else offline."""
-    offline = RubricGrader(embedder)
-    if not settings.llm_configured:
+    offline = build_offline_grader(embedder, corpus)
+    if not (llm and settings.llm_configured):
         return offline
     client = make_client(settings.openai_api_key, settings.openai_base_url,
                          settings.llm_timeout_s, settings.llm_max_retries)
@@ -29,11 +46,11 @@ def build_grader(settings: Settings, embedder: Embedder) -> Grader:
 
 
 def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
-                   grader: Grader | None = None) -> Assessor:
+                   grader: Grader | None = None, llm: bool = True) -> Assessor:
     corpus = load_corpus(settings.corpus_dir, settings.rubrics_dir)
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
     index = RubricIndex.open(corpus, embedder, settings.cache)
-    return Assessor(corpus, index, grader or build_grader(settings, embedder))
+    return Assessor(corpus, index, grader or build_grader(settings, embedder, corpus, llm))
 
 
 def build_interview(settings: Settings, *, embedder: Embedder | None = None, grader: Grader | None = None,

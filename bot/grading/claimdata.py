@@ -1,0 +1,260 @@
+"""Training pairs for the claim checker, written by code from the rubrics alone.
+
+Each pair is (hypothesis, premise, label): does the premise, a few words a candidate might say,
+*state* the hypothesis (a point's idea or a red flag's claim), *contradict* it, or neither?
+
+- entails: a point with its own examples, with the model-answer sentences the bi-encoder aligns
+  to it, and with itself; a red flag with itself.
+- contradicts: a point with the red flags tied to it, and with rule-made false versions of its
+  text, examples and aligned sentences (negated or inverted relations, "only a few" vs "all",
+  swapped numbers); a red flag with the point it contradicts.
+- neutral: a point with the question, with other points' sentences of the same question, with
+  sentences of other questions on the same topics, and with vague buzzword sentences.
+
+Some premises get a spoken-style variant (lower case, no punctuation, fillers, restarts), as a
+transcribed answer reads. Nothing here reads the measuring data (dev.jsonl, tests/data/answers):
+tests/test_claim_grader.py checks the built pairs share no sentence with them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.corpus import Category, Corpus, Question, RubricPoint
+from bot.text import content_stems, point_claim, sentences
+
+NEUTRAL, ENTAILS, CONTRADICTS = 0, 1, 2
+LABELS = ("neutral", "entails", "contradicts")
+
+
+@dataclass(frozen=True)
+class Pair:
+    hypothesis: str
+    premise: str
+    label: int
+    question_id: str
+    source: str  # which rule made it (for counts in the training record)
+
+
+# word swaps that turn a statement false; applied one at a time, both directions
+_SWAPS = [
+    ("increases", "decreases"), ("increase", "decrease"), ("higher", "lower"), ("more", "fewer"),
+    ("larger", "smaller"), ("faster", "slower"), ("before", "after"), ("always", "never"),
+    ("improves", "hurts"), ("reduces", "increases"), ("reduce", "increase"), ("rare", "frequent"),
+    ("local", "global"), ("same", "different"), ("independent", "dependent"), ("longer", "shorter"),
+    ("cheaper", "more expensive"), ("easier", "harder"), ("better", "worse"), ("most", "least"),
+    ("many", "few"), ("large", "small"), ("high", "low"), ("early", "late"), ("less", "more"),
+    ("supervised", "unsupervised"), ("overfitting", "underfitting"), ("add", "remove"),
+    ("adds", "removes"), ("training", "inference"), ("positive", "negative"), ("dense", "sparse"),
+    ("static", "contextual"), ("input", "output"), ("first", "last"), ("maximise", "minimise"),
+    ("maximize", "minimize"), ("with", "without"), ("shared", "separate"), ("fixed", "variable"),
+]
+_NEGATE = [
+    (r"\bis not\b", "is"), (r"\bare not\b", "are"), (r"\bdoes not\b", "does"), (r"\bdo not\b", "do"),
+    (r"\bcannot\b", "can"), (r"\bisn't\b", "is"), (r"\baren't\b", "are"), (r"\bdoesn't\b", "does"),
+    (r"\bdon't\b", "do"), (r"\bcan't\b", "can"), (r"\bnever\b", "always"),
+    (r"\bis\b", "is not"), (r"\bare\b", "are not"), (r"\bcan\b", "cannot"), (r"\bshould\b", "should not"),
+    (r"\bwill\b", "will not"), (r"\bmust\b", "need not"),
+]
+_QUANT = [
+    (r"\bonly (?:a few|a handful of|some|a small number of)\b", "every one of the"),
+    (r"\b(?:every|all (?:the|of the)?)\b", "only a few"), (r"\bonly\b", "all"),
+    (r"\bnone of\b", "all of"), (r"\ball\b", "none of the"),
+]
+_FILLERS = ["um", "uh", "you know", "like", "so basically", "I mean", "kind of", "right", "so yeah"]
+_VAGUE = [
+    "{t} is really important and you have to think about it holistically across the whole pipeline.",
+    "It depends on the use case, but {t} is key to getting good results at scale.",
+    "Best practice is to leverage {t} in a robust, scalable and data-driven way.",
+    "I would say {t} is a big topic, there are many trade-offs and you need to balance them carefully.",
+    "Basically you want to optimise {t} end to end and keep iterating with the stakeholders.",
+    "{t} matters a lot in modern AI systems, and the right approach always depends on the context.",
+    "You just apply the standard techniques for {t} and tune everything until it works well.",
+    "In my experience {t} is all about following best practices and making sure the quality is high.",
+]
+
+
+def spoken(text: str, rng: random.Random) -> str:
+    """The text as a speech-to-text transcript might give it: lower case, no punctuation, fillers, a restart."""
+    words = re.sub(r"[^\w\s'%-]", " ", text.lower()).split()
+    out: list[str] = []
+    for i, w in enumerate(words):
+        if rng.random() < 0.12:
+            out.append(rng.choice(_FILLERS))
+        if i and rng.random() < 0.04:
+            out.append(words[i - 1])  # a restart: "the the"
+        out.append(w)
+    return " ".join(out)
+
+
+def falsify(text: str, rng: random.Random) -> str | None:
+    """A false version of a true statement by one rule (swap, negation, quantifier, number), or None."""
+    rules = ["swap", "negate", "quant", "number"]
+    rng.shuffle(rules)
+    for rule in rules:
+        out = _apply(rule, text, rng)
+        if out and out != text:
+            return out
+    return None
+
+
+def _apply(rule: str, text: str, rng: random.Random) -> str | None:
+    if rule == "swap":
+        found = [(a, b) for a, b in _SWAPS if re.search(rf"\b{a}\b", text, re.I)]
+        found += [(b, a) for a, b in _SWAPS if re.search(rf"\b{b}\b", text, re.I)]
+        if found:
+            a, b = rng.choice(found)
+            return re.sub(rf"\b{a}\b", b, text, count=1, flags=re.I)
+    elif rule == "negate" or rule == "quant":
+        for pattern, repl in _NEGATE if rule == "negate" else _QUANT:
+            if re.search(pattern, text, re.I):
+                return re.sub(pattern, repl, text, count=1, flags=re.I)
+    elif rule == "number":
+        nums = re.findall(r"\b\d+(?:\.\d+)?\b", text)
+        if nums:
+            n = rng.choice(nums)
+            value = float(n)
+            new = value * rng.choice([10, 0.1, 3]) if value else 100
+            new_s = f"{new:g}" if "." in n else str(int(round(new)) or 1)
+            if new_s != n:
+                return re.sub(rf"\b{re.escape(n)}\b", new_s, text, count=1)
+    return None
+
+
+def _questions(corpus: Corpus) -> list[Question]:
+    return [q for q in sorted(corpus.questions.values(), key=lambda q: q.id)
+            if q.category is not Category.mcq and q.id in corpus.rubrics]
+
+
+def _hypothesis(p: RubricPoint) -> str:
+    return point_claim(" ".join(p.text.split()))
+
+
+def _align(points: list[RubricPoint], sents: list[str]) -> list[list[int]]:
+    """For each point, the model-answer sentences that state it, best first: the sentences whose
+    largest share of point words is this point's (model answers are written point by point, in
+    the points' words, so word overlap aligns them well; no model is needed to build the data)."""
+    keys = [content_stems(_hypothesis(p)) for p in points]
+    if not sents or not points:
+        return [[] for _ in points]
+    share = np.array([[len(k & content_stems(s)) / max(1, len(k)) for s in sents] for k in keys])
+    owner = share.argmax(axis=0)
+    out = []
+    for i in range(len(points)):
+        mine = [int(j) for j in np.argsort(-share[i], kind="stable") if owner[j] == i and share[i, j] >= 0.3]
+        out.append(mine[:2])
+    return out
+
+
+def build_pairs(corpus: Corpus, seed: int = 0, extra: list[dict] | None = None) -> list[Pair]:
+    """Every training pair for the claim checker, from the corpus's rubrics (and hand-written extras)."""
+    rng = random.Random(seed)
+    questions = _questions(corpus)
+    by_topic: dict[str, list[str]] = {}
+    all_sents: dict[str, list[str]] = {}
+    for q in questions:
+        all_sents[q.id] = sentences(corpus.rubrics[q.id].model_answer)
+        for t in q.topics:
+            by_topic.setdefault(t, []).append(q.id)
+    pairs: list[Pair] = []
+
+    def add(h: str, p: str, label: int, qid: str, source: str, speak: float = 0.25) -> None:
+        pairs.append(Pair(h, p, label, qid, source))
+        if rng.random() < speak * 0.5:
+            pairs.append(Pair(h, spoken(p, rng), label, qid, source + "+spoken"))
+
+    for q in questions:
+        rng.seed(f"{seed}:{q.id}")  # each question's pairs depend on its own rubric only: an edit elsewhere changes nothing here
+        rubric = corpus.rubrics[q.id]
+        points = [p for p in rubric.points if not p.cues]
+        sents = all_sents[q.id]
+        aligned = _align(points, sents)
+        mine = {j for a in aligned for j in a}
+        neighbours = sorted({o for t in q.topics for o in by_topic[t] if o != q.id})
+        others = [s for o in rng.sample(neighbours, min(3, len(neighbours))) for s in all_sents[o]]
+        if len(others) < 4:  # a topic of its own: sentences from anywhere else
+            others += [s for o in rng.sample([x.id for x in questions if x.id != q.id], 3) for s in all_sents[o]]
+        topic = rng.choice(q.topics).replace("-", " ")
+        for i, p in enumerate(points):
+            h = _hypothesis(p)
+            true_texts = [h, *p.examples, *(sents[j] for j in aligned[i])]
+            add(h, h, ENTAILS, q.id, "point", speak=0.5)
+            for e in p.examples:
+                add(h, e, ENTAILS, q.id, "example", speak=0.6)
+            for j in aligned[i]:
+                add(h, sents[j], ENTAILS, q.id, "model-answer", speak=0.4)
+                if j + 1 < len(sents):  # a window: the statement among other words
+                    add(h, f"{sents[j]} {sents[j + 1]}", ENTAILS, q.id, "model-answer-window", speak=0.2)
+            for text in true_texts[:3]:
+                false = falsify(text, rng)
+                if false:
+                    add(h, false, CONTRADICTS, q.id, "rule-false", speak=0.3)
+            for flag in rubric.red_flags:
+                if flag.point == p.id:
+                    add(h, flag.claim, CONTRADICTS, q.id, "red-flag", speak=0.4)
+            # neutral: the question, other points' sentences, other questions, buzzwords
+            add(h, q.text, NEUTRAL, q.id, "question", speak=0.2)
+            theirs = [s for j, s in enumerate(sents) if j not in aligned[i] and j in mine]
+            for s in rng.sample(theirs, min(2, len(theirs))):
+                add(h, s, NEUTRAL, q.id, "other-point", speak=0.15)
+            rest = [o for o in points if o.id != p.id]
+            for other in rng.sample(rest, min(2, len(rest))):
+                add(h, _hypothesis(other), NEUTRAL, q.id, "other-point-text", speak=0.1)
+                for e in other.examples[:1]:
+                    add(h, e, NEUTRAL, q.id, "other-example", speak=0.1)
+            for s in rng.sample(others, min(2, len(others))):
+                add(h, s, NEUTRAL, q.id, "other-question", speak=0.15)
+            add(h, rng.choice(_VAGUE).format(t=topic), NEUTRAL, q.id, "vague", speak=0.3)
+        by_id = {p.id: p for p in points}
+        for flag in rubric.red_flags:
+            if flag.point not in by_id:
+                continue
+            i = points.index(by_id[flag.point])
+            add(flag.claim, flag.claim, ENTAILS, q.id, "flag-self", speak=0.5)
+            add(flag.claim, _hypothesis(by_id[flag.point]), CONTRADICTS, q.id, "flag-vs-point", speak=0.2)
+            if flag.fact:
+                add(flag.claim, flag.fact, CONTRADICTS, q.id, "flag-vs-fact", speak=0.2)
+            for j in aligned[i][:1]:
+                add(flag.claim, sents[j], CONTRADICTS, q.id, "flag-vs-model-answer", speak=0.2)
+            for other in [o for o in points if o.id != flag.point][:2]:
+                add(flag.claim, _hypothesis(other), NEUTRAL, q.id, "flag-vs-other-point", speak=0.1)
+            add(flag.claim, q.text, NEUTRAL, q.id, "flag-vs-question", speak=0.1)
+    for row in extra or []:
+        add(row["hypothesis"], row["premise"], LABELS.index(row["label"]), row.get("question_id", "extra"), "extra")
+    return pairs
+
+
+def split_by_question(pairs: list[Pair], share: float = 0.15, seed: int = 0) -> tuple[list[Pair], list[Pair]]:
+    """Training and validation pairs; a validation question's pairs are all held out (epochs and
+    thresholds are chosen on them)."""
+    qids = sorted({p.question_id for p in pairs})
+    held = set(random.Random(seed).sample(qids, max(1, round(share * len(qids)))))
+    return [p for p in pairs if p.question_id not in held], [p for p in pairs if p.question_id in held]
+
+
+def save_pairs(pairs: list[Pair], path) -> None:
+    """The pairs as JSON lines (to read, or to train from with `grader train --pairs`)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for p in pairs:
+            f.write(json.dumps({"hypothesis": p.hypothesis, "premise": p.premise, "label": LABELS[p.label],
+                                "question_id": p.question_id, "source": p.source}, ensure_ascii=False) + "\n")
+
+
+def load_pairs(path) -> list[Pair]:
+    with open(path, encoding="utf-8") as f:
+        return [Pair(r["hypothesis"], r["premise"], LABELS.index(r["label"]), r["question_id"], r["source"])
+                for r in map(json.loads, f) if r]
+
+
+def pairs_digest(pairs: list[Pair]) -> str:
+    """sha256 of the pairs as JSON lines (the training record names the data by it)."""
+    h = hashlib.sha256()
+    for p in pairs:
+        h.update(json.dumps([p.hypothesis, p.premise, p.label, p.question_id]).encode() + b"\n")
+    return h.hexdigest()
