@@ -26,10 +26,9 @@ from bot.appserver import AppServer, AppServerError
 from bot.corpus import ROLES, Corpus, Level, Question, load_corpus
 from bot.settings import Settings
 from bot.text import clean_answer, sentences
+from bot.ui.replies import reply
 
 P95_TARGET_MS = 2000.0
-# Where the app's API replies put what we read: bot/ui/layout.py's `outputs`, gr.State left out.
-CHAT, STATUS, SCORE = 0, 2, 3
 
 
 class LoadTestError(RuntimeError):
@@ -93,8 +92,9 @@ class Deadline:
         return self.at - time.monotonic()
 
 
-def call(client: Any, deadline: Deadline, api_name: str, *args: Any) -> tuple[list, float]:
-    """One request, timed, bounded by the deadline; a non-empty status line counts as a failure."""
+def call(client: Any, deadline: Deadline, api_name: str, *args: Any) -> tuple[dict[str, Any], float]:
+    """One request, timed, bounded by the deadline; the reply by output name (bot/ui/replies.py).
+    A non-empty status line counts as a failure."""
     if deadline.left() <= 0:
         raise TimeoutError(f"{api_name}: the overall time limit was reached before it was sent")
     started = time.perf_counter()
@@ -105,10 +105,10 @@ def call(client: Any, deadline: Deadline, api_name: str, *args: Any) -> tuple[li
         job.cancel()
         raise TimeoutError(f"{api_name}: no reply before the overall time limit") from None
     ms = (time.perf_counter() - started) * 1000
-    status = out[STATUS]
-    if status:
-        raise RuntimeError(f"{api_name}: the app answered with a problem: {status}")
-    return out, ms
+    named = reply(api_name, out)
+    if named["status"]:
+        raise RuntimeError(f"{api_name}: the app answered with a problem: {named['status']}")
+    return named, ms
 
 
 def connect(url: str) -> Any:
@@ -139,14 +139,14 @@ def drive(url: str, corpus: Corpus, run: CandidateRun, turns: int, deadline: Dea
             if t:
                 out, ms = call(client, deadline, "/next_question")
                 run.ask_ms.append(ms)
-            asked = message_text(out[CHAT][-1])
+            asked = message_text(out["chat"][-1])
             question = question_in(corpus, asked)
             if question is None:
                 raise RuntimeError(f"the question on screen is not in the corpus: {asked[:80]!r}")
             answer = answer_for(corpus, question, run.number + t)
             out, ms = call(client, deadline, "/submit", answer)
-            if "/ 10" not in out[SCORE]:
-                raise RuntimeError(f"/submit: no score came back ({out[SCORE][:80]!r})")
+            if "/ 10" not in out["score"]:
+                raise RuntimeError(f"/submit: no score came back ({out['score'][:80]!r})")
             run.turn_ms.append(ms)
             run.confirmed.append((question.id, clean_answer(answer)))
     except Exception as exc:  # a candidate's failure is a figure of the test, not a crash of it

@@ -16,6 +16,7 @@ from gradio_client import Client, handle_file
 from bot.appserver import AppServer
 from bot.identity import hf_owner, identify, is_token, local_owner
 from bot.text import escape_markdown
+from bot.ui.replies import reply
 from tests.helpers import ROOT
 
 PASSWORD = "correct horse battery staple"
@@ -70,6 +71,27 @@ def test_coach_settings_and_the_coach_tab_only_when_configured(settings, embedde
         assert "coach_sign_in_hf" in apis and "coach_sign_in" not in apis and "LoginButton" in blocks
 
 
+def test_every_endpoint_reply_is_named_in_one_place(settings, embedder) -> None:
+    """bot/ui/replies.py names each endpoint's reply in order; the built app has the same outputs."""
+    import gradio as gr
+
+    from bot.coach import CoachAuth
+    from bot.services import build_interview
+    from bot.ui.layout import build_demo
+    from bot.ui.replies import ENDPOINTS
+
+    demo = build_demo(build_interview(settings, embedder=embedder), CoachAuth(password="pw"))
+    endpoints = {f"/{f.api_name}": f for f in demo.fns.values() if f.api_name and f.api_visibility != "private"}
+    assert set(endpoints) <= set(ENDPOINTS), set(endpoints) - set(ENDPOINTS)
+    assert set(ENDPOINTS) - set(endpoints) == {"/coach_sign_in_hf"}  # built only with Hugging Face sign-in
+    for name, fn in endpoints.items():
+        shown = [o for o in fn.outputs if not isinstance(o, gr.State)]
+        assert len(shown) == len(ENDPOINTS[name]), name
+    practice = endpoints["/submit"].outputs
+    assert [type(o).__name__ for o in practice if not isinstance(o, gr.State)][:4] == [
+        "Chatbot", "Textbox", "Markdown", "Markdown"]  # chat, answer, status, score
+
+
 @pytest.fixture(scope="module")
 def coach_app(tmp_path_factory, shared_cache: Path):
     data = tmp_path_factory.mktemp("access")
@@ -101,25 +123,26 @@ def test_candidates_see_only_their_own_sessions_and_coach_functions_need_the_pas
     url, data = coach_app
     a, b, coach = (Client(url, verbose=False) for _ in range(3))
 
-    chat, _, status, *_ = a.predict("Ana", "embedding-engineer", "junior", api_name="/start")  # unchanged API
+    status = reply("/start", a.predict("Ana", "embedding-engineer", "junior", api_name="/start"))["status"]
     assert status == "", status
-    spoken = a.predict(handle_file(str(ROOT / "tests/fixtures/audio/transformer.wav")), api_name="/transcribe")
-    assert "Transcribed" in spoken[2], spoken[2]
-    assert a.predict(ANSWER_A, api_name="/submit")[2] == ""
+    spoken = reply("/transcribe", a.predict(handle_file(str(ROOT / "tests/fixtures/audio/transformer.wav")),
+                                            api_name="/transcribe"))["status"]
+    assert "Transcribed" in spoken, spoken
+    assert reply("/submit", a.predict(ANSWER_A, api_name="/submit"))["status"] == ""
     with sqlite3.connect(data / "sessions.db") as db:
         a_session, a_owner, a_turn, a_question, a_audio = db.execute(
             "select s.id, s.owner, t.id, t.prompt, t.audio_path from sessions s join turns t on t.session_id = s.id"
         ).fetchone()
         ai_grade = db.execute("select * from grades").fetchall()
     assert a_owner.startswith("local:")
-    mine = a.predict(api_name="/progress")
-    assert [sid for _, sid in mine[7]["choices"]] == [a_session]
+    mine = reply("/progress", a.predict(api_name="/progress"))
+    assert [sid for _, sid in mine["sessions"]["choices"]] == [a_session]
     assert shows(call(a, "/replay_session", a_session), ANSWER_A)
-    played = a.predict(a_session, a_turn, api_name="/play_recording")[3]  # the samples of the kept recording
+    played = reply("/play_recording", a.predict(a_session, a_turn, api_name="/play_recording"))["audio"]  # kept sound
     assert pcm(played) == pcm(a_audio)  # the same sound; the kept file itself is not what is served
 
     # B has the same name. Nothing of A's comes back from any endpoint that takes a session id.
-    assert b.predict("Ana", "embedding-engineer", "junior", api_name="/start")[2] == ""
+    assert reply("/start", b.predict("Ana", "embedding-engineer", "junior", api_name="/start"))["status"] == ""
     assert a_session not in call(b, "/progress")
     attempts = {
         "/replay_session": (a_session,),
@@ -142,8 +165,8 @@ def test_candidates_see_only_their_own_sessions_and_coach_functions_need_the_pas
     assert "not the coach password" in call(b, "/coach_sign_in", "wrong horse", "Bob")
     assert "Sign in as a coach first." in call(b, "/coach_open_session", a_session)
     assert "Signed in as coach" in call(coach, "/coach_sign_in", PASSWORD, "Zoe")
-    listed = coach.predict("", "", "", "", "", "", "", "newest", api_name="/coach_sessions")
-    assert len(listed[1]["data"]) == 2 and a_session in repr(listed[1])
+    listed = reply("/coach_sessions", coach.predict("", "", "", "", "", "", "", "newest", api_name="/coach_sessions"))
+    assert len(listed["table"]["data"]) == 2 and a_session in repr(listed["table"])
     assert shows(call(coach, "/coach_open_session", a_session), ANSWER_A)
     saved = call(coach, "/coach_review_answer", a_session, a_turn, "Name a metric next time.", "7",
                  {"headers": ["point_id", "rubric point", "AI verdict", "coach verdict"], "data": []})

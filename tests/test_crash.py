@@ -18,8 +18,6 @@ import pytest
 
 from bot.appserver import AppServer
 from bot.loadtest import (
-    CHAT,
-    SCORE,
     CandidateRun,
     Deadline,
     answer_for,
@@ -51,7 +49,7 @@ def test_sigkill_mid_run_loses_no_confirmed_answer(tmp_path: Path, shared_cache:
         try:
             out, _ = call(client, deadline, "/start", run.name, run.role, run.level)
             while not killed.is_set():
-                question = question_in(corpus, message_text(out[CHAT][-1]))
+                question = question_in(corpus, message_text(out["chat"][-1]))
                 assert question is not None
                 answer = answer_for(corpus, question, run.number + len(run.confirmed))
                 with lock:
@@ -106,10 +104,10 @@ def test_sigkill_mid_run_loses_no_confirmed_answer(tmp_path: Path, shared_cache:
         client = connect(url)
         again = Deadline(120)
         out, _ = call(client, again, "/start", name, "embedding-engineer", "mid")
-        question = question_in(corpus, message_text(out[CHAT][-1]))
+        question = question_in(corpus, message_text(out["chat"][-1]))
         assert question is not None
         out, _ = call(client, again, "/submit", corpus.rubrics[question.id].model_answer)
-        assert "/ 10" in out[SCORE]
+        assert "/ 10" in out["score"]
         call(client, again, "/next_question")
         client.close()
     finally:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.appserver import AppServer
+from bot.ui.replies import reply
 from tests.test_security import AUDIO, BEACON, HOSTILE_NAME, HOSTILE_TEXT, PASSWORD, headerless_webm
 
 # a real app on 127.0.0.1 -----------------------------------------------------------------------
@@ -34,6 +35,11 @@ def peak_rss_mb(pid: int) -> float:
     raise AssertionError("no VmHWM")
 
 
+def status_of(client, api_name: str, *args) -> str:
+    """The status line of an endpoint's reply."""
+    return reply(api_name, client.predict(*args, api_name=api_name))["status"]
+
+
 def fetch(url: str) -> tuple[int, dict, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
@@ -48,9 +54,9 @@ def test_uploads_that_are_not_audio_are_refused_and_nothing_is_served(app, tmp_p
 
     server, url, data = app
     client = Client(url, verbose=False)
-    assert client.predict("Hal", "embedding-engineer", "junior", api_name="/start")[2] == ""
-    spoken = client.predict(handle_file(str(AUDIO / "transformer.wav")), api_name="/transcribe")
-    assert "Transcribed" in spoken[2], spoken[2]  # a real recording still works (and warms the model)
+    assert status_of(client, "/start", "Hal", "embedding-engineer", "junior") == ""
+    spoken = status_of(client, "/transcribe", handle_file(str(AUDIO / "transformer.wav")))
+    assert "Transcribed" in spoken, spoken  # a real recording still works (and warms the model)
     kept = [p for p in (data / "audio").rglob("*") if p.is_file()]
     assert len(kept) == 1 and re.fullmatch(r"turn-\d+\.wav", kept[0].name)
     status, _, _ = fetch(f"{url}gradio_api/file={kept[0]}")
@@ -60,8 +66,8 @@ def test_uploads_that_are_not_audio_are_refused_and_nothing_is_served(app, tmp_p
     for name in ("evil.html", "evil.svg", "evil.wav", "evil.webm"):
         bad = tmp_path / name
         bad.write_text(page if not name.endswith(".svg") else f"<svg xmlns='http://www.w3.org/2000/svg'>{page}</svg>")
-        out = client.predict(handle_file(str(bad)), api_name="/transcribe")
-        assert out[2].startswith("⚠️") and ("Recordings are accepted as" in out[2] or "could not be read" in out[2]), out
+        out = status_of(client, "/transcribe", handle_file(str(bad)))
+        assert out.startswith("⚠️") and ("Recordings are accepted as" in out or "could not be read" in out), out
     assert [p for p in (data / "audio").rglob("*") if p.is_file()] == kept  # nothing kept from them
     uploads = data / "gradio-tmp"
     assert not [p for p in uploads.rglob("evil.*")]  # refused uploads are deleted at once
@@ -70,8 +76,8 @@ def test_uploads_that_are_not_audio_are_refused_and_nothing_is_served(app, tmp_p
     # A headerless WebM of 30 minutes is refused without decoding it whole.
     before = peak_rss_mb(server.proc.pid)
     webm = headerless_webm(tmp_path / "long.webm", 30 * 60)
-    out = client.predict(handle_file(str(webm)), api_name="/transcribe")
-    assert "longer than 5 min; the limit is 5 min" in out[2], out[2]
+    out = status_of(client, "/transcribe", handle_file(str(webm)))
+    assert "longer than 5 min; the limit is 5 min" in out, out
     assert peak_rss_mb(server.proc.pid) - before < 100  # before the fix: about 290 MB more
     client.close()
 
@@ -93,12 +99,12 @@ def test_a_long_answer_through_the_api_is_refused_and_simultaneous_submits_grade
 
     _, url, data = app
     client = Client(url, verbose=False)
-    assert client.predict("Long", "embedding-engineer", "junior", api_name="/start")[2] == ""
-    status = client.predict("x " * 15_000, api_name="/submit")[2]
+    assert status_of(client, "/start", "Long", "embedding-engineer", "junior") == ""
+    status = status_of(client, "/submit", "x " * 15_000)
     assert "answers are kept up to 20,000 characters" in status, status
     jobs = [client.submit(f"Attempt {i}: embeddings map words to dense vectors.", api_name="/submit")
             for i in range(3)]
-    statuses = [job.result(timeout=120)[2] for job in jobs]
+    statuses = [reply("/submit", job.result(timeout=120))["status"] for job in jobs]
     assert sum(s == "" for s in statuses) == 1, statuses
     import sqlite3
 
@@ -125,7 +131,7 @@ def test_hostile_text_renders_as_text_for_the_coach_and_the_password_stays_out_o
     _, url, _ = app
     client = Client(url, verbose=False)
     client.predict(HOSTILE_NAME, "embedding-engineer", "junior", api_name="/start")
-    assert client.predict(HOSTILE_TEXT, api_name="/submit")[2] == ""
+    assert status_of(client, "/submit", HOSTILE_TEXT) == ""
     client.close()
 
     beacons: list[str] = []

@@ -14,6 +14,7 @@ import pytest
 from gradio_client import Client
 
 from bot.appserver import AppServer
+from bot.ui.replies import reply
 from tests.helpers import ROOT
 
 
@@ -70,11 +71,12 @@ def test_one_turn_through_gradio_client(server) -> None:
 
     url, data_dir = server
     client = Client(url, verbose=False)
-    chat, answer_box, status, *_ = client.predict("Ana", "embedding-engineer", "junior", api_name="/start")
-    assert status == "" and chat[-1]["role"] == "assistant"
-    out = client.predict("Embeddings map words to dense vectors so that similar words end up close together "
-                         "in the vector space, which lets models measure similarity.", api_name="/submit")
-    chat, answer_box, status, score, points = out[:5]
+    started = reply("/start", client.predict("Ana", "embedding-engineer", "junior", api_name="/start"))
+    assert started["status"] == "" and started["chat"][-1]["role"] == "assistant"
+    out = reply("/submit", client.predict("Embeddings map words to dense vectors so that similar words end up close "
+                                          "together in the vector space, which lets models measure similarity.",
+                                          api_name="/submit"))
+    chat, status, score, points = out["chat"], out["status"], out["score"], out["points"]
     assert status == "", status
     shown = re.match(r"### (\d+(?:\.\d)?) / 10\n", score)
     assert shown, score

@@ -10,6 +10,7 @@ from bot.corpus import ROLES, Level
 from bot.review import Review
 from bot.store import SESSION_ORDER
 from bot.ui import coach_handlers as ch
+from bot.ui import replies
 from bot.ui.coach_handlers import TABLE_HEADERS, VERDICT_HEADERS, CoachView, SignIn
 from bot.ui.practice import ROLE_LABELS
 
@@ -66,60 +67,74 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
                 save_btn = gr.Button("Save review", variant="primary", scale=1)
             transcript = gr.Markdown()
 
-    def signed_in(r: SignIn) -> tuple:
-        return r.coach, r.status, gr.Column(visible=bool(r.coach))
+    def signed_in(r: SignIn) -> dict:
+        return {coach: r.coach, signed: r.status, area: gr.Column(visible=bool(r.coach))}
 
-    def sign_in_then_forget(password: str, name: str, request: gr.Request) -> tuple:
+    password_box = password  # the component: in the handlers below, `password` is the text typed
+
+    def sign_in_then_forget(password: str, name: str, request: gr.Request) -> dict:
         """The password box is emptied after every attempt: the page keeps no copy of it."""
-        return (*sign_in(password, name, request), "")
+        return {**sign_in(password, name, request), password_box: ""}
 
-    def sign_in(password: str, name: str, request: gr.Request) -> tuple:  # the request is Gradio's, not an input
+    def sign_in(password: str, name: str, request: gr.Request) -> dict:  # the request is Gradio's, not an input
         caller = getattr(getattr(request, "client", None), "host", None)  # wrong passwords are counted per address
         return signed_in(ch.sign_in(auth, password, name, caller))
 
     if pw_btn is not None:
-        pw_btn.click(sign_in_then_forget, [password, name], [coach, signed, area, password], api_name="coach_sign_in")
+        pw_btn.click(sign_in_then_forget, [password, name],
+                     [coach, *replies.ordered(replies.COACH_SIGN_IN, {"status": signed, "area": area, "password": password})],
+                     api_name="coach_sign_in")
     if hf_btn is not None:
-        def hf_sign_in(profile: gr.OAuthProfile | None, token: gr.OAuthToken | None) -> tuple:
+        def hf_sign_in(profile: gr.OAuthProfile | None, token: gr.OAuthToken | None) -> dict:
             return signed_in(ch.sign_in_hf(auth, token.token if token else None, profile.username if profile else None))
-        hf_btn.click(hf_sign_in, None, [coach, signed, area], api_name="coach_sign_in_hf")
+        hf_btn.click(hf_sign_in, None, [coach, *replies.ordered(replies.COACH_SIGN_IN_HF, {"status": signed, "area": area})],
+                     api_name="coach_sign_in_hf")
 
-    def show(v: CoachView) -> tuple:
-        def keep(value: object) -> object:
-            return gr.skip() if value is None else value
-        return (v.status, keep(v.table), gr.skip() if v.sessions is None else gr.Dropdown(choices=v.sessions, value=None),
-                keep(v.transcript), gr.skip() if v.turns is None else gr.Dropdown(choices=v.turns, value=None),
-                keep(v.turn), v.audio, keep(v.verdicts), v.file)
+    def show(v: CoachView) -> dict:
+        out = {status: v.status, audio: v.audio, many_file: v.file}  # a None below leaves that part as it was
+        for component, value in ((table, v.table), (transcript, v.transcript), (detail, v.turn),
+                                 (verdicts, v.verdicts)):
+            if value is not None:
+                out[component] = value
+        if v.sessions is not None:
+            out[pick] = gr.Dropdown(choices=v.sessions, value=None)
+        if v.turns is not None:
+            out[turn] = gr.Dropdown(choices=v.turns, value=None)
+        return out
 
-    shown = [status, table, pick, transcript, turn, detail, audio, verdicts, many_file]
+    shown = replies.ordered(replies.COACH, {
+        "status": status, "table": table, "sessions": pick, "transcript": transcript, "turns": turn, "turn": detail,
+        "audio": audio, "verdicts": verdicts, "file": many_file})
     filters = [candidate, role, level, date_from, date_to, min_score, max_score, order]
 
     def sessions(who: str | None, candidate: str, role: str, level: str, date_from: str, date_to: str,
-                 min_score: str, max_score: str, order: str) -> tuple:
+                 min_score: str, max_score: str, order: str) -> dict:
         return show(ch.search(review, who, candidate, role, level, date_from, date_to, min_score, max_score, order))
 
-    def open_session(who: str | None, session_id: str | None) -> tuple:
+    def open_session(who: str | None, session_id: str | None) -> dict:
         return show(ch.open_session(review, who, session_id))
 
-    def open_answer(who: str | None, session_id: str | None, turn_id: int | None) -> tuple:
+    def open_answer(who: str | None, session_id: str | None, turn_id: int | None) -> dict:
         return show(ch.open_turn(review, who, session_id, turn_id) if turn_id is not None else CoachView())
 
     def review_answer(who: str | None, session_id: str | None, turn_id: int | None, note: str, score: str,
-                      verdicts: list[list] | None) -> tuple:
+                      verdicts: list[list] | None) -> dict:
         return show(ch.save_override(review, who, session_id, turn_id, note, score, verdicts))
 
     def export_sessions(who: str | None, candidate: str, role: str, level: str, date_from: str, date_to: str,
-                        min_score: str, max_score: str, order: str, fmt: str) -> tuple:
+                        min_score: str, max_score: str, order: str, fmt: str) -> dict:
         return show(ch.export_matching(review, who, candidate, role, level, date_from, date_to, min_score,
                                        max_score, order, fmt))
 
-    def export_session(who: str | None, session_id: str | None, fmt: str) -> tuple:
+    def export_session(who: str | None, session_id: str | None, fmt: str) -> dict:
         v = ch.export_session(review, who, session_id, fmt)
-        return v.status, v.file
+        return {status: v.status, one_file: v.file}
 
     search_btn.click(sessions, [coach, *filters], shown, api_name="coach_sessions")
     open_btn.click(open_session, [coach, pick], shown, api_name="coach_open_session")
     turn.change(open_answer, [coach, pick, turn], shown, api_name="coach_open_answer")
     save_btn.click(review_answer, [coach, pick, turn, note, score, verdicts], shown, api_name="coach_review_answer")
     many_btn.click(export_sessions, [coach, *filters, many_fmt], shown, api_name="coach_export_sessions")
-    one_btn.click(export_session, [coach, pick, one_fmt], [status, one_file], api_name="coach_export_session")
+    one_btn.click(export_session, [coach, pick, one_fmt],
+                  replies.ordered(replies.COACH_EXPORT_SESSION, {"status": status, "file": one_file}),
+                  api_name="coach_export_session")

@@ -12,7 +12,7 @@ from bot.grading import verdict_label
 from bot.privatefiles import PrivateFiles
 from bot.review import Review, session_filter
 from bot.text import escape_markdown
-from bot.ui.guard import guard
+from bot.ui.guard import blank, guard
 from bot.ui.progress_handlers import playable, session_label
 
 VERDICT_HEADERS = ["point_id", "rubric point", "AI verdict", "coach verdict"]
@@ -40,7 +40,7 @@ class CoachView:
 TABLE_HEADERS = ["started (UTC)", "candidate", "role", "level", "graded", "average", "coach reviews", "session"]
 
 
-@guard(SignIn)
+@guard(blank(SignIn))
 def sign_in(auth: CoachAuth, password: str | None, name: str | None, caller: str | None = None) -> SignIn:
     coach = auth.by_password(password, name, caller)
     if coach is None:
@@ -49,7 +49,7 @@ def sign_in(auth: CoachAuth, password: str | None, name: str | None, caller: str
     return SignIn(status=f"Signed in as coach **{escape_markdown(coach)}**.", coach=coach)
 
 
-@guard(SignIn)
+@guard(blank(SignIn))
 def sign_in_hf(auth: CoachAuth, token: str | None, username: str | None) -> SignIn:
     if not username:
         raise InterviewError("Sign in with Hugging Face first (the button at the top), then press this again.")
@@ -59,7 +59,7 @@ def sign_in_hf(auth: CoachAuth, token: str | None, username: str | None) -> Sign
     return SignIn(status=f"Signed in as coach **{escape_markdown(coach)}**.", coach=coach)
 
 
-@guard(CoachView)
+@guard(blank(CoachView))
 def search(review: Review, coach: str | None, candidate: str | None, role: str | None, level: str | None,
            date_from: str | None, date_to: str | None, min_score: object, max_score: object,
            order: str | None) -> CoachView:
@@ -76,7 +76,7 @@ def _turn_choices(record: dict) -> list[tuple[str, int]]:
              t["turn_id"]) for t in record["turns"] if t["grade"] is not None]
 
 
-@guard(CoachView)
+@guard(blank(CoachView))
 def open_session(review: Review, coach: str | None, session_id: str | None) -> CoachView:
     if not session_id:
         raise InterviewError("Choose a session from the list first.")
@@ -109,7 +109,7 @@ def _find_turn(record: dict, turn_id: int | None) -> dict:
     return turn
 
 
-@guard(CoachView)
+@guard(blank(CoachView))
 def open_turn(review: Review, coach: str | None, session_id: str | None, turn_id: int | None) -> CoachView:
     turn = _find_turn(review.record(coach, session_id), turn_id)
     audio = review.recording(coach, session_id, turn_id)
@@ -125,7 +125,7 @@ def _verdicts(rows: list[list] | None) -> dict[str, str]:
     return out
 
 
-@guard(CoachView)
+@guard(blank(CoachView))
 def save_override(review: Review, coach: str | None, session_id: str | None, turn_id: int | None,
                   note: str | None, score: object, rows: list[list] | None) -> CoachView:
     turn = review.override(coach, session_id, turn_id, note, score, _verdicts(rows))
@@ -142,7 +142,7 @@ def _write(text: str, name: str, files: PrivateFiles | None) -> str:
     return str((files or EXPORTS).write(name, text))
 
 
-@guard(CoachView)
+@guard(blank(CoachView))
 def export_session(review: Review, coach: str | None, session_id: str | None, fmt: str | None,
                    files: PrivateFiles | None = None) -> CoachView:
     if not session_id:
@@ -152,7 +152,7 @@ def export_session(review: Review, coach: str | None, session_id: str | None, fm
     return CoachView(status="Exported one session.", file=_write(render(records, fmt), file_name(records, fmt), files))
 
 
-@guard(CoachView)
+@guard(blank(CoachView))
 def export_matching(review: Review, coach: str | None, candidate: str | None, role: str | None,
                     level: str | None, date_from: str | None, date_to: str | None, min_score: object,
                     max_score: object, order: str | None, fmt: str | None,

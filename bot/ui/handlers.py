@@ -6,7 +6,6 @@ can fix comes back as `status`, and the answer box keeps what they typed.
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,8 +14,8 @@ from bot.delivery import Delivery, advice, summary
 from bot.grading import Grade, Verdict, verdict_counts, verdict_label
 from bot.grading.mcq import option_label
 from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary
-from bot.store import StoreError
 from bot.text import escape_markdown
+from bot.ui.guard import guard
 
 log = logging.getLogger(__name__)
 CHAT_ECHO_CHARS = 4000  # a very long answer is saved whole but not echoed whole into the chat
@@ -109,19 +108,13 @@ def _asked(view: View, turn: AskedTurn) -> View:
                    chat=[*view.chat, {"role": "assistant", "content": question_message(turn)}])
 
 
-def _guard(fn):
-    """Turn a problem into a status line; keep everything the candidate typed."""
-    @functools.wraps(fn)
-    def wrapper(interview: Interview, view: View, *args, **kwargs) -> View:
-        try:
-            return fn(interview, view, *args, **kwargs)
-        except (InterviewError, StoreError) as exc:
-            return replace(view, status=f"⚠️ {exc}", answer=None)  # the answer box stays as the candidate left it
-        except Exception:
-            log.exception("handler %s failed", fn.__name__)
-            return replace(view, answer=None, status="⚠️ Something went wrong on our side and nothing new was saved; "
-                                                     "what you typed is still in the box. Try again.")
-    return wrapper
+def _keep_typed(status: str, interview: Interview, view: View, *_: object, **__: object) -> View:
+    """A problem as the status line; the answer box stays as the candidate left it."""
+    return replace(view, status=status, answer=None)
+
+
+_guard = guard(_keep_typed, unexpected="Something went wrong on our side and nothing new was saved; "
+                                       "what you typed is still in the box. Try again.")
 
 
 @_guard

@@ -53,14 +53,17 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
             if coach_auth is not None and (coach_auth.password or (coach_auth.org and hf_login)):
                 build_coach(Review(interview.store), coach_auth, hf_login, coach)
 
-        def load(kept: object, profile: gr.OAuthProfile | None) -> tuple:
+        def load(kept: object, profile: gr.OAuthProfile | None) -> dict:
             me = identify(kept, profile.username if profile else None, profile.name if profile else None)
             where = (f"Signed in with Hugging Face as **{profile.username}**: your sessions follow your account."
                      if profile else "Your sessions are kept for this browser: the Progress tab shows only yours.")
-            remembered = {"token": me.token, "name": me.name} if me.token else gr.skip()
+            shown = {owner: me.owner, token: me.token, who: where}
+            if me.token:
+                shown[saved] = {"token": me.token, "name": me.name}
+            if me.name:
+                shown[practice.candidate] = me.name
             resumed = handlers.resume(interview, me.owner)  # an unfinished session carries on
-            shown = practice.render(resumed) if resumed else tuple(gr.skip() for _ in practice.outputs)
-            return me.owner, me.token, remembered, me.name or gr.skip(), where, *shown
+            return {**shown, **(practice.render(resumed) if resumed else {})}
 
         def remember(tok: str | None, name: str) -> object:
             """Keep the name beside the browser's token so the next visit fills it in."""

@@ -11,7 +11,7 @@ import gradio as gr
 from bot.corpus import ROLES, Level
 from bot.identity import anonymous
 from bot.interview import Interview
-from bot.ui import handlers
+from bot.ui import handlers, replies
 from bot.ui.handlers import View
 
 ROLE_LABELS = {
@@ -30,8 +30,8 @@ class Practice:
     role: gr.Dropdown
     level: gr.Radio
     state: list[gr.State]
-    outputs: list
-    render: Callable[[View], tuple]
+    outputs: list  # session state, then the components named by bot/ui/replies.py's PRACTICE
+    render: Callable[[View], dict]  # a View as {component: value}
     started: gr.events.Dependency  # the Start click, for chaining
 
 
@@ -75,41 +75,49 @@ def build_practice(interview: Interview, owner: gr.State, token: gr.State) -> Pr
                 model_answer = gr.Markdown()
     summary = gr.Markdown()
 
-    outputs = [session_id, turn_id, history, chat, answer, status, score, points, notes, model_answer,
-               follow_ups, summary, delivery, recording, role, level]
+    state = [session_id, turn_id, history]
+    outputs = [*state, *replies.ordered(replies.PRACTICE, {
+        "chat": chat, "answer": answer, "status": status, "score": score, "points": points, "notes": notes,
+        "model_answer": model_answer, "follow_ups": follow_ups, "summary": summary, "delivery": delivery,
+        "recording": recording, "role": role, "level": level})]
 
-    def render(v: View) -> tuple:
-        return (v.session_id, v.turn_id, v.chat, v.chat, gr.skip() if v.answer is None else v.answer,
-                v.status, v.score, v.points, v.notes, v.model_answer,
-                gr.Radio(choices=v.follow_ups, value=None), v.summary, v.delivery,
-                None if v.answer == "" else gr.skip(),  # a cleared answer box clears the recording too
-                gr.skip() if v.role is None else v.role, gr.skip() if v.level is None else v.level)
+    def render(v: View) -> dict:
+        shown = {session_id: v.session_id, turn_id: v.turn_id, history: v.chat, chat: v.chat, status: v.status,
+                 score: v.score, points: v.points, notes: v.notes, model_answer: v.model_answer,
+                 follow_ups: gr.Radio(choices=v.follow_ups, value=None), summary: v.summary, delivery: v.delivery}
+        if v.answer is not None:  # None leaves the answer box as the candidate left it
+            shown[answer] = v.answer
+        if v.answer == "":
+            shown[recording] = None  # a cleared answer box clears the recording too
+        if v.role is not None:
+            shown[role] = v.role
+        if v.level is not None:
+            shown[level] = v.level
+        return shown
 
-    def wire(handler: Callable[..., View]) -> Callable[..., tuple]:
-        def run(sid: str | None, tid: int | None, messages: list[dict] | None, *args) -> tuple:
+    def wire(handler: Callable[..., View]) -> Callable[..., dict]:
+        def run(sid: str | None, tid: int | None, messages: list[dict] | None, *args) -> dict:
             before = View(session_id=sid, turn_id=tid, chat=list(messages or []))
             return render(handler(interview, before, *args))
         run.__name__ = handler.__name__
         return run
 
     def start(sid: str | None, tid: int | None, messages: list[dict] | None, me: str | None, tok: str | None,
-              candidate: str, role: str, level: str) -> tuple:  # the API's parameters: candidate, role, level
+              candidate: str, role: str, level: str) -> dict:  # the API's parameters: candidate, role, level
         me, tok = who_starts(me, tok)
         before = View(session_id=sid, turn_id=tid, chat=list(messages or []))
-        return (*render(handlers.start(interview, before, candidate, role, level, owner=me)), me, tok)
+        return {**render(handlers.start(interview, before, candidate, role, level, owner=me)), owner: me, token: tok}
 
-    state = [session_id, turn_id, history]
     started = start_btn.click(start, [*state, owner, token, candidate, role, level], [*outputs, owner, token],
                               api_name="start")
-    submit_btn.click(wire(handlers.submit), [*state, answer], outputs, api_name="submit")
-    answer.submit(wire(handlers.submit), [*state, answer], outputs, api_name=False)
+    gr.on([submit_btn.click, answer.submit], wire(handlers.submit), [*state, answer], outputs, api_name="submit")
     uploads = Path(gr.utils.get_upload_folder())  # where Gradio puts uploads: a refused one is deleted there
 
     def transcribe(interview: Interview, view: View, recording: str | None) -> View:
         return handlers.transcribe(interview, view, recording, uploads)
 
-    recording.stop_recording(wire(transcribe), [*state, recording], outputs, api_name="transcribe")
-    recording.upload(wire(transcribe), [*state, recording], outputs, api_name=False)
+    gr.on([recording.stop_recording, recording.upload], wire(transcribe), [*state, recording], outputs,
+          api_name="transcribe")
     follow_btn.click(wire(handlers.follow_up), [*state, follow_ups], outputs, api_name="follow_up")
     next_btn.click(wire(handlers.next_question), state, outputs, api_name="next_question")
     end_btn.click(wire(handlers.end), state, outputs, api_name="end_session")

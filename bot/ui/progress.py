@@ -7,7 +7,7 @@ import pandas as pd  # a Gradio dependency; its plot components take DataFrames
 
 from bot.history import History
 from bot.interview import Interview
-from bot.ui import handlers, progress_handlers
+from bot.ui import handlers, progress_handlers, replies
 from bot.ui.handlers import View
 from bot.ui.practice import Practice, who_starts
 from bot.ui.progress_handlers import WEAK_TOPICS, ProgressView, ReplayView
@@ -52,41 +52,49 @@ def build_progress(interview: Interview, history: History, owner: gr.State, toke
             spoken = gr.Dropdown([], label="Recordings of spoken answers", allow_custom_value=True, scale=2)
             audio = gr.Audio(label="Recording", interactive=False, scale=3)
 
-    def show(v: ProgressView) -> tuple:
-        return (v.status, v.overview,
-                _frame([{**s, "started_at": s["started_at"][:19].replace("T", " ")} for s in v.by_session],
-                       {"started_at": "started", "average": "average score"}),
-                _frame(v.by_turn, {"n": "answer", "score": "score"}),
-                _frame(v.topics, {"topic": "topic", "average": "average score", "answered": "answers"}),
-                _frame(v.categories, {"category": "category", "average": "average score", "answered": "answers"}),
-                v.missed, gr.Dropdown(choices=v.sessions, value=None))
+    shown = replies.ordered(replies.PROGRESS, {
+        "status": status, "overview": overview, "by_session": by_session, "by_turn": by_turn, "topics": topics,
+        "categories": categories, "missed": missed, "sessions": pick})
 
-    def run_progress(me: str | None) -> tuple:
+    def show(v: ProgressView) -> dict:
+        return {status: v.status, overview: v.overview,
+                by_session: _frame([{**s, "started_at": s["started_at"][:19].replace("T", " ")} for s in v.by_session],
+                                   {"started_at": "started", "average": "average score"}),
+                by_turn: _frame(v.by_turn, {"n": "answer", "score": "score"}),
+                topics: _frame(v.topics, {"topic": "topic", "average": "average score", "answered": "answers"}),
+                categories: _frame(v.categories,
+                                   {"category": "category", "average": "average score", "answered": "answers"}),
+                missed: v.missed, pick: gr.Dropdown(choices=v.sessions, value=None)}
+
+    def run_progress(me: str | None) -> dict:
         return show(progress_handlers.progress(history, me))
 
-    shown = [status, overview, by_session, by_turn, topics, categories, missed, pick]
-    refresh.click(run_progress, owner, shown, api_name="progress")
-    tab.select(run_progress, owner, shown, api_name=False)
+    gr.on([refresh.click, tab.select], run_progress, owner, shown, api_name="progress")
 
-    def replay_out(v: ReplayView) -> tuple:
-        return (v.status, gr.skip() if v.transcript is None else v.transcript,
-                gr.skip() if v.recordings is None else gr.Dropdown(choices=v.recordings, value=None),
-                v.audio)
+    replayed = replies.ordered(replies.REPLAY, {"status": replay_status, "transcript": transcript,
+                                                "recordings": spoken, "audio": audio})
 
-    def run_replay(me: str | None, session_id: str | None) -> tuple:
+    def replay_out(v: ReplayView) -> dict:
+        out = {replay_status: v.status, audio: v.audio}  # None leaves transcript and recordings as they were
+        if v.transcript is not None:
+            out[transcript] = v.transcript
+        if v.recordings is not None:
+            out[spoken] = gr.Dropdown(choices=v.recordings, value=None)
+        return out
+
+    def run_replay(me: str | None, session_id: str | None) -> dict:
         return replay_out(progress_handlers.replay(history, me, session_id))
 
-    def run_recording(me: str | None, session_id: str | None, turn_id: int | None) -> tuple:
+    def run_recording(me: str | None, session_id: str | None, turn_id: int | None) -> dict:
         if turn_id is None:
-            return gr.skip(), gr.skip(), gr.skip(), None
+            return {audio: None}
         return replay_out(progress_handlers.recording(history, me, session_id, turn_id))
 
-    replay_btn.click(run_replay, [owner, pick], [replay_status, transcript, spoken, audio], api_name="replay_session")
-    spoken.change(run_recording, [owner, pick, spoken], [replay_status, transcript, spoken, audio],
-                  api_name="play_recording")
+    replay_btn.click(run_replay, [owner, pick], replayed, api_name="replay_session")
+    spoken.change(run_recording, [owner, pick, spoken], replayed, api_name="play_recording")
 
     def practise_weak(sid: str | None, tid: int | None, messages: list[dict] | None, me: str | None,
-                      tok: str | None, name: str, role: str, level: str) -> tuple:
+                      tok: str | None, name: str, role: str, level: str) -> dict:
         me, tok = who_starts(me, tok)
         weak = progress_handlers.progress(history, me).weak_topics
         before = View(session_id=sid, turn_id=tid, chat=list(messages or []))
@@ -95,7 +103,7 @@ def build_progress(interview: Interview, history: History, owner: gr.State, toke
                         status="⚠️ Answer a few questions first: your weak topics come from your graded answers.")
         else:
             view = handlers.start(interview, before, name, role, level, owner=me, topics=weak)
-        return (*practice.render(view), me, tok)
+        return {**practice.render(view), owner: me, token: tok}
 
     weak_btn.click(practise_weak, [*practice.state, owner, token, practice.candidate, practice.role, practice.level],
                    [*practice.outputs, owner, token], api_name="practise_weak_topics").then(

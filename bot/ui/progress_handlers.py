@@ -14,7 +14,7 @@ from bot.export import plural, session_markdown
 from bot.history import History
 from bot.records import average
 from bot.speech import SpeechError, read_recording
-from bot.ui.guard import guard
+from bot.ui.guard import blank, guard
 
 WEAK_TOPICS = 3
 
@@ -46,7 +46,7 @@ def session_label(s: dict) -> str:
             f"({plural(s['graded'], 'answer')})")
 
 
-@guard(ProgressView)
+@guard(blank(ProgressView))
 def progress(history: History, owner: str | None) -> ProgressView:
     sessions = history.sessions(owner)
     if not sessions:
@@ -68,7 +68,7 @@ def progress(history: History, owner: str | None) -> ProgressView:
         sessions=[(session_label(s), s["session_id"]) for s in sessions])
 
 
-@guard(ReplayView)
+@guard(blank(ReplayView))
 def replay(history: History, owner: str | None, session_id: str | None) -> ReplayView:
     if not session_id:
         raise InterviewError("Choose one of your past sessions first.")
@@ -77,7 +77,7 @@ def replay(history: History, owner: str | None, session_id: str | None) -> Repla
     return ReplayView(transcript=session_markdown(record), recordings=spoken)
 
 
-@guard(ReplayView)
+@guard(blank(ReplayView))
 def recording(history: History, owner: str | None, session_id: str | None, turn_id: int | None) -> ReplayView:
     path: Path | None = history.recording(owner, session_id, turn_id)
     if path is None:

@@ -1,0 +1,53 @@
+"""What each endpoint of the app's API replies, by name: the one place that fixes the order.
+
+A Gradio client's `predict` returns a tuple in the order of the event's outputs, gr.State left
+out. The tabs build their output lists from the names below (bot/ui/practice.py, progress.py,
+coach.py) and their handlers return `{component: value}`, so a new output is added here once;
+API clients (the load test, the tests) read a reply with `reply(api_name, out)["status"]`.
+No Gradio here: a client imports this without loading the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# The Practice tab: every practice endpoint (and the page load) shows a whole View.
+PRACTICE = ("chat", "answer", "status", "score", "points", "notes", "model_answer", "follow_ups", "summary",
+            "delivery", "recording", "role", "level")
+# The Progress tab: my figures; replaying a past session or one of its recordings.
+PROGRESS = ("status", "overview", "by_session", "by_turn", "topics", "categories", "missed", "sessions")
+REPLAY = ("status", "transcript", "recordings", "audio")
+# The Coach tab.
+COACH_SIGN_IN = ("status", "area", "password")
+COACH_SIGN_IN_HF = ("status", "area")
+COACH = ("status", "table", "sessions", "transcript", "turns", "turn", "audio", "verdicts", "file")
+COACH_EXPORT_SESSION = ("status", "file")
+
+ENDPOINTS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("/start", "/submit", "/transcribe", "/follow_up", "/next_question", "/end_session",
+                     "/practise_weak_topics"), PRACTICE),
+    "/progress": PROGRESS,
+    "/replay_session": REPLAY,
+    "/play_recording": REPLAY,
+    "/coach_sign_in": COACH_SIGN_IN,
+    "/coach_sign_in_hf": COACH_SIGN_IN_HF,
+    **dict.fromkeys(("/coach_sessions", "/coach_open_session", "/coach_open_answer", "/coach_review_answer",
+                     "/coach_export_sessions"), COACH),
+    "/coach_export_session": COACH_EXPORT_SESSION,
+}
+
+
+def reply(api_name: str, out: Sequence[Any]) -> dict[str, Any]:
+    """An endpoint's reply tuple as {output name: value}."""
+    names = ENDPOINTS["/" + api_name.lstrip("/")]
+    if len(out) != len(names):
+        raise ValueError(f"{api_name} replied with {len(out)} values; bot/ui/replies.py names {len(names)}")
+    return dict(zip(names, out, strict=True))
+
+
+def ordered(names: Sequence[str], components: dict[str, Any]) -> list[Any]:
+    """The components in the order of `names` (a tab's outputs); every name needs one, and no more."""
+    if set(names) != set(components):
+        raise ValueError(f"outputs {sorted(components)} do not match the names {sorted(names)}")
+    return [components[n] for n in names]
