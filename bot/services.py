@@ -20,12 +20,14 @@ from bot.store import SessionStore
 log = logging.getLogger(__name__)
 
 
-def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None) -> Grader:
-    """The claim-checking grader for bank questions (the rubric grader for the rest). Without the
-    claim checker's weights (a checkout that has not built them) the rubric grader grades alone;
-    weights that fail their checksum stop the start with a sentence saying what to do."""
+def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind: str = "rubric") -> Grader:
+    """The offline grader: the calibrated rubric grader (the default), or with kind "claims" the
+    claim-checking grader for bank questions (the rubric grader for the rest). The claim checker
+    does not yet agree with reference grades as well as the rubric grader (docs/grading.md), so it
+    is opt-in. Without its weights the rubric grader grades alone; weights that fail their checksum
+    stop the start with a sentence saying what to do."""
     rubric = RubricGrader(embedder)
-    if corpus is None:
+    if corpus is None or kind != "claims":
         return rubric
     try:
         checker = ClaimChecker.load()
@@ -37,7 +39,7 @@ def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None) -> Gr
 
 def build_grader(settings: Settings, embedder: Embedder, corpus: Corpus | None = None, llm: bool = True) -> Grader:
     """The LLM grader (falling back to the offline one) when an LLM is configured, else offline."""
-    offline = build_offline_grader(embedder, corpus)
+    offline = build_offline_grader(embedder, corpus, settings.offline_grader)
     if not (llm and settings.llm_configured):
         return offline
     client = make_client(settings.openai_api_key, settings.openai_base_url,

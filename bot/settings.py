@@ -42,6 +42,12 @@ def storage_warning(settings: Settings, env: Mapping[str, str] | None = None) ->
             "or sleeps. (Space owner: enable persistent storage in the Space's settings.)")
 
 
+def _offline_grader(value: str | None) -> str:
+    if value in (None, "", "rubric", "claims"):
+        return value or "rubric"
+    raise ValueError(f"BOT_OFFLINE_GRADER={value!r} is not a grader; set it to rubric or claims, or unset it.")
+
+
 def _hf_router(e: Mapping[str, str]) -> dict:
     """An LLM named, no OpenAI key or endpoint, but a Hugging Face token: use HF's router with it."""
     if (e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL")) and e.get("HF_TOKEN") and not (
@@ -59,6 +65,7 @@ class Settings:
     cache_dir: Path | None = None
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     llm_model: str | None = None
+    offline_grader: str = "rubric"  # or "claims": the claim checker (experimental, docs/grading.md)
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     llm_timeout_s: float = 30.0
@@ -113,6 +120,7 @@ class Settings:
             "embedding_model": e.get("BOT_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
             "speech_model": e.get("BOT_SPEECH_MODEL") or "whisper-base-offline",
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,
+            "offline_grader": _offline_grader(e.get("BOT_OFFLINE_GRADER")),
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
             **_hf_router(e),

@@ -50,19 +50,18 @@ def test_the_corpus_covers_every_role_and_the_seed_counts(corpus) -> None:
     assert all(q.source for q in corpus.questions.values())
 
 
-def test_every_model_answer_scores_at_least_7_and_restating_the_question_at_most_2(corpus, embedder) -> None:
+def test_restating_the_question_scores_at_most_2(corpus, embedder) -> None:
+    """An answer that only repeats the question earns nothing. (The old twin of this test, "every
+    model answer scores at least 7", was circular: the points were written in the model answer's
+    words. The held-out answers in tests/data/answers are the grader's exam instead.)"""
     grader = RubricGrader(embedder)
-    low, echoed = {}, {}
+    echoed = {}
     for qid, q in corpus.questions.items():
         if q.options:
             continue
-        rubric = corpus.rubrics[qid]
-        points = rubric.expected_points(q.level)
-        if (score := grader.grade(q, points, rubric.model_answer).score) < 7:
-            low[qid] = score
+        points = corpus.rubrics[qid].expected_points(q.level)
         if (score := grader.grade(q, points, q.text).score) > 2:
             echoed[qid] = score
-    assert not low, f"model answers below 7/10: {low}"
     assert not echoed, f"restating the question scored above 2/10: {echoed}"
 
 
