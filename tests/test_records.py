@@ -59,6 +59,7 @@ def test_the_sql_view_and_the_records_agree_on_every_final_score(store) -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "md"])
 def test_exports_read_as_they_did_before_records_had_one_home(store, fmt: str) -> None:
-    """tests/fixtures/db/store-m008.{json,md} were rendered from store-m008.db by the code of b84f961."""
+    """tests/fixtures/db/store-m008.{json,md} were rendered from store-m008.db by the code of b84f961
+    (the Markdown since with the security review's escaping of what candidates wrote: "word\\.")."""
     records = store.session_records([s["session_id"] for s in store.find_sessions(SessionFilter())])
     assert render(records, fmt) == (FIXTURES / f"store-m008.{fmt}").read_text()
