@@ -324,7 +324,7 @@ def grader_fit(dataset: Path, out: Path | None) -> None:
     except DatasetError as exc:
         raise click.ClickException(str(exc)) from None
     embedder = SentenceTransformerEmbedder(Settings.from_env().embedding_model)
-    calibration = fit_calibration(records, measure_records(embedder, records), dataset.name)
+    calibration = fit_calibration(records, measure_records(embedder, records), dataset.name, embedder.name)
     save(calibration, out or DEFAULT_PATH)
     click.echo(f"Fitted on {calibration.params['answers']} answers from {dataset.name}; wrote {out or DEFAULT_PATH}.")
 

@@ -240,12 +240,12 @@ def measure_records(embedder, records: list[Record]) -> list:
     return [measure(embedder, r.question, [point_claim(p) for p in record_points(r)], r.answer) for r in records]
 
 
-def fit_calibration(records: list[Record], measured: list, source: str):
+def fit_calibration(records: list[Record], measured: list, source: str, model: str):
     """The offline grader's calibration fitted on these records (non-answers score 0 by rule)."""
     from bot.grading.calibration import fit
 
     train = [(m.features, r.score / r.score_max) for r, m in zip(records, measured, strict=True) if not m.non_answer]
-    return fit([f for f, _ in train], np.array([y for _, y in train]), source)
+    return fit([f for f, _ in train], np.array([y for _, y in train]), source, model)
 
 
 def cross_validate(embedder, records: list[Record], folds: list[np.ndarray]) -> np.ndarray:
@@ -256,7 +256,8 @@ def cross_validate(embedder, records: list[Record], folds: list[np.ndarray]) -> 
     predicted = np.zeros(len(records))
     for held_out in folds:
         keep = np.setdiff1d(np.arange(len(records)), held_out)
-        calibration = fit_calibration([records[i] for i in keep], [measured[i] for i in keep], "cross-validation")
+        calibration = fit_calibration([records[i] for i in keep], [measured[i] for i in keep], "cross-validation",
+                                      embedder.name)
         grader = RubricGrader(embedder, calibration)
         for i in held_out:
             r = records[i]

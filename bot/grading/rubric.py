@@ -43,7 +43,7 @@ class RubricGrader(Grader):
     def __init__(self, embedder: Embedder, calibration: Calibration | None = None,
                  thresholds: Thresholds | None = None) -> None:
         self.embedder = embedder
-        self.calibration = calibration or Calibration.load()
+        self.calibration = calibration or Calibration.load(model=embedder.name)
         self.t = thresholds or Thresholds()
         self.model = embedder.name
 
