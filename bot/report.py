@@ -1,0 +1,208 @@
+"""The report card of a mock interview: what the candidate sees at the end, and downloads.
+
+Pure functions of a stored session (`SessionStore.session_record`) and the question bank, so the
+card reads final scores and missed points exactly as the summary, Progress and the coach's desk do
+(bot/records.py): a coach's later override shows here too. `report_markdown` is both the card on
+screen and the downloaded file; every word a person or an LLM wrote in it is escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.corpus import Corpus
+from bot.delivery import Delivery, summary
+from bot.grading import PointGrade, verdict_counts
+from bot.records import SessionRecord, TurnRecord, average, final_points, final_score, is_missed
+from bot.text import escape_markdown
+
+STRONG = 7.0  # a topic averaging at least this (out of 10) is a strength
+WEAK = 5.0  # below this, a gap
+TIMED_OUT = "timer"  # the grader name of a question whose time ran out before any answer (bot/mock.py)
+PRACTISE_TOPICS = 3  # how many topics "what to practise next" names
+PRACTISE_POINTS = 3  # and how many missed points under each
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    number: int
+    question: str  # the question's text as asked
+    topics: list[str]
+    score: float | None  # None: asked, but the interview ended before it was answered
+    points: str  # "3 of 5 points covered, 1 partial"
+    timed_out: bool  # time ran out before any answer (scored 0)
+    covered: list[str]  # point texts, final verdicts
+    missed: list[str]
+    delivery: str | None  # a spoken answer's figures
+
+
+@dataclass(frozen=True)
+class TopicResult:
+    topic: str
+    answers: int
+    average: float
+    covered: list[str]
+    missed: list[str]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    number: int  # the question it was said in
+    quote: str  # the candidate's words
+    fact: str  # what is right instead
+
+
+@dataclass(frozen=True)
+class ReportCard:
+    session_id: str
+    candidate: str
+    role: str
+    level: str
+    started_at: str
+    ended_at: str | None
+    planned: int  # questions the interview was set to ask
+    questions: list[QuestionResult]
+    topics: list[TopicResult]  # weakest first
+    claims: list[ClaimResult]
+
+    @property
+    def answered(self) -> list[QuestionResult]:
+        return [q for q in self.questions if q.score is not None]
+
+    @property
+    def overall(self) -> float | None:
+        """The mean final score of the answered questions (a question whose time ran out counts 0)."""
+        return average([q.score for q in self.answered if q.score is not None])
+
+    @property
+    def strengths(self) -> list[TopicResult]:
+        return sorted((t for t in self.topics if t.average >= STRONG), key=lambda t: (-t.average, t.topic))
+
+    @property
+    def gaps(self) -> list[TopicResult]:
+        return [t for t in self.topics if t.average < WEAK]
+
+    def practise_next(self) -> list[TopicResult]:
+        """The weakest topics with points still to learn: the gaps, else whatever was missed."""
+        weak = [t for t in self.topics if t.missed]
+        return (self.gaps or weak)[:PRACTISE_TOPICS] if weak else []
+
+
+def _question_result(number: int, turn: TurnRecord, corpus: Corpus) -> QuestionResult:
+    question = corpus.questions.get(turn["question_id"])
+    points = [PointGrade.model_validate(p) for p in final_points(turn)]
+    grade = turn["grade"]
+    return QuestionResult(
+        number=number, question=turn["question"], topics=list(question.topics) if question else [],
+        score=final_score(turn), points=verdict_counts(points) if grade else "",
+        timed_out=bool(grade and grade["grader"] == TIMED_OUT),
+        covered=[p.text for p in points if not is_missed(p.verdict)],
+        missed=[p.text for p in points if is_missed(p.verdict)],
+        delivery=summary(Delivery(**turn["delivery"])) if turn["delivery"] else None)
+
+
+def report_card(record: SessionRecord, corpus: Corpus, planned: int) -> ReportCard:
+    """The card of one mock interview. Only main questions count (interview mode asks no follow-ups)."""
+    turns = [t for t in record["turns"] if t["kind"] == "question"]
+    questions = [_question_result(i, t, corpus) for i, t in enumerate(turns, start=1)]
+    by_topic: dict[str, list[QuestionResult]] = {}
+    for q in questions:
+        if q.score is not None:
+            for topic in q.topics:
+                by_topic.setdefault(topic, []).append(q)
+    topics = sorted((TopicResult(topic, len(qs), average([q.score for q in qs if q.score is not None]) or 0.0,
+                                 _unique(p for q in qs for p in q.covered), _unique(p for q in qs for p in q.missed))
+                     for topic, qs in by_topic.items()), key=lambda t: (t.average, -t.answers, t.topic))
+    claims = [ClaimResult(number, c["quote"], c["fact"])
+              for number, t in enumerate(turns, start=1) if t["grade"]
+              for c in t["grade"].get("false_claims") or []]
+    return ReportCard(record["session_id"], record["candidate"], record["role"], record["level"],
+                      record["started_at"], record["ended_at"], planned, questions, topics, claims)
+
+
+def _unique(items) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _when(timestamp: str | None) -> str:
+    return f"{timestamp[:16].replace('T', ' ')} UTC" if timestamp else ""
+
+
+def _cell(text: str) -> str:
+    """Text a person or an LLM wrote, escaped for one table cell (on one line)."""
+    return escape_markdown(" ".join((text or "").split()))
+
+
+def _score_cell(q: QuestionResult) -> tuple[str, str]:
+    if q.score is None:
+        return "—", "not answered (the interview ended first)"
+    if q.timed_out:
+        return f"{q.score:.1f}", "time ran out before an answer"
+    return f"{q.score:.1f}", q.points
+
+
+def _topic_line(t: TopicResult, which: str) -> str:
+    answers = f"{t.answers} answer" + ("" if t.answers == 1 else "s")
+    points = t.covered if which == "covered" else t.missed
+    line = f"- **{escape_markdown(t.topic)}** — {t.average:.1f} / 10 over {answers}"
+    if points:
+        line += f"; {which}: " + "; ".join(escape_markdown(p) for p in points)
+    return line
+
+
+def report_markdown(card: ReportCard) -> str:
+    """The card as Markdown: on screen and as the downloaded file."""
+    answered = len(card.answered)
+    lines = ["## Report card: mock interview", "",
+             f"**{escape_markdown(card.candidate)}** · {escape_markdown(card.role)} · {escape_markdown(card.level)}"
+             f" · {_when(card.started_at)} · {answered} of {card.planned} question"
+             f"{'' if card.planned == 1 else 's'} answered", ""]
+    if not answered:
+        return "\n".join([*lines, "No question was answered, so there is nothing to grade yet. "
+                                  "Start a new interview when you are ready."])
+    overall = card.overall if card.overall is not None else 0.0
+    lines += [f"### Overall: {overall:.1f} / 10", ""]
+    if answered < card.planned:
+        lines += [f"*The interview ended after {answered} of {card.planned} questions; "
+                  "this card covers the answered ones.*", ""]
+    lines += ["| # | question | score | rubric points |", "|---|---|---|---|"]
+    for q in card.questions:
+        score, points = _score_cell(q)
+        lines.append(f"| {q.number} | {_cell(q.question)} | {score} | {points} |")
+    lines.append("")
+    if any(q.timed_out for q in card.questions):
+        lines += ["*A question whose time ran out before any answer scores 0, as it would in an interview.*", ""]
+
+    lines += ["### Strengths", ""]
+    lines += [_topic_line(t, "covered") for t in card.strengths] or [
+        f"- No topic averaged {STRONG:g} or more this time."]
+    lines += ["", "### Gaps", ""]
+    lines += [_topic_line(t, "missed") for t in card.gaps] or [f"- No topic averaged below {WEAK:g}."]
+    middle = [t for t in card.topics if WEAK <= t.average < STRONG]
+    if middle:
+        lines += ["", "**In between**", "", *[_topic_line(t, "missed") for t in middle]]
+
+    lines += ["", "### What you got wrong", ""]
+    lines += [f"- Question {c.number}: You said “{escape_markdown(c.quote)}” — in fact, {escape_markdown(c.fact)}"
+              for c in card.claims] or ["- No incorrect claims were found in your answers."]
+
+    lines += ["", "### What to practise next", ""]
+    practise = card.practise_next()
+    for t in practise:
+        points = "; ".join(escape_markdown(p) for p in t.missed[:PRACTISE_POINTS])
+        lines.append(f"- **{escape_markdown(t.topic)}** ({t.average:.1f} / 10): {points}")
+    if not practise:
+        lines.append("- Every rubric point was covered: try a harder level.")
+    else:
+        lines += ["", "Practise these in the Practice tab, or with *Practise my weakest topics* on the Progress tab."]
+
+    spoken = [q for q in card.questions if q.delivery]
+    if spoken:
+        lines += ["", "### How you spoke", "", *[f"- Question {q.number}: {q.delivery}" for q in spoken]]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def report_filename(card: ReportCard) -> str:
+    """A plain file name for the download: no characters a person typed."""
+    return f"report-card-{card.started_at[:10] or 'interview'}-{card.session_id[:8]}.md"
+
