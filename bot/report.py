@@ -38,10 +38,12 @@ class QuestionResult:
 
 @dataclass(frozen=True)
 class TopicResult:
-    topic: str
-    answers: int
+    """Topics asked about in the same questions, taken together (a question names one to three)."""
+
+    topics: list[str]
+    questions: list[int]  # their numbers in the interview
     average: float
-    covered: list[str]
+    covered: list[str]  # rubric point texts, final verdicts
     missed: list[str]
 
 
@@ -76,7 +78,7 @@ class ReportCard:
 
     @property
     def strengths(self) -> list[TopicResult]:
-        return sorted((t for t in self.topics if t.average >= STRONG), key=lambda t: (-t.average, t.topic))
+        return sorted((t for t in self.topics if t.average >= STRONG), key=lambda t: (-t.average, t.topics))
 
     @property
     def gaps(self) -> list[TopicResult]:
@@ -110,9 +112,15 @@ def report_card(record: SessionRecord, corpus: Corpus, planned: int) -> ReportCa
         if q.score is not None:
             for topic in q.topics:
                 by_topic.setdefault(topic, []).append(q)
-    topics = sorted((TopicResult(topic, len(qs), average([q.score for q in qs if q.score is not None]) or 0.0,
-                                 _unique(p for q in qs for p in q.covered), _unique(p for q in qs for p in q.missed))
-                     for topic, qs in by_topic.items()), key=lambda t: (t.average, -t.answers, t.topic))
+    together: dict[tuple[int, ...], list[str]] = {}  # topics of exactly the same questions are one line
+    for topic, qs in by_topic.items():
+        together.setdefault(tuple(q.number for q in qs), []).append(topic)
+    topics = []
+    for numbers, names in together.items():
+        qs = [questions[n - 1] for n in numbers]
+        topics.append(TopicResult(names, list(numbers), average([q.score for q in qs if q.score is not None]) or 0.0,
+                                  _unique(p for q in qs for p in q.covered), _unique(p for q in qs for p in q.missed)))
+    topics.sort(key=lambda t: (t.average, -len(t.questions), t.topics))
     claims = [ClaimResult(number, c["quote"], c["fact"])
               for number, t in enumerate(turns, start=1) if t["grade"]
               for c in t["grade"].get("false_claims") or []]
@@ -141,13 +149,12 @@ def _score_cell(q: QuestionResult) -> tuple[str, str]:
     return f"{q.score:.1f}", q.points
 
 
-def _topic_line(t: TopicResult, which: str) -> str:
-    answers = f"{t.answers} answer" + ("" if t.answers == 1 else "s")
-    points = t.covered if which == "covered" else t.missed
-    line = f"- **{escape_markdown(t.topic)}** — {t.average:.1f} / 10 over {answers}"
-    if points:
-        line += f"; {which}: " + "; ".join(escape_markdown(p) for p in points)
-    return line
+def _topic_line(t: TopicResult) -> str:
+    names = " · ".join(escape_markdown(name) for name in t.topics)
+    which = "question" + ("" if len(t.questions) == 1 else "s") + " " + ", ".join(map(str, t.questions))
+    points = len(t.covered) + len(t.missed)
+    return (f"- **{names}** — {t.average:.1f} / 10 ({which}; {len(t.covered)} of {points} rubric point"
+            f"{'' if points == 1 else 's'} made)")
 
 
 def report_markdown(card: ReportCard) -> str:
@@ -174,13 +181,13 @@ def report_markdown(card: ReportCard) -> str:
         lines += ["*A question whose time ran out before any answer scores 0, as it would in an interview.*", ""]
 
     lines += ["### Strengths", ""]
-    lines += [_topic_line(t, "covered") for t in card.strengths] or [
+    lines += [_topic_line(t) for t in card.strengths] or [
         f"- No topic averaged {STRONG:g} or more this time."]
     lines += ["", "### Gaps", ""]
-    lines += [_topic_line(t, "missed") for t in card.gaps] or [f"- No topic averaged below {WEAK:g}."]
+    lines += [_topic_line(t) for t in card.gaps] or [f"- No topic averaged below {WEAK:g}."]
     middle = [t for t in card.topics if WEAK <= t.average < STRONG]
     if middle:
-        lines += ["", "**In between**", "", *[_topic_line(t, "missed") for t in middle]]
+        lines += ["", "**In between**", "", *[_topic_line(t) for t in middle]]
 
     lines += ["", "### What you got wrong", ""]
     lines += [f"- Question {c.number}: You said “{escape_markdown(c.quote)}” — in fact, {escape_markdown(c.fact)}"
@@ -189,8 +196,9 @@ def report_markdown(card: ReportCard) -> str:
     lines += ["", "### What to practise next", ""]
     practise = card.practise_next()
     for t in practise:
-        points = "; ".join(escape_markdown(p) for p in t.missed[:PRACTISE_POINTS])
-        lines.append(f"- **{escape_markdown(t.topic)}** ({t.average:.1f} / 10): {points}")
+        names = " · ".join(escape_markdown(name) for name in t.topics)
+        lines.append(f"- **{names}**:")
+        lines += [f"  - {escape_markdown(p)}" for p in t.missed[:PRACTISE_POINTS]]
     if not practise:
         lines.append("- Every rubric point was covered: try a harder level.")
     else:

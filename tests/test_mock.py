@@ -16,6 +16,7 @@ from bot.grading import FalseClaim, Grade, Grader, PointGrade, Verdict
 from bot.mock import MockInterview
 from bot.services import build_interview
 from bot.store import SessionStore
+from bot.text import escape_markdown
 from bot.ui import handlers, mock_handlers
 from bot.ui.handlers import View
 from bot.ui.mock_handlers import ANSWER, DONE, THINK, MockView
@@ -220,4 +221,6 @@ def test_the_report_card_shows_claims_and_names_as_text(settings, embedder) -> N
     assert "### Gaps" in card and "### What to practise next" in card
     practise = card.split("### What to practise next")[1]
     topic = mock.corpus.questions[open_question(mock.corpus)].topics[0]
-    assert f"**{topic}**" in practise or f"**{topic.replace('-', chr(92) + '-')}**" in practise
+    assert escape_markdown(topic) in practise  # the question's topic, with the points it missed
+    first = mock.corpus.rubrics[open_question(mock.corpus)].points[0].text
+    assert f"  - {escape_markdown(first)}" in practise
