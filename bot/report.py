@@ -84,10 +84,17 @@ class ReportCard:
     def gaps(self) -> list[TopicResult]:
         return [t for t in self.topics if t.average < WEAK]
 
-    def practise_next(self) -> list[TopicResult]:
-        """The weakest topics with points still to learn: the gaps, else whatever was missed."""
-        weak = [t for t in self.topics if t.missed]
-        return (self.gaps or weak)[:PRACTISE_TOPICS] if weak else []
+    def practise_next(self) -> list[tuple[TopicResult, list[str]]]:
+        """The weakest topics (the gaps, else any with missed points), each with up to PRACTISE_POINTS
+        of its missed points not already named under a weaker topic."""
+        named: set[str] = set()
+        out = []
+        for t in self.gaps or self.topics:
+            points = [p for p in t.missed if p not in named][:PRACTISE_POINTS]
+            if points:
+                named.update(points)
+                out.append((t, points))
+        return out[:PRACTISE_TOPICS]
 
 
 def _question_result(number: int, turn: TurnRecord, corpus: Corpus) -> QuestionResult:
@@ -145,8 +152,8 @@ def _score_cell(q: QuestionResult) -> tuple[str, str]:
     if q.score is None:
         return "—", "not answered (the interview ended first)"
     if q.timed_out:
-        return f"{q.score:.1f}", "time ran out before an answer"
-    return f"{q.score:.1f}", q.points
+        return f"{q.score:.1f} / 10", "time ran out before an answer"
+    return f"{q.score:.1f} / 10", q.points
 
 
 def _topic_line(t: TopicResult) -> str:
@@ -172,7 +179,7 @@ def report_markdown(card: ReportCard) -> str:
     if answered < card.planned:
         lines += [f"*The interview ended after {answered} of {card.planned} questions; "
                   "this card covers the answered ones.*", ""]
-    lines += ["| # | question | score | rubric points |", "|---|---|---|---|"]
+    lines += ["| # | question | score | points |", "|---|---|---|---|"]
     for q in card.questions:
         score, points = _score_cell(q)
         lines.append(f"| {q.number} | {_cell(q.question)} | {score} | {points} |")
@@ -195,10 +202,10 @@ def report_markdown(card: ReportCard) -> str:
 
     lines += ["", "### What to practise next", ""]
     practise = card.practise_next()
-    for t in practise:
+    for t, points in practise:
         names = " · ".join(escape_markdown(name) for name in t.topics)
         lines.append(f"- **{names}**:")
-        lines += [f"  - {escape_markdown(p)}" for p in t.missed[:PRACTISE_POINTS]]
+        lines += [f"  - {escape_markdown(p)}" for p in points]
     if not practise:
         lines.append("- Every rubric point was covered: try a harder level.")
     else:

@@ -11,7 +11,9 @@ import re
 import time
 
 from bot.loadtest import answer_for, question_in
-from tests.test_browser import ROOT, app_url, browser, page  # noqa: F401  (fixtures)
+from tests import test_browser as shared
+
+browser, app_url, page = shared.browser, shared.app_url, shared.page  # the fixtures of the practice tests
 
 try:
     from playwright.sync_api import expect
@@ -19,7 +21,7 @@ except ImportError:  # the browser fixture skips (or fails in CI) and says why
     expect = None  # type: ignore[assignment]
 
 ANSWER_SECONDS = 8  # short enough to run out twice in a test, long enough to type and submit before it does
-SHOT = ROOT / "docs" / "img" / "report-card.png"
+SHOT = shared.ROOT / "docs" / "img" / "report-card.png"
 
 
 class MockUI:

@@ -224,3 +224,17 @@ def test_the_report_card_shows_claims_and_names_as_text(settings, embedder) -> N
     assert escape_markdown(topic) in practise  # the question's topic, with the points it missed
     first = mock.corpus.rubrics[open_question(mock.corpus)].points[0].text
     assert f"  - {escape_markdown(first)}" in practise
+
+
+def test_progress_keeps_a_running_interview_out_of_sight_until_it_ends(mock, interview) -> None:
+    from bot.history import History
+    from bot.ui import progress_handlers
+
+    history = History(interview.store, interview.corpus)
+    view = begin(mock)
+    view = mock_handlers.submit(mock, view, model_answer(mock, view), now=T0)
+    assert history.sessions(ME) == [] and history.progress(ME).turns == []
+    assert "still running" in progress_handlers.replay(history, ME, view.session_id).status
+    mock_handlers.end(mock, view, "")
+    assert [s["session_id"] for s in history.sessions(ME)] == [view.session_id]
+    assert len(history.progress(ME).turns) == 1
