@@ -84,6 +84,10 @@ class ReportCard:
     def gaps(self) -> list[TopicResult]:
         return [t for t in self.topics if t.average < WEAK]
 
+    @property
+    def middle(self) -> list[TopicResult]:
+        return [t for t in self.topics if WEAK <= t.average < STRONG]
+
     def practise_next(self) -> list[tuple[TopicResult, list[str]]]:
         """The weakest topics (the gaps, else any with missed points), each with up to PRACTISE_POINTS
         of its missed points not already named under a weaker topic."""
@@ -148,7 +152,8 @@ def _cell(text: str) -> str:
     return escape_markdown(" ".join((text or "").split()))
 
 
-def _score_cell(q: QuestionResult) -> tuple[str, str]:
+def score_cell(q: QuestionResult) -> tuple[str, str]:
+    """A question's score and its points, as plain text (the Markdown table and the PDF)."""
     if q.score is None:
         return "—", "not answered (the interview ended first)"
     if q.timed_out:
@@ -156,68 +161,78 @@ def _score_cell(q: QuestionResult) -> tuple[str, str]:
     return f"{q.score:.1f} / 10", q.points
 
 
-def _topic_line(t: TopicResult) -> str:
-    names = " · ".join(escape_markdown(name) for name in t.topics)
+def topic_detail(t: TopicResult) -> str:
+    """"6.4 / 10 (questions 1, 3; 4 of 8 rubric points made)", plain text."""
     which = "question" + ("" if len(t.questions) == 1 else "s") + " " + ", ".join(map(str, t.questions))
     points = len(t.covered) + len(t.missed)
-    return (f"- **{names}** — {t.average:.1f} / 10 ({which}; {len(t.covered)} of {points} rubric point"
-            f"{'' if points == 1 else 's'} made)")
+    return f"{t.average:.1f} / 10 ({which}; {len(t.covered)} of {points} rubric point{'' if points == 1 else 's'} made)"
+
+
+def headline(card: ReportCard) -> list[str]:
+    """Who, what and when, as plain parts (escape them for Markdown)."""
+    return [card.candidate, card.role, card.level, _when(card.started_at),
+            f"{len(card.answered)} of {card.planned} question{'' if card.planned == 1 else 's'} answered"]
+
+
+NOTHING_ANSWERED = "No question was answered, so there is nothing to grade yet. Start a new interview when you are ready."
+TIMED_OUT_NOTE = "A question whose time ran out before any answer scores 0, as it would in an interview."
+NO_STRENGTHS = f"No topic averaged {STRONG:g} or more this time."
+NO_GAPS = f"No topic averaged below {WEAK:g}."
+NO_CLAIMS = "No incorrect claims were found in your answers."
+ALL_COVERED = "Every rubric point was covered: try a harder level."
+WHERE_TO_PRACTISE = "Practise these in the Practice tab, or with Practise my weakest topics on the Progress tab."
+
+
+def ended_early(card: ReportCard) -> str | None:
+    answered = len(card.answered)
+    if answered >= card.planned:
+        return None
+    return f"The interview ended after {answered} of {card.planned} questions; this card covers the answered ones."
+
+
+def _topic_line(t: TopicResult) -> str:
+    return f"- **{' · '.join(escape_markdown(name) for name in t.topics)}** — {topic_detail(t)}"
 
 
 def report_markdown(card: ReportCard) -> str:
     """The card as Markdown: on screen and as the downloaded file."""
-    answered = len(card.answered)
     lines = ["## Report card: mock interview", "",
-             f"**{escape_markdown(card.candidate)}** · {escape_markdown(card.role)} · {escape_markdown(card.level)}"
-             f" · {_when(card.started_at)} · {answered} of {card.planned} question"
-             f"{'' if card.planned == 1 else 's'} answered", ""]
-    if not answered:
-        return "\n".join([*lines, "No question was answered, so there is nothing to grade yet. "
-                                  "Start a new interview when you are ready."])
-    overall = card.overall if card.overall is not None else 0.0
-    lines += [f"### Overall: {overall:.1f} / 10", ""]
-    if answered < card.planned:
-        lines += [f"*The interview ended after {answered} of {card.planned} questions; "
-                  "this card covers the answered ones.*", ""]
+             " · ".join([f"**{escape_markdown(card.candidate)}**", *map(escape_markdown, headline(card)[1:])]), ""]
+    if not card.answered:
+        return "\n".join([*lines, NOTHING_ANSWERED]) + "\n"
+    lines += [f"### Overall: {card.overall or 0.0:.1f} / 10", ""]
+    if note := ended_early(card):
+        lines += [f"*{note}*", ""]
     lines += ["| # | question | score | points |", "|---|---|---|---|"]
     for q in card.questions:
-        score, points = _score_cell(q)
+        score, points = score_cell(q)
         lines.append(f"| {q.number} | {_cell(q.question)} | {score} | {points} |")
     lines.append("")
     if any(q.timed_out for q in card.questions):
-        lines += ["*A question whose time ran out before any answer scores 0, as it would in an interview.*", ""]
+        lines += [f"*{TIMED_OUT_NOTE}*", ""]
 
-    lines += ["### Strengths", ""]
-    lines += [_topic_line(t) for t in card.strengths] or [
-        f"- No topic averaged {STRONG:g} or more this time."]
-    lines += ["", "### Gaps", ""]
-    lines += [_topic_line(t) for t in card.gaps] or [f"- No topic averaged below {WEAK:g}."]
-    middle = [t for t in card.topics if WEAK <= t.average < STRONG]
-    if middle:
+    lines += ["### Strengths", "", *([_topic_line(t) for t in card.strengths] or [f"- {NO_STRENGTHS}"])]
+    lines += ["", "### Gaps", "", *([_topic_line(t) for t in card.gaps] or [f"- {NO_GAPS}"])]
+    if middle := card.middle:
         lines += ["", "**In between**", "", *[_topic_line(t) for t in middle]]
 
     lines += ["", "### What you got wrong", ""]
     lines += [f"- Question {c.number}: You said “{escape_markdown(c.quote)}” — in fact, {escape_markdown(c.fact)}"
-              for c in card.claims] or ["- No incorrect claims were found in your answers."]
+              for c in card.claims] or [f"- {NO_CLAIMS}"]
 
     lines += ["", "### What to practise next", ""]
     practise = card.practise_next()
     for t, points in practise:
-        names = " · ".join(escape_markdown(name) for name in t.topics)
-        lines.append(f"- **{names}**:")
+        lines.append(f"- **{' · '.join(escape_markdown(name) for name in t.topics)}**:")
         lines += [f"  - {escape_markdown(p)}" for p in points]
-    if not practise:
-        lines.append("- Every rubric point was covered: try a harder level.")
-    else:
-        lines += ["", "Practise these in the Practice tab, or with *Practise my weakest topics* on the Progress tab."]
+    lines += ["", WHERE_TO_PRACTISE] if practise else [f"- {ALL_COVERED}"]
 
-    spoken = [q for q in card.questions if q.delivery]
-    if spoken:
+    if spoken := [q for q in card.questions if q.delivery]:
         lines += ["", "### How you spoke", "", *[f"- Question {q.number}: {q.delivery}" for q in spoken]]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def report_filename(card: ReportCard) -> str:
+def report_filename(card: ReportCard, suffix: str = "md") -> str:
     """A plain file name for the download: no characters a person typed."""
-    return f"report-card-{card.started_at[:10] or 'interview'}-{card.session_id[:8]}.md"
+    return f"report-card-{(card.started_at or '')[:10] or 'interview'}-{card.session_id[:8]}.{suffix}"
 

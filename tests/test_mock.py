@@ -82,6 +82,8 @@ def test_five_questions_no_feedback_until_the_report_card(mock, settings) -> Non
         assert section in card
     assert Path(view.report_file).read_text() == card  # the download is the card
     assert view.report_file.endswith(".md")
+    pdf = Path(view.report_pdf).read_bytes()  # and as a PDF
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
     with sqlite3.connect(settings.database) as db:
         assert db.execute("select mode, ended_at is not null from sessions").fetchone() == ("interview", 1)
         assert db.execute("select count(*) from turns").fetchone()[0] == 5  # no sixth question
@@ -238,3 +240,16 @@ def test_progress_keeps_a_running_interview_out_of_sight_until_it_ends(mock, int
     mock_handlers.end(mock, view, "")
     assert [s["session_id"] for s in history.sessions(ME)] == [view.session_id]
     assert len(history.progress(ME).turns) == 1
+
+
+def test_the_pdf_draws_any_name_and_claim_as_text(settings, embedder) -> None:
+    from bot.report import report_card
+    from bot.report_pdf import report_pdf
+
+    mock = MockInterview(build_interview(settings, embedder=embedder, grader=Claiming()))
+    view = begin(mock, questions=2, name="Zoë <b>Ana</b> **x** 日本 😀", question_id=open_question(mock.corpus))
+    view = mock_handlers.submit(mock, view, "Ünïcode “quotes” and <script>alert(1)</script>", now=T0)
+    card = report_card(mock.store.session_record(view.session_id), mock.corpus, 2)  # one answered, one not
+    pdf = report_pdf(card)
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
+    assert card.claims and card.questions[1].score is None

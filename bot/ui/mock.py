@@ -66,11 +66,13 @@ def build_mock(interview: Interview, owner: gr.State, token: gr.State) -> Mock:
         submit_btn = gr.Button("Submit and continue", variant="primary", interactive=False)
         end_btn = gr.Button("End interview", variant="stop", interactive=False)
     report = gr.Markdown(elem_id="report-card")
-    download = gr.DownloadButton("Download the report card (Markdown)", visible=False)
+    with gr.Row():
+        download = gr.DownloadButton("Download the report card (Markdown)", visible=False)
+        download_pdf = gr.DownloadButton("Download the report card (PDF)", visible=False)
 
     outputs = [state, *replies.ordered(replies.MOCK, {
         "status": status, "question": question, "clock": clock, "answer": answer, "recording": recording,
-        "report": report, "download": download, "start": start_btn, "begin": begin_btn, "submit": submit_btn,
+        "report": report, "download": download, "download_pdf": download_pdf, "start": start_btn, "begin": begin_btn, "submit": submit_btn,
         "end": end_btn, "timer": timer})]
 
     def render(v: MockView) -> dict:
@@ -94,6 +96,7 @@ def build_mock(interview: Interview, owner: gr.State, token: gr.State) -> Mock:
         if v.report is not None:
             shown[report] = v.report
             shown[download] = gr.DownloadButton(value=v.report_file, visible=bool(v.report_file))
+            shown[download_pdf] = gr.DownloadButton(value=v.report_pdf, visible=bool(v.report_pdf))
         return shown
 
     def wire(handler: Callable[..., MockView]) -> Callable[..., dict]:

@@ -18,6 +18,7 @@ from bot.grading.mcq import option_label
 from bot.mock import MockInterview, MockQuestion, MockRules, MockStep
 from bot.privatefiles import PrivateFiles
 from bot.report import ReportCard, report_filename, report_markdown
+from bot.report_pdf import report_pdf
 from bot.ui.guard import guard
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ class MockView:
     status: str = ""
     clock: str = ""
     report: str | None = None
-    report_file: str | None = None
+    report_file: str | None = None  # the card to download: Markdown
+    report_pdf: str | None = None  # and PDF
     only_clock: bool = False  # a tick that changed nothing but the countdown
 
     @property
@@ -94,13 +96,16 @@ def _asking(asked: MockQuestion, now: float, status: str = "") -> MockView:
 
 def _done(card: ReportCard, status: str) -> MockView:
     text = report_markdown(card)
-    try:
-        path: str | None = str(REPORTS.write(report_filename(card), text))
-    except OSError:  # the card is still on screen; only the download is missing
-        log.exception("could not write the report card for download")
-        path, status = None, f"{status} (The download could not be prepared; copy the card from the page.)"
+    files: dict[str, str | None] = {"md": None, "pdf": None}
+    for suffix, make in (("md", lambda: text), ("pdf", lambda: report_pdf(card))):
+        try:
+            files[suffix] = str(REPORTS.write(report_filename(card, suffix), make()))
+        except Exception:  # the card is still on screen; only that download is missing
+            log.exception("could not prepare the report card's %s download", suffix)
+    if files["md"] is None:
+        status += " (The download could not be prepared; copy the card from the page.)"
     return MockView(session_id=card.session_id, turn_id=None, phase=DONE, question="", answer="", status=status,
-                    report=text, report_file=path)
+                    report=text, report_file=files["md"], report_pdf=files["pdf"])
 
 
 def _after(view: MockView, step: MockStep, now: float, said: str) -> MockView:

@@ -19,8 +19,8 @@ PRACTICE = ("chat", "answer", "status", "score", "points", "notes", "model_answe
 PROGRESS = ("status", "overview", "by_session", "by_turn", "topics", "categories", "missed", "sessions")
 REPLAY = ("status", "transcript", "recordings", "audio")
 # The Interview tab (mock interview mode): every endpoint shows the whole tab.
-MOCK = ("status", "question", "clock", "answer", "recording", "report", "download", "start", "begin", "submit",
-        "end", "timer")
+MOCK = ("status", "question", "clock", "answer", "recording", "report", "download", "download_pdf", "start", "begin",
+        "submit", "end", "timer")
 # The Coach tab.
 COACH_SIGN_IN = ("status", "area", "password")
 COACH_SIGN_IN_HF = ("status", "area")
