@@ -67,8 +67,8 @@ def clock_text(phase: str, deadline: float | None, now: float) -> str:
     left = max(0, round(deadline - now))
     shown = f"{left // 60}:{left % 60:02d}"
     if phase == THINK:
-        return f"🤔 Think time: **{shown}** — the answer timer starts after it (or press *Start answering now*)."
-    return f"⏱ **{shown}** left to answer" + (" — when it reaches 0:00 your answer is submitted as it stands."
+        return f"Think time: **{shown}** — the answer timer starts after it (or press *Start answering now*)."
+    return f"**{shown}** left to answer" + (" — when it reaches 0:00 your answer is submitted as it stands."
                                              if left > 10 else " — your answer is submitted at 0:00.")
 
 
