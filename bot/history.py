@@ -25,7 +25,13 @@ class History:
         """The caller's sessions, newest first."""
         if not owner:
             return []
-        return self.store.find_sessions(SessionFilter(owner=owner))
+        return [s for s in self.store.find_sessions(SessionFilter(owner=owner))
+                if s["ended_at"] or not self._interviewing(s["session_id"])]
+
+    def _interviewing(self, session_id: str) -> bool:
+        """A mock interview still running: its grades stay out of sight until its report card."""
+        session = self.store.session(session_id)
+        return bool(session) and session.get("mode") == "interview" and not session["ended_at"]
 
     def progress(self, owner: str | None) -> Progress:
         ids = [s["session_id"] for s in self.sessions(owner)]
@@ -35,6 +41,9 @@ class History:
         record = self.store.session_record(session_id) if owner and session_id else None
         if record is None or record["owner"] != owner:
             raise InterviewError(NOT_YOURS)
+        if self._interviewing(record["session_id"]):
+            raise InterviewError("That mock interview is still running: its grades come on its report card "
+                                 "when it ends.")
         return record
 
     def recording(self, owner: str | None, session_id: str | None, turn_id: int | None) -> Path | None:

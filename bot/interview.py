@@ -149,11 +149,13 @@ class Interview:
     # starting and asking ------------------------------------------------------------------
 
     def start(self, candidate: str, role: str, level: str, topics: set[str] | None = None,
-              owner: str | None = None, question_id: str | None = None) -> AskedTurn:
+              owner: str | None = None, question_id: str | None = None, *, mode: str = "practice",
+              rules: dict | None = None) -> AskedTurn:
         """A new session for `owner` (the key access is checked on; `candidate` is the name shown).
         With `topics`, every question of the session is drawn from those topics while any are left.
         With `question_id`, the session opens on that question (tests, `python -m bot` tools);
-        later questions are picked as usual."""
+        later questions are picked as usual. `mode` "interview" is a mock interview (bot/mock.py),
+        whose `rules` (question count, timers) are kept in the session's settings."""
         name = clean_name(candidate)
         first = self.corpus.questions.get(question_id) if question_id is not None else None
         if question_id is not None and first is None:
@@ -164,10 +166,11 @@ class Interview:
             lvl = Level(level)
         except ValueError:
             raise InterviewError("Choose a level: junior, mid, senior or expert.") from None
-        settings: dict = {"grader_model": self.grader.model}
+        settings: dict = {"grader_model": self.grader.model, **(rules or {})}
         if topics:
             settings["topics"] = sorted(topics)
-        session_id = self.store.create_session(name, role, lvl.value, self.grader.kind, settings, owner)
+        session_id = self.store.create_session(name, role, lvl.value, self.grader.kind, settings, owner,
+                                             mode=mode)
         turn = self._ask(session_id, first, first.text, "question") if first else self.next_question(session_id, topics)
         if turn is None:
             raise InterviewError(f"There are no questions for {role} yet.")
@@ -207,8 +210,8 @@ class Interview:
         a reload or a restart of the app the candidate carries on where they left off (the
         session lives in the store, not in the page)."""
         session = self.store.latest_session(owner) if owner else None
-        if session is None or session["ended_at"]:
-            return None
+        if session is None or session["ended_at"] or (session.get("mode") or "practice") != "practice":
+            return None  # a mock interview resumes in its own tab (bot/mock.py)
         if (now or datetime.now(UTC)) - datetime.fromisoformat(session["started_at"]) > RESUME_WITHIN:
             return None
         record = self.store.session_record(session["id"])  # every turn with its latest grade, in one read

@@ -144,3 +144,10 @@ def m009_sign_in_failures(db: Database) -> None:
     """Wrong coach passwords (wall-clock time, caller address), so the sign-in pause survives a restart."""
     db.table("sign_in_failures").create({"id": int, "at": float, "caller": str}, pk="id")
     db.table("sign_in_failures").create_index(["at"])
+
+
+@migrations()
+def m011_session_mode(db: Database) -> None:
+    """A session is a practice session or a mock interview ("practice" / "interview"); both keep
+    their turns and grades the same way. Sessions from before modes existed read as practice."""
+    db.table("sessions").add_column("mode", str, not_null_default="practice")

@@ -23,14 +23,18 @@ class PrivateFiles:
         self._made: dict[Path, float] = {}
         self._lock = threading.Lock()
 
-    def write(self, name: str, text: str) -> Path:
-        """`text` in a new private folder as `name` (a plain file name); removed after max_age_s."""
+    def write(self, name: str, text: str | bytes) -> Path:
+        """`text` (or bytes) in a new private folder as `name` (a plain file name); removed after max_age_s."""
         self.sweep()
         folder = Path(tempfile.mkdtemp(prefix="coach-export-", dir=self.root))
         path = folder / Path(name).name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as f:
+                f.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
         with self._lock:
             self._made[folder] = time.monotonic()
         timer = threading.Timer(self.max_age_s, self._remove, [folder])

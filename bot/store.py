@@ -135,14 +135,15 @@ class SessionStore:
     # writes -------------------------------------------------------------------------------
 
     def create_session(self, candidate: str, role: str, level: str, grader: str, settings: dict,
-                       owner: str | None = None) -> str:
-        """A new session; `owner` is the key access is checked on (the name is only a label)."""
+                       owner: str | None = None, mode: str = "practice") -> str:
+        """A new session; `owner` is the key access is checked on (the name is only a label);
+        `mode` is "practice" or "interview" (a mock interview, bot/mock.py)."""
         session_id = uuid.uuid4().hex
         with self._write() as db:
             db.table("sessions").insert({
                 "id": session_id, "candidate": candidate, "role": role, "level": level,
                 "started_at": now(), "ended_at": None, "grader": grader, "settings": json.dumps(settings),
-                "owner": owner or f"name:{candidate}",
+                "owner": owner or f"name:{candidate}", "mode": mode,
             })
         return session_id
 

@@ -14,8 +14,9 @@ from bot.history import History
 from bot.identity import clean_name, identify
 from bot.interview import Interview
 from bot.review import Review
-from bot.ui import handlers
+from bot.ui import handlers, mock_handlers
 from bot.ui.coach import build_coach
+from bot.ui.mock import build_mock
 from bot.ui.practice import ROLE_LABELS, build_practice
 from bot.ui.progress import build_progress
 
@@ -49,6 +50,8 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
         with gr.Tabs() as tabs:
             with gr.Tab("Practice", id="practice"):
                 practice = build_practice(interview, owner, token)
+            with gr.Tab("Interview", id="mock"):
+                mock = build_mock(interview, owner, token)
             build_progress(interview, history, owner, token, practice, tabs)
             if coach_auth is not None and (coach_auth.password or (coach_auth.org and hf_login)):
                 build_coach(Review(interview.store), coach_auth, hf_login, coach)
@@ -62,6 +65,10 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
                 shown[saved] = {"token": me.token, "name": me.name}
             if me.name:
                 shown[practice.candidate] = me.name
+                shown[mock.candidate] = me.name
+            interviewing = mock_handlers.resume(mock.mock, me.owner)  # an unfinished mock interview carries on
+            if interviewing is not None:
+                return {**shown, **mock.render(interviewing), tabs: gr.Tabs(selected="mock")}
             resumed = handlers.resume(interview, me.owner)  # an unfinished session carries on
             return {**shown, **(practice.render(resumed) if resumed else {})}
 
@@ -71,6 +78,8 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
                 return gr.skip()
             return {"token": tok, "name": clean_name(name) if (name or "").strip() else ""}
 
-        demo.load(load, saved, [owner, token, saved, practice.candidate, who, *practice.outputs], api_name=False)
+        demo.load(load, saved, [owner, token, saved, practice.candidate, who, *practice.outputs, mock.candidate,
+                                 *mock.outputs, tabs], api_name=False)
         practice.started.then(remember, [token, practice.candidate], saved, api_name=False)
+        mock.started.then(remember, [token, mock.candidate], saved, api_name=False)
     return demo

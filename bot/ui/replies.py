@@ -18,6 +18,9 @@ PRACTICE = ("chat", "answer", "status", "score", "points", "notes", "model_answe
 # The Progress tab: my figures; replaying a past session or one of its recordings.
 PROGRESS = ("status", "overview", "by_session", "by_turn", "topics", "categories", "missed", "sessions")
 REPLAY = ("status", "transcript", "recordings", "audio")
+# The Interview tab (mock interview mode): every endpoint shows the whole tab.
+MOCK = ("status", "question", "clock", "answer", "recording", "report", "download", "download_pdf", "start", "begin",
+        "submit", "end", "timer")
 # The Coach tab.
 COACH_SIGN_IN = ("status", "area", "password")
 COACH_SIGN_IN_HF = ("status", "area")
@@ -27,6 +30,8 @@ COACH_EXPORT_SESSION = ("status", "file")
 ENDPOINTS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("/start", "/submit", "/transcribe", "/follow_up", "/next_question", "/end_session",
                      "/practise_weak_topics"), PRACTICE),
+    **dict.fromkeys(("/mock_start", "/mock_submit", "/mock_begin", "/mock_end", "/mock_tick", "/mock_transcribe"),
+                    MOCK),
     "/progress": PROGRESS,
     "/replay_session": REPLAY,
     "/play_recording": REPLAY,
