@@ -25,11 +25,11 @@ class History:
         """The caller's sessions, newest first."""
         if not owner:
             return []
-        return self.store.find_sessions(SessionFilter(owner=owner))
+        return with_modes(self.store, self.store.find_sessions(SessionFilter(owner=owner)))
 
     def progress(self, owner: str | None) -> Progress:
         ids = [s["session_id"] for s in self.sessions(owner)]
-        return compute(self.store.session_records(ids), self.corpus)
+        return compute(self.store.session_records(ids), self.corpus, self.store.session_modes(ids))
 
     def replay(self, owner: str | None, session_id: str | None) -> dict:
         record = self.store.session_record(session_id) if owner and session_id else None
@@ -48,3 +48,9 @@ def recording_of(record: dict, turn_id: int | None) -> Path | None:
         raise InterviewError("That answer is not part of this session; choose one from the list.")
     path = Path(turn["audio_path"]) if turn["audio_path"] else None
     return path if path is not None and path.is_file() else None
+
+
+def with_modes(store: SessionStore, sessions: list[dict]) -> list[dict]:
+    """Session rows (SessionStore.find_sessions) with their mode, "practice" when none was kept."""
+    modes = store.session_modes([s["session_id"] for s in sessions])
+    return [{**s, "mode": s.get("mode") or modes.get(s["session_id"]) or "practice"} for s in sessions]
