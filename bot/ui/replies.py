@@ -16,12 +16,18 @@ from typing import Any
 PRACTICE = ("chat", "answer", "status", "score", "points", "notes", "model_answer", "follow_ups", "summary",
             "delivery", "recording", "role", "level")
 # The Progress tab: my figures; replaying a past session or one of its recordings.
-PROGRESS = ("status", "overview", "by_session", "by_turn", "topics", "categories", "missed", "sessions")
+PROGRESS = ("status", "overview", "reviews", "guidance", "charts_note", "by_session", "by_turn", "topics", "skills",
+            "sessions")
 REPLAY = ("status", "transcript", "recordings", "audio")
 # The Coach tab.
-COACH_SIGN_IN = ("status", "area", "password")
-COACH_SIGN_IN_HF = ("status", "area")
-COACH = ("status", "table", "sessions", "transcript", "turns", "turn", "audio", "verdicts", "file")
+# The review form has one verdict dropdown per rubric point of the answer (the rest hidden).
+COACH_VERDICTS = tuple(f"verdict_{n}" for n in range(1, 13))
+COACH = ("status", "table", "transcript", "turns", "turn", "audio", "review_form", "note", "score", *COACH_VERDICTS,
+         "file")
+# Signing in lists the sessions; signing out clears the desk.
+COACH_SIGN_IN_HF = ("signed", "sign_in", "area", *COACH)
+COACH_SIGN_IN = ("signed", "sign_in", "area", "password", *COACH)
+COACH_SIGN_OUT = COACH_SIGN_IN_HF
 COACH_EXPORT_SESSION = ("status", "file")
 
 ENDPOINTS: dict[str, tuple[str, ...]] = {
@@ -32,6 +38,7 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "/play_recording": REPLAY,
     "/coach_sign_in": COACH_SIGN_IN,
     "/coach_sign_in_hf": COACH_SIGN_IN_HF,
+    "/coach_sign_out": COACH_SIGN_OUT,
     **dict.fromkeys(("/coach_sessions", "/coach_open_session", "/coach_open_answer", "/coach_review_answer",
                      "/coach_export_sessions"), COACH),
     "/coach_export_session": COACH_EXPORT_SESSION,
