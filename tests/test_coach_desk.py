@@ -38,7 +38,8 @@ def test_signing_in_lists_every_session_newest_first_with_status_and_mode(desk) 
     assert signed.coach == "Zoe" and signed.view is not None
     table = signed.view.table
     assert signed.view.listed == [ids["s2"], ids["other"], ids["s1"]]  # newest first, without pressing Search
-    assert [row[0] for row in table] == ["2026-03-08 10:00", "2026-03-05 10:00", "2026-03-01 10:00"]
+    started = ch.TABLE_HEADERS.index("started (UTC)")
+    assert [row[started] for row in table] == ["2026-03-08 10:00", "2026-03-05 10:00", "2026-03-01 10:00"]
     status, mode = ch.TABLE_HEADERS.index("status"), ch.TABLE_HEADERS.index("mode")
     assert [row[status] for row in table] == ["unfinished", "unfinished", "finished"]
     assert {row[mode] for row in table} == {"practice"}  # sessions from before modes existed are practice

@@ -22,10 +22,11 @@ SCORE_LABEL = "Score override (0–10; blank: the AI's score, or what your verdi
 
 
 def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State) -> None:
-    listed = gr.State([])  # the table's session ids, in its order
-    opened = gr.State(None)  # the session on screen
-    form_for = gr.State(None)  # {"turn_id", "point_ids"}: the answer the form on screen was built for
     with gr.Tab("Coach", id="coach") as tab:
+        # State lives inside the tab: a component made directly under gr.Tabs shows as a second "Coach" tab.
+        listed = gr.State([])  # the table's session ids, in its order
+        opened = gr.State(None)  # the session on screen
+        form_for = gr.State(None)  # {"turn_id", "point_ids"}: the answer the form on screen was built for
         signed = gr.Markdown("Coaches sign in here to review every candidate's sessions.", elem_id="coach-signed")
         with gr.Column() as sign_in_box:
             password = name = pw_btn = hf_btn = None
@@ -167,6 +168,11 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
         return show(ch.save_override(review, who, session_id, turn_id, built_for.get("turn_id"),
                                      built_for.get("point_ids"), note, score, list(chosen)))
 
+    def refresh_list(who: str | None, *typed: str) -> dict:
+        """The list again, as searched, so its review counts include the review just saved."""
+        v = ch.search(review, who, *typed)
+        return {table: v.table, listed: v.listed} if v.table is not None else {}
+
     def export_sessions(who: str | None, candidate: str, role: str, level: str, date_from: str, date_to: str,
                         min_score: str, max_score: str, order: str, fmt: str) -> dict:
         return show(ch.export_matching(review, who, candidate, role, level, date_from, date_to, min_score,
@@ -185,7 +191,8 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
     session_box.submit(open_session, [coach, session_box], shown, api_name="coach_open_session")
     turn.input(open_answer, [coach, opened, turn], shown, api_name="coach_open_answer")
     save_btn.click(review_answer, [coach, opened, form_for, turn, note, score, *verdicts], shown,
-                   api_name="coach_review_answer")
+                   api_name="coach_review_answer").then(
+        refresh_list, [coach, *filters], [listed, table], api_name=False)
     many_btn.click(export_sessions, [coach, *filters, many_fmt], shown, api_name="coach_export_sessions")
     one_btn.click(export_session, [coach, opened, one_fmt],
                   replies.ordered(replies.COACH_EXPORT_SESSION, {"status": status, "file": one_file}),

@@ -25,7 +25,8 @@ from bot.ui.replies import COACH_VERDICTS
 
 MAX_POINTS = len(COACH_VERDICTS)  # verdict dropdowns on the page; a grade has at most 10 points today
 VERDICT_CHOICES = [(verdict_label(v), v.value) for v in Verdict]
-TABLE_HEADERS = ["started (UTC)", "candidate", "role", "level", "mode", "status", "answers", "average", "reviews",
+# What a coach scans for first comes first: on a phone the table scrolls sideways after these.
+TABLE_HEADERS = ["candidate", "status", "mode", "average", "started (UTC)", "answers", "reviews", "role", "level",
                  "ref"]
 REF_CHARS = 8  # the table's "ref" column: the start of the session id, enough to tell the rows apart
 
@@ -111,10 +112,9 @@ def _table(rows: list[dict]) -> tuple[list[list], list[str]]:
     width = REF_CHARS
     while len({i[:width] for i in ids}) < len(ids):  # uuid4 hex: practically never, but a ref must be unique
         width += 2
-    table = [[day(s["started_at"]), s["candidate"], s["role"], s["level"], s.get("mode") or "practice",
-              "finished" if s["ended_at"] else "unfinished", s["graded"],
-              "" if s["average"] is None else round(s["average"], 1), s["overridden"], s["session_id"][:width]]
-             for s in rows]
+    table = [[s["candidate"], "finished" if s["ended_at"] else "unfinished", s.get("mode") or "practice",
+              "" if s["average"] is None else f"{s['average']:.1f}", day(s["started_at"]), s["graded"],
+              s["overridden"], s["role"], s["level"], s["session_id"][:width]] for s in rows]
     return table, ids
 
 

@@ -43,24 +43,28 @@ def build_progress(interview: Interview, history: History, owner: gr.State, toke
         charts_note = gr.Markdown()
         with gr.Row():
             by_session = gr.LinePlot(x="session", y="average score", title="Average score per session",
+                                     elem_id="progress-by-session",
                                      y_lim=[0, 10], height=260, visible=False, tooltip="all")
             by_turn = gr.LinePlot(x="answer", y="score", title="Score per answer, in order", y_lim=[0, 10],
+                                  elem_id="progress-by-answer",
                                   height=260, visible=False, tooltip="all")
         with gr.Row():
             topics = gr.Dataframe(headers=["topic", "answers", "average", "call"], interactive=False, wrap=True,
-                                  label="By topic (weakest first)", max_height=360)
-            skills = gr.Dataframe(headers=["skill", "answers", "points covered", "call"], interactive=False,
-                                  wrap=True, label="By skill: rubric points grouped (least covered first)",
+                                  column_widths=["36%", "19%", "19%", "26%"], label="By topic (weakest first)",
                                   max_height=360)
+            skills = gr.Dataframe(headers=["skill", "answers", "covered", "call"], interactive=False, wrap=True,
+                                  column_widths=["46%", "16%", "16%", "22%"],
+                                  label="By skill: rubric points grouped (least covered first)", max_height=360)
         gr.Markdown("### Past sessions")
         with gr.Row():
             pick = gr.Dropdown([], label="Your sessions", allow_custom_value=True, scale=4)  # checked by owner
             replay_btn = gr.Button("Replay", scale=1)
         replay_status = gr.Markdown()
         transcript = gr.Markdown()
-        with gr.Row():
-            spoken = gr.Dropdown([], label="Recordings of spoken answers", allow_custom_value=True, scale=2)
-            audio = gr.Audio(label="Recording", interactive=False, scale=3)
+        with gr.Row():  # shown once a replayed session has recordings: typed answers have none
+            spoken = gr.Dropdown([], label="Recordings of spoken answers", allow_custom_value=True, scale=2,
+                                 visible=False)
+            audio = gr.Audio(label="Recording", interactive=False, scale=3, visible=False)
 
     shown = replies.ordered(replies.PROGRESS, {
         "status": status, "overview": overview, "reviews": reviews, "guidance": guidance,
@@ -83,11 +87,11 @@ def build_progress(interview: Interview, history: History, owner: gr.State, toke
                                                 "recordings": spoken, "audio": audio})
 
     def replay_out(v: ReplayView) -> dict:
-        out = {replay_status: v.status, audio: v.audio}  # None leaves transcript and recordings as they were
-        if v.transcript is not None:
+        out = {replay_status: v.status, audio: gr.Audio(value=v.audio, visible=v.audio is not None)}
+        if v.transcript is not None:  # None leaves transcript and recordings as they were
             out[transcript] = v.transcript
         if v.recordings is not None:
-            out[spoken] = gr.Dropdown(choices=v.recordings, value=None)
+            out[spoken] = gr.Dropdown(choices=v.recordings, value=None, visible=bool(v.recordings))
         return out
 
     def run_replay(me: str | None, session_id: str | None) -> dict:
@@ -95,7 +99,7 @@ def build_progress(interview: Interview, history: History, owner: gr.State, toke
 
     def run_recording(me: str | None, session_id: str | None, turn_id: int | None) -> dict:
         if turn_id is None:
-            return {audio: None}
+            return {audio: gr.Audio(value=None, visible=False)}
         return replay_out(progress_handlers.recording(history, me, session_id, turn_id))
 
     replay_btn.click(run_replay, [owner, pick], replayed, api_name="replay_session")

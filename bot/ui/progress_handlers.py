@@ -65,7 +65,8 @@ def session_label(s: dict) -> str:
             f"({plural(s['graded'], 'answer')})")
 
 
-CALLS = {"weak": "to work on", "strong": "strength", "": "", "too early": f"too early (needs {MIN_ANSWERS} answers)"}
+CALLS = {"weak": "to work on", "strong": "strength", "": "", "too early": "too early"}
+LISTED = 5  # weak or strong skills listed by name; the table below has them all
 
 
 def _topic_line(t: dict) -> str:
@@ -85,11 +86,15 @@ def guidance(p: Progress) -> str:
     if topics["weak"] or skills["weak"]:
         lines.append("**To work on**")
         lines += [f"- Topic: {_topic_line(t)}" for t in topics["weak"]]
-        lines += [f"- Skill: {_skill_line(s)}" for s in skills["weak"]]
+        lines += [f"- Skill: {_skill_line(s)}" for s in skills["weak"][:LISTED]]
+        if len(skills["weak"]) > LISTED:
+            lines.append(f"- … and {plural(len(skills['weak']) - LISTED, 'more skill')} (the table below)")
     if topics["strong"] or skills["strong"]:
         lines += ["", "**Strengths**"]
         lines += [f"- Topic: {_topic_line(t)}" for t in reversed(topics["strong"])]
-        lines += [f"- Skill: {_skill_line(s)}" for s in reversed(skills["strong"])]
+        lines += [f"- Skill: {_skill_line(s)}" for s in list(reversed(skills["strong"]))[:LISTED]]
+        if len(skills["strong"]) > LISTED:
+            lines.append(f"- … and {plural(len(skills['strong']) - LISTED, 'more skill')} (the table below)")
     called = len(p.topics) - len(topics["too early"]) + len(p.skills) - len(skills["too early"])
     if not lines:
         lines.append("Nothing is weak or strong yet: " + (
@@ -111,7 +116,7 @@ def reviews_notice(p: Progress) -> str:
     """A coach's reviews of my answers, newest first, with their notes: not only in the replay."""
     if not p.reviews:
         return ""
-    lines = [f"### 📝 A coach reviewed {plural(len(p.reviews), 'answer')} of yours"]
+    lines = [f"### A coach reviewed {plural(len(p.reviews), 'answer')} of yours"]
     for r in p.reviews[:REVIEWS_SHOWN]:
         score = f"**{r['score']:.1f} / 10**" if r["score"] is not None else "score unchanged"
         note = f" — “{escape_markdown(r['note'])}”" if r["note"] else ""
