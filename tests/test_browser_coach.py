@@ -171,6 +171,11 @@ def test_the_coach_desk_lists_opens_and_resets_its_form(browser, desk_app, corpu
         PICTURES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(PICTURES / "coach-desk.png"), full_page=True)
 
+        session_rows(page).filter(has_text="Ana").first.get_by_text("Ana", exact=True).click()
+        expect(page.locator("#coach-transcript")).to_contain_text("Ana")
+        expect(form).to_be_hidden()  # no answer of this session picked yet
+        assert "Download" not in desk.inner_text()  # Chen's export is not offered beside Ana's session
+
         page.get_by_role("button", name="Sign out", exact=True).click()
         expect(page.get_by_label("Coach password", exact=True)).to_be_visible()
         expect(page.locator("#coach-desk")).to_be_hidden()
@@ -180,12 +185,13 @@ def test_the_coach_desk_lists_opens_and_resets_its_form(browser, desk_app, corpu
 
 # Every rendered element with its own text: none may be wider inside than its box (scrollWidth), and
 # none narrower than its longest word (a header broken letter by letter), on the phone-sized page.
+# Boxes one pixel wide are screen-reader text (Gradio's "Loading", "complete"), never seen.
 OVERFLOW_JS = """
 () => {
   const ctx = document.createElement('canvas').getContext('2d');
   const bad = [];
   for (const el of document.body.querySelectorAll('*')) {
-    if (!el.getClientRects().length) continue;
+    if (!el.getClientRects().length || el.getBoundingClientRect().width <= 1) continue;  // unseen, or for screen readers
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'inline') continue;
     const text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join(' ').trim();

@@ -121,6 +121,7 @@ def test_signing_out_clears_the_desk_and_the_coach(desk) -> None:
     assert out.coach is None and out.status.startswith("Signed out")
     v = out.view
     assert v.table == [] and v.listed == [] and v.session_id == "" and v.transcript == "" and v.turns == []
+    assert v.file == ""  # no download of the last export left on the page
     assert v.form is not None and v.form.turn_id is None  # the form is hidden and empty
     # Every handler then refuses, as for anyone who never signed in.
     assert ch.open_session(review, out.coach, ids["s1"]).status == "⚠️ Sign in as a coach first."

@@ -62,7 +62,8 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
                     many_fmt = gr.Radio(["csv", "jsonl"], value="csv", label="Export the matching sessions as",
                                         scale=2, min_width=150)
                     many_btn = gr.Button("Export matching sessions", scale=1, min_width=150)
-                many_file = gr.File(label="Download", interactive=False, height=90, visible=False)
+                with gr.Column(visible=False) as many_file_box:  # once there is a file to download
+                    many_file = gr.File(label="Download", interactive=False, height=90)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=300, elem_id="coach-transcript-column"):
                     transcript = gr.Markdown("*Click a session in the list to read it here.*", elem_id="coach-transcript",
@@ -70,11 +71,14 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
                     with gr.Row():
                         one_fmt = gr.Radio(["md", "json"], value="md", label="Export this session as", min_width=150)
                         one_btn = gr.Button("Export session", min_width=150)
-                    one_file = gr.File(label="Download", interactive=False, height=90, visible=False)
+                    with gr.Column(visible=False) as one_file_box:
+                        one_file = gr.File(label="Download", interactive=False, height=90)
                 with gr.Column(scale=2, min_width=300, elem_id="coach-review"):
-                    turn = gr.Dropdown([], label="Answer to review", elem_id="coach-answer")
+                    turn = gr.Dropdown([], label="Answer to review", elem_id="coach-answer",
+                                       allow_custom_value=True)  # checked by the handler, which says why
                     detail = gr.Markdown(elem_id="coach-answer-detail")
-                    audio = gr.Audio(label="Recording", interactive=False, visible=False)
+                    with gr.Column(visible=False) as audio_box:  # spoken answers only
+                        audio = gr.Audio(label="Recording", interactive=False)
                     with gr.Column(visible=False, elem_id="coach-review-form") as review_form:
                         verdicts = [gr.Dropdown(VERDICT_CHOICES, label=f"Point {i + 1}", visible=False,
                                                 elem_classes="coach-verdict") for i in range(MAX_POINTS)]
@@ -83,7 +87,8 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
                         save_btn = gr.Button("Save review", variant="primary")
 
     named = {"status": status, "table": table, "transcript": transcript, "turns": turn, "turn": detail,
-             "audio": audio, "review_form": review_form, "note": note, "score": score, "file": many_file,
+             "audio": audio, "audio_box": audio_box, "review_form": review_form, "note": note, "score": score,
+             "file": many_file, "file_box": many_file_box, "session_file": one_file, "session_file_box": one_file_box,
              **dict(zip(replies.COACH_VERDICTS, verdicts, strict=True))}
     shown = [listed, opened, form_for, *replies.ordered(replies.COACH, named)]
 
@@ -93,8 +98,9 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
         if v.table is not None:
             out[table] = v.table
             out[listed] = v.listed or []
-        if v.session_id is not None:
+        if v.session_id is not None:  # another session (or none): the last one's export goes
             out[opened] = v.session_id or None
+            out[one_file], out[one_file_box] = None, gr.Column(visible=False)
         if v.transcript is not None:
             out[transcript] = v.transcript
         if v.turns is not None:
@@ -111,9 +117,9 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
                 p = f.points[i] if i < len(f.points) else None
                 out[box] = gr.Dropdown(label=p.label, value=p.value, visible=True) if p else \
                     gr.Dropdown(label=f"Point {i + 1}", value=None, visible=False)
-            out[audio] = gr.Audio(value=v.audio, visible=v.audio is not None)
-        if v.file is not None:
-            out[many_file] = gr.File(value=v.file, visible=True)
+            out[audio], out[audio_box] = v.audio, gr.Column(visible=v.audio is not None)
+        if v.file is not None:  # "" (signed out): no download left on the page
+            out[many_file], out[many_file_box] = v.file or None, gr.Column(visible=bool(v.file))
         return out
 
     def signed_in(r: SignIn) -> dict:
@@ -182,7 +188,7 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
         v = ch.export_session(review, who, session_id, fmt)
         out = {status: v.status}
         if v.file is not None:
-            out[one_file] = gr.File(value=v.file, visible=True)
+            out[one_file], out[one_file_box] = v.file, gr.Column(visible=True)
         return out
 
     tab.select(on_open, coach, shown, api_name=False)
@@ -195,5 +201,6 @@ def build_coach(review: Review, auth: CoachAuth, hf_login: bool, coach: gr.State
         refresh_list, [coach, *filters], [listed, table], api_name=False)
     many_btn.click(export_sessions, [coach, *filters, many_fmt], shown, api_name="coach_export_sessions")
     one_btn.click(export_session, [coach, opened, one_fmt],
-                  replies.ordered(replies.COACH_EXPORT_SESSION, {"status": status, "file": one_file}),
+                  replies.ordered(replies.COACH_EXPORT_SESSION, {"status": status, "file": one_file,
+                                                                 "file_box": one_file_box}),
                   api_name="coach_export_session")

@@ -17,7 +17,7 @@ from bot.export import file_name, plural, render, session_markdown
 from bot.grading import Verdict, verdict_label
 from bot.privatefiles import PrivateFiles
 from bot.records import final_points, short_question, turn_numbers
-from bot.review import Review, session_filter
+from bot.review import NOT_A_COACH, Review, session_filter
 from bot.text import escape_markdown
 from bot.ui.guard import blank, guard
 from bot.ui.progress_handlers import day, playable
@@ -60,7 +60,7 @@ class CoachView:
     turn: str | None = None  # the selected answer's grade and latest review
     audio: tuple | None = None  # the answer's recording; with `form` set, the player shows only with one
     form: ReviewForm | None = None  # None leaves the form as it is
-    file: str | None = None
+    file: str | None = None  # the matching sessions' export; "" takes the last one off the page
 
 
 @dataclass
@@ -68,6 +68,12 @@ class SignIn:
     status: str = ""
     coach: str | None = None
     view: CoachView | None = None  # what the desk shows now: the session list on sign-in, nothing on sign-out
+
+
+def _signed_in_as(coach: str | None) -> None:
+    """Refuse first without a coach, whatever else is missing: a stranger learns nothing from the reply."""
+    if not coach:
+        raise InterviewError(NOT_A_COACH)
 
 
 def closed(status: str = "") -> CoachView:
@@ -103,7 +109,7 @@ def _signed_in(coach: str, review: Review | None) -> SignIn:
 def sign_out() -> SignIn:
     """The coach label goes, and with it everything the desk showed."""
     view = closed()
-    view.table, view.listed = [], []
+    view.table, view.listed, view.file = [], [], ""
     return SignIn(status="Signed out. Sign in again to review sessions.", coach=None, view=view)
 
 
@@ -159,6 +165,7 @@ def _turn_choices(record: dict) -> list[tuple[str, int]]:
 
 @guard(blank(CoachView))
 def open_session(review: Review, coach: str | None, session_id: str | None) -> CoachView:
+    _signed_in_as(coach)
     if not session_id or not str(session_id).strip():
         raise InterviewError("Click a session in the list first (or paste its id).")
     session_id = str(session_id).strip()
@@ -203,6 +210,7 @@ def _find_turn(record: dict, turn_id: int | None) -> dict:
 @guard(blank(CoachView))
 def open_turn(review: Review, coach: str | None, session_id: str | None, turn_id: int | None) -> CoachView:
     """One answer under review: its grade beside a form reset for it (whatever was typed for another)."""
+    _signed_in_as(coach)
     if not session_id:
         raise InterviewError("Click a session in the list first.")
     record = review.record(coach, session_id)
@@ -218,6 +226,7 @@ def save_override(review: Review, coach: str | None, session_id: str | None, tur
                   verdicts: list[str | None] | None) -> CoachView:
     """Save the form for the selected answer. `form_turn_id` and `point_ids` say which answer the form on
     screen was built for (server-side state): a form built for another answer is refused, not saved."""
+    _signed_in_as(coach)
     if turn_id is None or form_turn_id is None:
         raise InterviewError("Pick the answer to review first.")
     if form_turn_id != turn_id:  # nothing is saved; the form is rebuilt for the answer now selected
@@ -246,6 +255,7 @@ def _write(text: str, name: str, files: PrivateFiles | None) -> str:
 @guard(blank(CoachView))
 def export_session(review: Review, coach: str | None, session_id: str | None, fmt: str | None,
                    files: PrivateFiles | None = None) -> CoachView:
+    _signed_in_as(coach)
     if not session_id:
         raise InterviewError("Open a session first.")
     fmt = fmt if fmt in ("md", "json") else "md"

@@ -61,10 +61,9 @@ def build_progress(interview: Interview, history: History, owner: gr.State, toke
             replay_btn = gr.Button("Replay", scale=1)
         replay_status = gr.Markdown()
         transcript = gr.Markdown()
-        with gr.Row():  # shown once a replayed session has recordings: typed answers have none
-            spoken = gr.Dropdown([], label="Recordings of spoken answers", allow_custom_value=True, scale=2,
-                                 visible=False)
-            audio = gr.Audio(label="Recording", interactive=False, scale=3, visible=False)
+        with gr.Row(visible=False) as spoken_box:  # shown once a replayed session has recordings
+            spoken = gr.Dropdown([], label="Recordings of spoken answers", allow_custom_value=True, scale=2)
+            audio = gr.Audio(label="Recording", interactive=False, scale=3)
 
     shown = replies.ordered(replies.PROGRESS, {
         "status": status, "overview": overview, "reviews": reviews, "guidance": guidance,
@@ -84,14 +83,15 @@ def build_progress(interview: Interview, history: History, owner: gr.State, toke
     gr.on([refresh.click, tab.select], run_progress, owner, shown, api_name="progress")
 
     replayed = replies.ordered(replies.REPLAY, {"status": replay_status, "transcript": transcript,
-                                                "recordings": spoken, "audio": audio})
+                                                "recordings": spoken, "audio": audio, "recordings_box": spoken_box})
 
     def replay_out(v: ReplayView) -> dict:
-        out = {replay_status: v.status, audio: gr.Audio(value=v.audio, visible=v.audio is not None)}
-        if v.transcript is not None:  # None leaves transcript and recordings as they were
+        out = {replay_status: v.status, audio: v.audio}  # None leaves transcript and recordings as they were
+        if v.transcript is not None:
             out[transcript] = v.transcript
-        if v.recordings is not None:
-            out[spoken] = gr.Dropdown(choices=v.recordings, value=None, visible=bool(v.recordings))
+        if v.recordings is not None:  # typed answers have no recordings: no empty player for them
+            out[spoken] = gr.Dropdown(choices=v.recordings, value=None)
+            out[spoken_box] = gr.Row(visible=bool(v.recordings))
         return out
 
     def run_replay(me: str | None, session_id: str | None) -> dict:
@@ -99,7 +99,7 @@ def build_progress(interview: Interview, history: History, owner: gr.State, toke
 
     def run_recording(me: str | None, session_id: str | None, turn_id: int | None) -> dict:
         if turn_id is None:
-            return {audio: gr.Audio(value=None, visible=False)}
+            return {audio: None}
         return replay_out(progress_handlers.recording(history, me, session_id, turn_id))
 
     replay_btn.click(run_replay, [owner, pick], replayed, api_name="replay_session")
