@@ -84,7 +84,7 @@ def test_the_progress_tab_handlers_show_figures_and_refuse_a_stranger(seeded, co
     # Skills under half covered over 3 answers are called weak; the one-answer topics are too early.
     assert "Skill: embeddings (4 of 10 points covered over 3 answers)" in view.guidance
     assert "Too early to call (3 topics with one answer)" in view.guidance
-    assert [row[:2] + row[3:] for row in view.topics][0] == ["training-efficiency", 1, "too early"]
+    assert view.topics[0] == ["training-efficiency", 1, "6.0", "too early"]
     assert [s for s, *_ in view.sessions] and all("practice" in label for label, _ in view.sessions)
     assert "reviewed by a coach" in view.sessions[0][0] and "reviewed" not in view.sessions[1][0]
     assert [sid for _, sid in view.sessions] == [ids["s2"], ids["s1"]]  # newest first

@@ -165,7 +165,7 @@ def progress(history: History, owner: str | None) -> ProgressView:
     return ProgressView(
         overview=overview + ".", reviews=reviews_notice(p), guidance=guidance(p) if graded else "",
         charts_note=note, by_session=by_session, by_turn=by_turn,
-        topics=[[t["topic"], t["answered"], round(t["average"], 1), CALLS[topic_call(t)]] for t in p.topics],
+        topics=[[t["topic"], t["answered"], f"{t['average']:.1f}", CALLS[topic_call(t)]] for t in p.topics],
         skills=[[s["skill"], s["answered"], f"{s['covered']} of {s['asked']}", CALLS[skill_call(s)]]
                 for s in p.skills],
         weak_topics=p.weak_topics(WEAK_TOPICS),
