@@ -25,8 +25,8 @@ class History:
         """The caller's sessions, newest first."""
         if not owner:
             return []
-        return [s for s in self.store.find_sessions(SessionFilter(owner=owner))
-                if s["ended_at"] or not self._interviewing(s["session_id"])]
+        return with_modes(self.store, [s for s in self.store.find_sessions(SessionFilter(owner=owner))
+                                       if s["ended_at"] or not self._interviewing(s["session_id"])])
 
     def _interviewing(self, session_id: str) -> bool:
         """A mock interview still running: its grades stay out of sight until its report card."""
@@ -35,7 +35,7 @@ class History:
 
     def progress(self, owner: str | None) -> Progress:
         ids = [s["session_id"] for s in self.sessions(owner)]
-        return compute(self.store.session_records(ids), self.corpus)
+        return compute(self.store.session_records(ids), self.corpus, self.store.session_modes(ids))
 
     def replay(self, owner: str | None, session_id: str | None) -> dict:
         record = self.store.session_record(session_id) if owner and session_id else None
@@ -57,3 +57,9 @@ def recording_of(record: dict, turn_id: int | None) -> Path | None:
         raise InterviewError("That answer is not part of this session; choose one from the list.")
     path = Path(turn["audio_path"]) if turn["audio_path"] else None
     return path if path is not None and path.is_file() else None
+
+
+def with_modes(store: SessionStore, sessions: list[dict]) -> list[dict]:
+    """Session rows (SessionStore.find_sessions) with their mode, "practice" when none was kept."""
+    modes = store.session_modes([s["session_id"] for s in sessions])
+    return [{**s, "mode": s.get("mode") or modes.get(s["session_id"]) or "practice"} for s in sessions]

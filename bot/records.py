@@ -149,3 +149,42 @@ def session_record(session: dict, turns: list[TurnRecord]) -> SessionRecord:
     return {"session_id": session["id"], "candidate": session["candidate"], "owner": session["owner"],
             "role": session["role"], "level": session["level"], "started_at": session["started_at"],
             "ended_at": session["ended_at"], "grader": session["grader"], "turns": turns}
+
+
+def turn_numbers(turns: list[TurnRecord]) -> dict[int, str]:
+    """How each turn is numbered for people: questions 1, 2, 3 in the order asked; a follow-up
+    takes its question's number and a letter (3a, 3b), so follow-ups never shift the count."""
+    numbers: dict[int, str] = {}
+    root_of: dict[int, int] = {}
+    letters: dict[int, int] = {}
+    asked = 0
+    for t in sorted(turns, key=lambda t: t["turn_number"]):
+        parent = t.get("parent_turn_id")
+        if t["kind"] == "follow_up" and parent in root_of:
+            root = root_of[parent]
+            letters[root] = letters.get(root, 0) + 1
+            numbers[t["turn_id"]] = numbers[root] + _letters(letters[root])
+            root_of[t["turn_id"]] = root
+        else:
+            asked += 1
+            numbers[t["turn_id"]] = str(asked)
+            root_of[t["turn_id"]] = t["turn_id"]
+    return numbers
+
+
+def _letters(n: int) -> str:
+    """1 -> a, 26 -> z, 27 -> aa."""
+    out = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(97 + rest) + out
+    return out
+
+
+def short_question(text: str | None, limit: int = 90) -> str:
+    """A question on one line, cut at a word near `limit` characters (lists and labels)."""
+    line = " ".join((text or "").split())
+    if len(line) <= limit:
+        return line
+    cut = line[:limit].rsplit(" ", 1)[0]
+    return (cut if len(cut) > limit // 2 else line[:limit]).rstrip(" ,;:.") + "…"

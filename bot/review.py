@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.errors import InterviewError
 from bot.grading import PointGrade, Verdict, score_from_points
-from bot.history import recording_of
+from bot.history import recording_of, with_modes
 from bot.store import SESSION_ORDER, SessionFilter, SessionStore
 from bot.text import clean_answer, clean_line
 
@@ -67,8 +67,9 @@ class Review:
         self.store = store
 
     def sessions(self, coach: str | None, f: SessionFilter) -> list[dict]:
+        """Sessions matching `f`, each with its mode and its end time (None: unfinished)."""
         _require(coach)
-        return self.store.find_sessions(f)
+        return with_modes(self.store, self.store.find_sessions(f))
 
     def records(self, coach: str | None, f: SessionFilter) -> list[dict]:
         """Whole sessions matching `f`, in its order (for CSV / JSONL export)."""

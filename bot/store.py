@@ -281,6 +281,16 @@ class SessionStore:
         with self._db() as db:
             return list(db.query(sql, [*args, *having_args]))
 
+    def session_modes(self, session_ids: list[str]) -> dict[str, str]:
+        """Each session's mode ("practice" or "interview"); "practice" for sessions from before
+        modes existed (and on a database without the column)."""
+        if not session_ids:
+            return {}
+        marks = ",".join("?" * len(session_ids))
+        with self._db() as db:
+            rows = db.query(f"select * from sessions where id in ({marks})", session_ids)
+            return {r["id"]: r.get("mode") or "practice" for r in rows}
+
     def session_records(self, session_ids: list[str]) -> list[SessionRecord]:
         """Whole sessions (turns, latest AI grade, latest coach override) in the given order."""
         if not session_ids:

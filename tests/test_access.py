@@ -16,10 +16,11 @@ from gradio_client import Client, handle_file
 from bot.appserver import AppServer
 from bot.identity import hf_owner, identify, is_token, local_owner
 from bot.text import escape_markdown
-from bot.ui.replies import reply
+from bot.ui.replies import COACH_VERDICTS, reply
 from tests.helpers import ROOT
 
 PASSWORD = "correct horse battery staple"
+NO_VERDICTS = (None,) * len(COACH_VERDICTS)  # the review form's verdict dropdowns, left as they are
 ANSWER_A = "Ana-one's private answer: embeddings map words to dense vectors that sit close when similar."
 
 
@@ -149,10 +150,10 @@ def test_candidates_see_only_their_own_sessions_and_coach_functions_need_the_pas
         "/play_recording": (a_session, a_turn),
         "/coach_sessions": ("", "", "", "", "", "", "", "newest"),
         "/coach_open_session": (a_session,),
-        "/coach_open_answer": (a_session, a_turn),
-        "/coach_review_answer": (a_session, a_turn, "hijacked", "10", {"headers": ["a", "b", "c", "d"], "data": []}),
+        "/coach_open_answer": (a_turn,),
+        "/coach_review_answer": (a_turn, "hijacked", "10", *NO_VERDICTS),
         "/coach_export_sessions": ("", "", "", "", "", "", "", "newest", "jsonl"),
-        "/coach_export_session": (a_session, "json"),
+        "/coach_export_session": ("json",),  # the session a coach opened (server-side state)
     }
     for endpoint, args in attempts.items():
         text = call(b, endpoint, *args)
@@ -165,13 +166,20 @@ def test_candidates_see_only_their_own_sessions_and_coach_functions_need_the_pas
     assert "not the coach password" in call(b, "/coach_sign_in", "wrong horse", "Bob")
     assert "Sign in as a coach first." in call(b, "/coach_open_session", a_session)
     assert "Signed in as coach" in call(coach, "/coach_sign_in", PASSWORD, "Zoe")
+    signed_in = reply("/coach_sign_in", coach.predict(PASSWORD, "Zoe", api_name="/coach_sign_in"))
+    assert len(signed_in["table"]["data"]) == 2  # listed on sign-in, before any search
     listed = reply("/coach_sessions", coach.predict("", "", "", "", "", "", "", "newest", api_name="/coach_sessions"))
-    assert len(listed["table"]["data"]) == 2 and a_session in repr(listed["table"])
+    assert len(listed["table"]["data"]) == 2 and a_session[:8] in repr(listed["table"])
     assert shows(call(coach, "/coach_open_session", a_session), ANSWER_A)
-    saved = call(coach, "/coach_review_answer", a_session, a_turn, "Name a metric next time.", "7",
-                 {"headers": ["point_id", "rubric point", "AI verdict", "coach verdict"], "data": []})
-    assert "Saved" in saved, saved[:300]
-    exported = call(coach, "/coach_export_session", a_session, "md")
+    refused = call(coach, "/coach_review_answer", a_turn, "Name a metric next time.", "7", *NO_VERDICTS)
+    assert "Pick the answer to review first" in refused  # no form was built for an answer yet
+    answer = reply("/coach_open_answer", coach.predict(a_turn, api_name="/coach_open_answer"))
+    assert "AI grade" in answer["turn"] and pcm(answer["audio"]) == pcm(a_audio)  # spoken: its recording plays
+    saved = reply("/coach_review_answer", coach.predict(a_turn, "Name a metric next time.", "7", *NO_VERDICTS,
+                                                       api_name="/coach_review_answer"))
+    assert saved["status"].startswith("Saved"), saved["status"]
+    assert saved["note"] == "" and saved["score"] == ""  # the form is empty again; the review shows above it
+    exported = call(coach, "/coach_export_session", "md")
     assert shows(exported, ANSWER_A) and shows(exported, "Name a metric next time.")
     assert "session_id,candidate,role,level" in call(coach, "/coach_export_sessions", "ana", "", "", "", "", "", "",
                                                      "newest", "csv")

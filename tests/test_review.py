@@ -129,7 +129,7 @@ def test_coach_handlers_refuse_without_a_coach_and_work_with_one(seeded) -> None
     no = [coach_handlers.search(review, None, "", "", "", "", "", None, None, "newest"),
           coach_handlers.open_session(review, None, ids["s1"]),
           coach_handlers.open_turn(review, None, ids["s1"], ids["turns"][0]),
-          coach_handlers.save_override(review, None, ids["s1"], ids["turns"][0], "n", "5", None),
+          coach_handlers.save_override(review, None, ids["s1"], ids["turns"][0], ids["turns"][0], [], "n", "5", []),
           coach_handlers.export_session(review, None, ids["s1"], "md"),
           coach_handlers.export_matching(review, None, "", "", "", "", "", None, None, "newest", "csv")]
     for view in no:
@@ -137,7 +137,14 @@ def test_coach_handlers_refuse_without_a_coach_and_work_with_one(seeded) -> None
         assert view.file is None and view.turn is None
     opened = coach_handlers.open_session(review, "Zoe", ids["s1"])
     assert escape_markdown("CBOW predicts the centre word.") in opened.transcript and len(opened.turns) == 2
-    saved = coach_handlers.save_override(review, "Zoe", ids["s1"], ids["turns"][0], "Say more about speed.", "",
-                                         [["rare-words", "point rare-words", "◐ partial", "covered"], ["", "", "", ""]])
+    form = coach_handlers.open_turn(review, "Zoe", ids["s1"], ids["turns"][0]).form
+    point_ids = [p.point_id for p in form.points]
+    assert point_ids == ["cbow", "skipgram", "rare-words", "speed"]
+    chosen = [p.value for p in form.points]
+    chosen[2] = "covered"  # the coach's dropdown for rare-words (the AI said partial)
+    saved = coach_handlers.save_override(review, "Zoe", ids["s1"], ids["turns"][0], form.turn_id, point_ids,
+                                         "Say more about speed.", "", chosen)
     assert saved.status.startswith("Saved") and escape_markdown("Say more about speed.") in saved.transcript
-    assert [r[3] for r in saved.verdicts] == ["", "", "covered", ""]
+    assert store.session_record(ids["s1"])["turns"][0]["override"]["points"] == {"rare-words": "covered"}
+    assert [p.value for p in saved.form.points] == ["covered", "missing", "covered", "covered"]
+    assert saved.form.note == "" and saved.form.score == ""  # the saved review shows above, not in the form

@@ -116,14 +116,19 @@ def test_every_view_shows_user_text_as_text(hostile) -> None:
     review = Review(interview.store)
     opened = coach_handlers.open_session(review, signed.coach, view.session_id)
     shown["coach transcript"] = opened.transcript
-    saved = coach_handlers.save_override(review, signed.coach, view.session_id, view.turn_id, HOSTILE_TEXT, "4", [])
+    saved = coach_handlers.save_override(review, signed.coach, view.session_id, view.turn_id, view.turn_id, [],
+                                         HOSTILE_TEXT, "4", [])
     assert saved.status.startswith("Saved"), saved.status
     shown["coach transcript after review"] = saved.transcript
     shown["coach answer detail"] = coach_handlers.open_turn(review, signed.coach, view.session_id, view.turn_id).turn
     shown["exported markdown"] = render([review.record(signed.coach, view.session_id)], "md")
     history = History(interview.store, interview.corpus)
     shown["progress replay"] = progress_handlers.replay(history, owner, view.session_id).transcript
-    shown["progress overview"] = progress_handlers.progress(history, owner).overview
+    mine = progress_handlers.progress(history, owner)
+    shown["progress overview"] = mine.overview
+    shown["progress coach reviews"] = mine.reviews  # the coach's note, shown to the candidate
+    assert mine.reviews, "the coach's review should be on the Progress tab"
+    shown["progress guidance"] = mine.guidance
     shown["summary"] = handlers.end(interview, asked).summary
 
     for where, markdown in shown.items():

@@ -16,16 +16,26 @@ from typing import Any
 PRACTICE = ("chat", "answer", "status", "score", "points", "notes", "model_answer", "follow_ups", "summary",
             "delivery", "recording", "role", "level")
 # The Progress tab: my figures; replaying a past session or one of its recordings.
-PROGRESS = ("status", "overview", "by_session", "by_turn", "topics", "categories", "missed", "sessions")
-REPLAY = ("status", "transcript", "recordings", "audio")
+PROGRESS = ("status", "overview", "reviews", "guidance", "charts_note", "by_session", "by_turn", "topics", "skills",
+            "sessions")
+REPLAY = ("status", "transcript", "recordings", "audio", "recordings_box")
 # The Interview tab (mock interview mode): every endpoint shows the whole tab.
 MOCK = ("status", "question", "clock", "answer", "recording", "report", "download", "download_pdf", "start", "begin",
         "submit", "end", "timer")
 # The Coach tab.
-COACH_SIGN_IN = ("status", "area", "password")
-COACH_SIGN_IN_HF = ("status", "area")
-COACH = ("status", "table", "sessions", "transcript", "turns", "turn", "audio", "verdicts", "file")
-COACH_EXPORT_SESSION = ("status", "file")
+# The review form has one verdict dropdown per rubric point of the answer (the rest hidden).
+COACH_VERDICTS = tuple(f"verdict_{n}" for n in range(1, 13))
+COACH = ("status", "table", "transcript", "turns", "turn", "audio", "audio_box", "review_form", "note", "score",
+         *COACH_VERDICTS, "file", "file_box", "session_file", "session_file_box")
+# Signing in lists the sessions; signing out clears the desk.
+COACH_SIGN_IN_HF = ("signed", "sign_in", "area", *COACH)
+COACH_SIGN_IN = ("signed", "sign_in", "area", "password", *COACH)
+COACH_SIGN_OUT = COACH_SIGN_IN_HF
+COACH_EXPORT_SESSION = ("status", "file", "file_box")
+
+# Rows and columns an endpoint shows or hides: outputs of the event, but a client's reply has no value
+# for them (gradio_client leaves layout blocks out), so `reply` skips these names.
+LAYOUT = frozenset({"area", "sign_in", "review_form", "audio_box", "recordings_box", "file_box", "session_file_box"})
 
 ENDPOINTS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("/start", "/submit", "/transcribe", "/follow_up", "/next_question", "/end_session",
@@ -37,6 +47,7 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "/play_recording": REPLAY,
     "/coach_sign_in": COACH_SIGN_IN,
     "/coach_sign_in_hf": COACH_SIGN_IN_HF,
+    "/coach_sign_out": COACH_SIGN_OUT,
     **dict.fromkeys(("/coach_sessions", "/coach_open_session", "/coach_open_answer", "/coach_review_answer",
                      "/coach_export_sessions"), COACH),
     "/coach_export_session": COACH_EXPORT_SESSION,
@@ -45,7 +56,7 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
 
 def reply(api_name: str, out: Sequence[Any]) -> dict[str, Any]:
     """An endpoint's reply tuple as {output name: value}."""
-    names = ENDPOINTS["/" + api_name.lstrip("/")]
+    names = [n for n in ENDPOINTS["/" + api_name.lstrip("/")] if n not in LAYOUT]
     if len(out) != len(names):
         raise ValueError(f"{api_name} replied with {len(out)} values; bot/ui/replies.py names {len(names)}")
     return dict(zip(names, out, strict=True))
