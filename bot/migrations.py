@@ -144,3 +144,14 @@ def m009_sign_in_failures(db: Database) -> None:
     """Wrong coach passwords (wall-clock time, caller address), so the sign-in pause survives a restart."""
     db.table("sign_in_failures").create({"id": int, "at": float, "caller": str}, pk="id")
     db.table("sign_in_failures").create_index(["at"])
+
+
+@migrations()
+def m010_turn_drafts(db: Database) -> None:
+    """What the candidate has typed but not submitted (kept per turn, restored on resume), and when
+    the candidate asked to see a question's model answer (the turn of that attempt; it closes the
+    attempt's follow-ups, so the model answer is never shown before they are answered or skipped)."""
+    turns = db.table("turns")
+    turns.add_column("draft", str)
+    turns.add_column("draft_saved_at", str)
+    turns.add_column("model_answer_shown_at", str)

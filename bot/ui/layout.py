@@ -73,4 +73,6 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
 
         demo.load(load, saved, [owner, token, saved, practice.candidate, who, *practice.outputs], api_name=False)
         practice.started.then(remember, [token, practice.candidate], saved, api_name=False)
+        if practice.confirmed is not None:
+            practice.confirmed.then(remember, [token, practice.candidate], saved, api_name=False)
     return demo

@@ -14,7 +14,10 @@ from typing import Any
 
 # The Practice tab: every practice endpoint (and the page load) shows a whole View.
 PRACTICE = ("chat", "answer", "status", "score", "points", "notes", "model_answer", "follow_ups", "summary",
-            "delivery", "recording", "role", "level")
+            "delivery", "recording", "role", "level", "evidence", "earlier", "draft_note")
+# (Buttons are outputs too, to enable and relabel them, but like gr.State they are not in an API reply.)
+# Saving the answer box as a draft (typing, leaving the box): a short note under it.
+DRAFT = ("draft_note",)
 # The Progress tab: my figures; replaying a past session or one of its recordings.
 PROGRESS = ("status", "overview", "by_session", "by_turn", "topics", "categories", "missed", "sessions")
 REPLAY = ("status", "transcript", "recordings", "audio")
@@ -25,8 +28,10 @@ COACH = ("status", "table", "sessions", "transcript", "turns", "turn", "audio", 
 COACH_EXPORT_SESSION = ("status", "file")
 
 ENDPOINTS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("/start", "/submit", "/transcribe", "/follow_up", "/next_question", "/end_session",
+    **dict.fromkeys(("/start", "/start_new", "/cancel_start", "/submit", "/transcribe", "/follow_up",
+                     "/next_question", "/retry_question", "/show_model_answer", "/end_session",
                      "/practise_weak_topics"), PRACTICE),
+    "/save_draft": DRAFT,
     "/progress": PROGRESS,
     "/replay_session": REPLAY,
     "/play_recording": REPLAY,
