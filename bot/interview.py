@@ -49,6 +49,7 @@ class AskedTurn:
     label: str = ""  # "3" for the third question (or retry), "3a", "3b" for its follow-ups
     level: str | None = None  # the level the candidate chose for the session
     retry_of: str | None = None  # a retry: the label of the attempt it retries
+    level_note: str = ""  # why a question of another level than the chosen one is asked (level_note)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,20 @@ class Assessor:
         order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
         grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
         return grade, retrieval.hints
+
+
+def level_note(question: Question, rubric: Rubric, chosen: str | None) -> str:
+    """A sentence when the question's level is not the one the candidate chose: what it is graded on."""
+    if not chosen or chosen == question.level.value:
+        return ""
+    lvl = Level(chosen)
+    if question.level.rank > lvl.rank:
+        return (f"Asked at {chosen}: this {question.level.value} question is graded only on the points expected "
+                f"at {chosen}.")
+    if any(p.min_level and question.level.rank < p.min_level.rank <= lvl.rank for p in rubric.points):
+        return f"Asked at {chosen}: this {question.level.value} question's rubric expects {chosen}-level points."
+    return (f"Asked at {chosen}: this is a {question.level.value} question (the {chosen} questions you have not "
+            "seen are used up); it is graded on its own points.")
 
 
 def answer_notices(raw: str, text: str, max_chars: int) -> list[str]:
@@ -265,7 +280,8 @@ class Interview:
         steps = self.steps(session_id)
         names = labels(steps)
         retry_of = names.get(parent) if kind == "question" and parent else None
-        return AskedTurn(session_id, turn_id, len(steps), q, prompt, kind, names[turn_id], level, retry_of)
+        return AskedTurn(session_id, turn_id, len(steps), q, prompt, kind, names[turn_id], level, retry_of,
+                         level_note(q, self.corpus.rubrics[q.id], level))
 
     def resume(self, owner: str | None, now: datetime | None = None) -> Resumed | None:
         """The owner's newest session, when it is unfinished and began within RESUME_WITHIN: after
@@ -289,7 +305,8 @@ class Interview:
             turns.append((AskedTurn(session["id"], row["turn_id"], row["turn_number"], question, row["question"],
                                     row["kind"], names.get(row["turn_id"], str(row["turn_number"])),
                                     session["level"], names.get(parent) if row["kind"] == "question" and parent
-                                    else None), row["answer"], grade))
+                                    else None, level_note(question, self.corpus.rubrics[question.id],
+                                                          session["level"])), row["answer"], grade))
         if not turns:
             return None
         asked, _, grade = turns[-1]

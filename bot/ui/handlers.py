@@ -61,23 +61,11 @@ def question_message(turn: AskedTurn) -> str:
         return f"**Follow-up {label}:** {escape_markdown(turn.prompt)}"  # an LLM's words
     again = f" · retry of question {turn.retry_of}" if turn.retry_of else ""
     text = (f"**Question {label}**{again} · {q.category.value} · {q.level.value} · {', '.join(q.topics)}"
-            f"{level_note(q.level.value, turn.level)}\n\n{q.text}")
+            + (f"\n\n*{turn.level_note}*" if turn.level_note else "") + f"\n\n{q.text}")
     if q.options:
         text += "\n\n" + "\n".join(f"{option_label(i)}) {o.text}" for i, o in enumerate(q.options))
         text += "\n\n*Answer with the letter of your choice.*"
     return text
-
-
-def level_note(question_level: str, chosen: str | None) -> str:
-    """Why a question of another level is asked, when it is."""
-    if not chosen or chosen == question_level:
-        return ""
-    from bot.corpus import Level
-
-    if Level(question_level).rank < Level(chosen).rank:
-        return (f"\n\n*Asked at {chosen}: this {question_level} question's rubric expects {chosen}-level points.*")
-    return (f"\n\n*Asked at {chosen}: this {question_level} question is graded on the points expected at "
-            f"{chosen} (the {chosen} questions are used up).*")
 
 
 def feedback_view(view: View, fb: Feedback, label: str = "", follow_up: bool = False, answer: str = "") -> View:
@@ -225,7 +213,7 @@ def request_start(interview: Interview, view: View, candidate: str, role: str, l
 @_guard
 def cancel_start(interview: Interview, view: View) -> View:
     """Back to the session as it was."""
-    return screen(interview, replace(view, answer=None, status=""))
+    return screen(interview, replace(view, answer=None, status="", confirming=False))
 
 
 def save_draft(interview: Interview, view: View, answer: str | None) -> str:
