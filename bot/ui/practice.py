@@ -45,12 +45,22 @@ def who_starts(owner: str | None, token: str | None) -> tuple[str, str | None]:
     return fresh.owner, fresh.token
 
 
-# Typing saves a draft 1.5 s after the last key (a click on the hidden "Save draft" button); leaving the
-# box and every button save it too. JS only: no request per keystroke.
+# A change to the answer box (typing, pasting, a transcript) saves it as a draft 1.5 s after the last one
+# (a click on the hidden "Save draft" button); leaving the box and every button save it too. The debounce
+# is JS only: no request per keystroke. (`.change`, not `.input`: Gradio fires `input` for key presses
+# only, so a paste or Playwright's fill would not count.)
 DRAFT_DEBOUNCE_JS = """() => {
   clearTimeout(window.__practiceDraftTimer);
   window.__practiceDraftTimer = setTimeout(() => document.querySelector("#save-draft")?.click(), 1500);
 }"""
+# Gradio's HighlightedText lays its stretches out as flex items that break inside words; the answer reads
+# as running text instead, with dark label text on the light verdict colours. (Through `head`, so this
+# tab's style needs nothing from launch().)
+EVIDENCE_STYLE = """<style>
+#evidence .textfield { display: block; word-break: normal; overflow-wrap: anywhere; }
+#evidence .textfield > * { display: inline; }
+#evidence .label { color: #1f2937 !important; }
+</style>"""
 NEXT_QUESTION, NEW_SESSION = "Next question", "Start a new session"
 MODEL_ANSWER, MODEL_ANSWER_SKIPS = "Show model answer", "Show model answer (skips the follow-ups)"
 
@@ -59,6 +69,7 @@ def build_practice(interview: Interview, owner: gr.State, token: gr.State) -> Pr
     session_id = gr.State(None)
     turn_id = gr.State(None)
     history = gr.State([])
+    gr.HTML("", head=EVIDENCE_STYLE, container=False, padding=False)
     with gr.Row():
         candidate = gr.Textbox(label="Your name", placeholder="e.g. Ana", scale=2)
         role = gr.Dropdown([(ROLE_LABELS[r], r) for r in ROLES], value=ROLES[0], label="Role", scale=2)
@@ -164,7 +175,7 @@ def build_practice(interview: Interview, owner: gr.State, token: gr.State) -> Pr
     retry_btn.click(wire(handlers.retry), [*state, answer], outputs, api_name="retry_question")
     model_answer_btn.click(wire(handlers.show_model_answer), state, outputs, api_name="show_model_answer")
     end_btn.click(wire(handlers.end), [*state, answer], outputs, api_name="end_session")
-    answer.input(None, None, None, js=DRAFT_DEBOUNCE_JS)
+    answer.change(None, None, None, js=DRAFT_DEBOUNCE_JS)
     gr.on([save_draft_btn.click, answer.blur], save_draft, [*state, answer], draft_note, api_name="save_draft",
           show_progress="hidden", trigger_mode="always_last", concurrency_limit=None)
     return Practice(candidate, role, level, state, outputs, render, started, confirmed)
