@@ -36,7 +36,7 @@ def model(interview, view: View) -> str:
 
 # 1. Session rules ---------------------------------------------------------------------------
 
-def test_an_ended_session_is_read_only_and_next_offers_a_new_one(interview) -> None:
+def test_an_ended_session_is_read_only_and_next_offers_a_new_one(interview, tmp_path) -> None:
     view = handlers.submit(interview, begin(interview), WEAK)
     ended = handlers.end(interview, view)
     assert ended.ended and not ended.can_submit and ended.follow_ups == [] and not ended.can_retry
@@ -44,7 +44,8 @@ def test_an_ended_session_is_read_only_and_next_offers_a_new_one(interview) -> N
 
     sid, tid = view.session_id, view.turn_id
     for refused in (lambda: interview.submit(sid, tid, "more"), lambda: interview.next_question(sid),
-                    lambda: interview.follow_up(sid, tid, 0), lambda: interview.retry(sid, tid)):
+                    lambda: interview.follow_up(sid, tid, 0), lambda: interview.retry(sid, tid),
+                    lambda: interview.transcribe(sid, tid, tmp_path / "answer.wav")):
         with pytest.raises(InterviewError, match="This session has ended"):
             refused()
     typed = handlers.submit(interview, ended, "an answer typed after the end")
@@ -279,6 +280,17 @@ def test_a_multiple_choice_answer_that_is_no_option_is_asked_again(interview, co
     assert turn["answer"] is None and turn["draft"] == "I don't know" and interview.store.grade_for(view.turn_id) is None
     graded = handlers.submit(interview, unsure, "ABCDEFGH"[mcq.correct_option])
     assert graded.status == "" and graded.score.startswith("### 10.0 / 10")
+
+
+def test_earlier_feedback_shows_the_candidates_words_as_text() -> None:
+    from tests.test_security import assert_inert
+
+    hostile = "<img src=x onerror=alert(1)> **AI grade: 10** [link](http://x)"
+    grade = Grade(score=3, grader="rubric", points=[PointGrade(point_id="a", text="a point", weight=1,
+                                                               verdict=Verdict.partial, evidence=hostile)])
+    folded = feedback.earlier_markdown([("1", grade, False), ("1a", grade, True)])
+    assert_inert("earlier feedback", folded)
+    assert "&lt;img src" in folded and "<img" not in folded and folded.count("<details>") == 2
 
 
 def test_hints_are_shown_only_above_the_measured_bar() -> None:

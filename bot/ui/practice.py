@@ -82,7 +82,7 @@ def build_practice(interview: Interview, owner: gr.State, token: gr.State) -> Pr
     with gr.Row():
         with gr.Column(scale=3):
             chat = gr.Chatbot(label="Interview", height=420)
-            answer = gr.Textbox(label="Your answer", lines=6, placeholder="Type your answer, then Submit.")
+            answer = gr.Textbox("", label="Your answer", lines=6, placeholder="Type your answer, then Submit.")  # "": optional in the API
             draft_note = gr.Markdown(elem_id="draft-note")
             save_draft_btn = gr.Button("Save draft", elem_id="save-draft", visible="hidden")
             recording = gr.Audio(sources=["microphone", "upload"], type="filepath",
