@@ -17,11 +17,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.attempts import Step, attempt, labels, may_show_model_answer, offered_follow_ups
 from bot.corpus import ROLES, Corpus, Level, Question, Rubric, RubricPoint
 from bot.delivery import Delivery, advice, measure
 from bot.errors import InterviewError, SpeechError
-from bot.grading import Grade, Grader, Verdict
-from bot.grading.mcq import grade_choice
+from bot.grading import FollowUp, Grade, Grader, Verdict
+from bot.grading.mcq import grade_choice, option_label, parse_choice
 from bot.identity import MAX_NAME_CHARS, clean_name  # noqa: F401 (re-exported)
 from bot.index import Hint, RubricIndex
 from bot.language import foreign_language
@@ -29,10 +30,12 @@ from bot.picker import pick_question
 from bot.records import average, missed_points
 from bot.speech import Transcriber, write_wav
 from bot.store import SessionStore
-from bot.text import clean_answer, has_invisible, sentences
+from bot.text import INVISIBLE_CHARS, clean_answer, has_invisible, sentences
 
 log = logging.getLogger(__name__)
 RESUME_WITHIN = timedelta(hours=24)  # an unfinished session older than this is not picked up again
+ENDED = ("This session has ended, so it stays as it is: its answers and summary are kept. "
+         "Press Start (or Next question) for a new session.")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class AskedTurn:
     question: Question
     prompt: str
     kind: str  # "question" or "follow_up"
+    label: str = ""  # "3" for the third question (or retry), "3a", "3b" for its follow-ups
+    level: str | None = None  # the level the candidate chose for the session
+    retry_of: str | None = None  # a retry: the label of the attempt it retries
+    level_note: str = ""  # why a question of another level than the chosen one is asked (level_note)
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class Resumed:
     level: str
     turns: list[tuple[AskedTurn, str | None, Grade | None]]
     last: Feedback | None  # the feedback on the last turn, when it is graded
+    draft: str | None = None  # what was typed for the last turn but not submitted
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ class Summary:
     session_id: str
     answered: int
     average: float | None
-    turns: list[dict]
+    turns: list[dict]  # seq, label ("3a"), question_id, question (the text asked), kind, score, grader
     weakest: list[str]
 
 
@@ -111,6 +119,20 @@ class Assessor:
         order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
         grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
         return grade, retrieval.hints
+
+
+def level_note(question: Question, rubric: Rubric, chosen: str | None) -> str:
+    """A sentence when the question's level is not the one the candidate chose: what it is graded on."""
+    if not chosen or chosen == question.level.value:
+        return ""
+    lvl = Level(chosen)
+    if question.level.rank > lvl.rank:
+        return (f"Asked at {chosen}: this {question.level.value} question is graded only on the points expected "
+                f"at {chosen}.")
+    if any(p.min_level and question.level.rank < p.min_level.rank <= lvl.rank for p in rubric.points):
+        return f"Asked at {chosen}: this {question.level.value} question's rubric expects {chosen}-level points."
+    return (f"Asked at {chosen}: this is a {question.level.value} question (the {chosen} questions you have not "
+            "seen are used up); it is graded on its own points.")
 
 
 def answer_notices(raw: str, text: str, max_chars: int) -> list[str]:
@@ -171,39 +193,98 @@ class Interview:
             settings["topics"] = sorted(topics)
         session_id = self.store.create_session(name, role, lvl.value, self.grader.kind, settings, owner,
                                              mode=mode)
-        turn = self._ask(session_id, first, first.text, "question") if first else self.next_question(session_id, topics)
+        turn = (self._ask(session_id, first, first.text, "question", level=lvl.value) if first
+                else self.next_question(session_id, topics))
         if turn is None:
             raise InterviewError(f"There are no questions for {role} yet.")
         return turn
 
     def next_question(self, session_id: str, topics: set[str] | None = None) -> AskedTurn | None:
-        session = self._session(session_id)
+        """The next question; none the owner was asked in their earlier sessions for this role
+        while the role's questions at this level last (picker.pick_question)."""
+        session = self._open(session_id)
         if topics is None:  # a session started on chosen topics keeps to them
             topics = set(json.loads(session.get("settings") or "{}").get("topics", [])) or None
         asked = [t["question_id"] for t in self.store.turns(session_id) if t["kind"] == "question"]
+        earlier = self.store.questions_asked_by(session["owner"], session["role"], session_id) if session.get(
+            "owner") else set()
         rng = random.Random(f"{session_id}:{len(asked)}")
-        q = pick_question(self.corpus, session["role"], Level(session["level"]), asked, rng, topics)
+        q = pick_question(self.corpus, session["role"], Level(session["level"]), asked, rng, topics, earlier=earlier)
         if q is None:
             return None
-        return self._ask(session_id, q, q.text, "question")
+        return self._ask(session_id, q, q.text, "question", level=session["level"])
+
+    def steps(self, session_id: str) -> list[Step]:
+        """The session's turns as the attempt rules see them (bot/attempts.py), in order."""
+        rows = self.store.turns(session_id)
+        grades = self.store.grades_for([r["id"] for r in rows])
+        return [Step(r["id"], r["kind"], r["parent_turn_id"], r["question_id"], r["prompt"], r["answer"],
+                     grades.get(r["id"]) if r["answer"] is not None else None, bool(r.get("model_answer_shown_at")))
+                for r in rows]
+
+    def offered_follow_ups(self, session_id: str, turn_id: int) -> list[FollowUp]:
+        """The follow-ups still worth asking on the attempt `turn_id` belongs to (bot/attempts.py)."""
+        self._turn(session_id, turn_id)
+        group = attempt(self.steps(session_id), turn_id)
+        rubric = self.corpus.rubrics.get(group[0].question_id)
+        return offered_follow_ups(group, rubric.points if rubric else [])
 
     def follow_up(self, session_id: str, turn_id: int, choice: int = 0) -> AskedTurn:
-        """Ask follow-up number `choice` of a graded turn as the next turn."""
-        turn = self._turn(session_id, turn_id)
-        grade = self.store.grade_for(turn_id)
-        if grade is None:
+        """Ask follow-up number `choice` of those still offered on the current (graded) turn's attempt."""
+        session, turn = self._session_turn(session_id, turn_id)
+        self._refuse_ended(session)
+        steps = self.steps(session_id)
+        if not next(s for s in steps if s.turn_id == turn_id).answered:
             raise InterviewError("Answer the question first; follow-ups come with the feedback.")
-        if not grade.follow_ups:
-            raise InterviewError("This answer has no follow-up questions; take the next question instead.")
-        fu = grade.follow_ups[min(max(choice, 0), len(grade.follow_ups) - 1)]
+        group = attempt(steps, turn_id)
+        if group[0].model_answer_shown:
+            raise InterviewError("You have seen the model answer, so this question's follow-ups are closed: "
+                                 "take the next question, or retry this one.")
+        offered = offered_follow_ups(group, self.corpus.rubrics[turn["question_id"]].points)
+        if not offered:
+            raise InterviewError("There are no follow-up questions left on this answer; take the next question instead.")
+        fu = offered[min(max(choice, 0), len(offered) - 1)]
         question = self.corpus.questions[turn["question_id"]]
-        return self._ask(session_id, question, fu.text, "follow_up", turn_id, fu.point_ids)
+        return self._ask(session_id, question, fu.text, "follow_up", group[0].turn_id, fu.point_ids,
+                         level=session["level"])
+
+    def retry(self, session_id: str, turn_id: int) -> AskedTurn:
+        """The question of the attempt `turn_id` belongs to, asked again as a new turn (both are kept)."""
+        session, _ = self._session_turn(session_id, turn_id)
+        self._refuse_ended(session)
+        first = attempt(self.steps(session_id), turn_id)[0]
+        if not first.answered:
+            raise InterviewError("Answer the question first; then you can retry it.")
+        question = self.corpus.questions[first.question_id]
+        return self._ask(session_id, question, question.text, "question", first.turn_id, level=session["level"])
+
+    def show_model_answer(self, session_id: str, turn_id: int) -> str:
+        """The model answer of the attempt `turn_id` belongs to, once its question is graded. Asking
+        for it closes the attempt's follow-ups: a waiting one counts as skipped."""
+        self._turn(session_id, turn_id)
+        group = attempt(self.steps(session_id), turn_id)
+        if not may_show_model_answer(group):
+            raise InterviewError("Answer the question first: its model answer is shown once your answer is graded.")
+        self.store.show_model_answer(group[0].turn_id)
+        return self.corpus.rubrics[group[0].question_id].model_answer
+
+    def save_draft(self, session_id: str, turn_id: int, text: str) -> bool:
+        """Keep what is in the answer box for a turn not yet answered (restored on resume); False
+        when there is nothing to keep it for (an ended session, an answered turn)."""
+        session, _ = self._session_turn(session_id, turn_id)
+        if session["ended_at"]:
+            return False
+        draft = INVISIBLE_CHARS.sub("", text or "")[: 2 * self.max_stored_answer_chars]
+        return self.store.save_draft(turn_id, draft)
 
     def _ask(self, session_id: str, q: Question, prompt: str, kind: str,
-             parent: int | None = None, focus: list[str] | None = None) -> AskedTurn:
+             parent: int | None = None, focus: list[str] | None = None, level: str | None = None) -> AskedTurn:
         turn_id = self.store.add_turn(session_id, q.id, prompt, kind, parent, focus)
-        number = len(self.store.turns(session_id))
-        return AskedTurn(session_id, turn_id, number, q, prompt, kind)
+        steps = self.steps(session_id)
+        names = labels(steps)
+        retry_of = names.get(parent) if kind == "question" and parent else None
+        return AskedTurn(session_id, turn_id, len(steps), q, prompt, kind, names[turn_id], level, retry_of,
+                         level_note(q, self.corpus.rubrics[q.id], level))
 
     def resume(self, owner: str | None, now: datetime | None = None) -> Resumed | None:
         """The owner's newest session, when it is unfinished and began within RESUME_WITHIN: after
@@ -216,14 +297,19 @@ class Interview:
             return None
         record = self.store.session_record(session["id"])  # every turn with its latest grade, in one read
         rows = record["turns"] if record else []
+        names = labels(self.steps(session["id"]))
         turns: list[tuple[AskedTurn, str | None, Grade | None]] = []
         for row in rows:
             question = self.corpus.questions.get(row["question_id"])
             if question is None:  # the question bank changed since: start afresh
                 return None
             grade = Grade.model_validate(row["grade"]) if row["grade"] and row["answer"] is not None else None
+            parent = row["parent_turn_id"]
             turns.append((AskedTurn(session["id"], row["turn_id"], row["turn_number"], question, row["question"],
-                                    row["kind"]), row["answer"], grade))
+                                    row["kind"], names.get(row["turn_id"], str(row["turn_number"])),
+                                    session["level"], names.get(parent) if row["kind"] == "question" and parent
+                                    else None, level_note(question, self.corpus.rubrics[question.id],
+                                                          session["level"])), row["answer"], grade))
         if not turns:
             return None
         asked, _, grade = turns[-1]
@@ -233,7 +319,10 @@ class Interview:
             rubric = self.corpus.rubrics[asked.question.id]
             last = Feedback(asked.turn_id, asked.question, grade, [], rubric.model_answer, spoken,
                             other_ways(rubric, grade))
-        return Resumed(session["id"], session["role"], session["level"], turns, last)
+        draft = None
+        if turns[-1][1] is None:
+            draft = (self.store.turn(asked.turn_id) or {}).get("draft") or None
+        return Resumed(session["id"], session["role"], session["level"], turns, last, draft)
 
     # answering ----------------------------------------------------------------------------
 
@@ -243,7 +332,8 @@ class Interview:
         Nothing is kept until the recording has decoded as audio within the limits and produced
         words; what is kept is our own re-encoding (16 kHz mono WAV) under a name the server
         chooses, one per turn (a retry replaces the earlier one). The upload is never kept."""
-        self._turn(session_id, turn_id)
+        session, _ = self._session_turn(session_id, turn_id)
+        self._refuse_ended(session)
         if self.transcriber is None:
             raise InterviewError("Spoken answers are not enabled on this server; type your answer instead.")
         recording = Path(recording)
@@ -297,6 +387,7 @@ class Interview:
     def submit(self, session_id: str, turn_id: int, answer: str) -> Feedback:
         """Save the answer, then grade it. The answer is kept even when grading fails."""
         session, turn = self._session_turn(session_id, turn_id)
+        self._refuse_ended(session)
         answer = answer or ""
         if len(answer) > 2 * self.max_stored_answer_chars:  # refused before the work of cleaning it
             raise too_long(len(answer), self.max_stored_answer_chars)
@@ -315,9 +406,17 @@ class Interview:
         if not any(c.isalnum() for c in text):
             raise InterviewError("Your answer has no words in it, only symbols or emoji: type (or record) an "
                                  "answer, or take the next question.")
+        question = self.corpus.questions[turn["question_id"]]
+        if turn["kind"] == "question" and question.options and parse_choice(question, text) is None:
+            self.store.save_draft(turn_id, answer)  # asked again, not graded: what was typed is kept
+            raise InterviewError(f"That is not one of the options: answer with a letter from A to "
+                                 f"{option_label(len(question.options) - 1)} (or an option's text). Your answer is "
+                                 "still in the box; if you are unsure, pick your best guess.")
+        if turn["kind"] != "question" and attempt(self.steps(session["id"]), turn_id)[0].model_answer_shown:
+            raise InterviewError("You have seen the model answer, so this follow-up is closed (skipped): "
+                                 "take the next question, or retry this one.")
         self.store.save_answer(turn_id, text)
 
-        question = self.corpus.questions[turn["question_id"]]
         rubric = self.corpus.rubrics[question.id]
         points = rubric.expected_points(Level(session["level"]))
         if turn["focus_point_ids"]:
@@ -346,16 +445,18 @@ class Interview:
     def end(self, session_id: str) -> Summary:
         """End the session; its summary reads final scores and missed points as Progress does
         (bot/records.py): one score per graded turn, a coach's override included."""
-        self._session(session_id)
-        self.store.end_session(session_id)
+        if not self._session(session_id)["ended_at"]:  # ending twice keeps the first end
+            self.store.end_session(session_id)
         record = self.store.session_record(session_id)
+        names = labels(self.steps(session_id))
         graded = [t for t in (record["turns"] if record else []) if t["final_score"] is not None]
         missed: dict[str, int] = {}
         for t in graded:
             for text in missed_points(t):
                 missed[text] = missed.get(text, 0) + 1
         weakest = [text for text, _ in sorted(missed.items(), key=lambda kv: -kv[1])[:3]]
-        turns = [{"seq": t["turn_number"], "question_id": t["question_id"], "kind": t["kind"],
+        turns = [{"seq": t["turn_number"], "label": names.get(t["turn_id"], str(t["turn_number"])),
+                  "question_id": t["question_id"], "question": t["question"], "kind": t["kind"],
                   "score": t["final_score"], "grader": t["grade"]["grader"]} for t in graded]
         return Summary(session_id, len(graded), average([t["final_score"] for t in graded]), turns, weakest)
 
@@ -366,6 +467,22 @@ class Interview:
         if session is None:
             raise InterviewError("No practice session is running; press Start to begin one.")
         return session
+
+    def _open(self, session_id: str) -> dict:
+        """The session, refused once it has ended (an ended session is read-only)."""
+        session = self._session(session_id)
+        self._refuse_ended(session)
+        return session
+
+    @staticmethod
+    def _refuse_ended(session: dict) -> None:
+        if session["ended_at"]:
+            raise InterviewError(ENDED)
+
+    def is_ended(self, session_id: str) -> bool:
+        """The session exists and has ended."""
+        session = self.store.session(session_id) if session_id else None
+        return bool(session and session["ended_at"])
 
     def _turn(self, session_id: str, turn_id: int) -> dict:
         return self._session_turn(session_id, turn_id)[1]

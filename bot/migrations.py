@@ -147,6 +147,17 @@ def m009_sign_in_failures(db: Database) -> None:
 
 
 @migrations()
+def m010_turn_drafts(db: Database) -> None:
+    """What the candidate has typed but not submitted (kept per turn, restored on resume), and when
+    the candidate asked to see a question's model answer (the turn of that attempt; it closes the
+    attempt's follow-ups, so the model answer is never shown before they are answered or skipped)."""
+    turns = db.table("turns")
+    turns.add_column("draft", str)
+    turns.add_column("draft_saved_at", str)
+    turns.add_column("model_answer_shown_at", str)
+
+
+@migrations()
 def m011_session_mode(db: Database) -> None:
     """A session is a practice session or a mock interview ("practice" / "interview"); both keep
     their turns and grades the same way. Sessions from before modes existed read as practice."""

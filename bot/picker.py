@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Collection
 
 from bot.corpus import Corpus, Level, Question
 
@@ -16,9 +17,11 @@ def eligible(question: Question, rubric_levels: set[Level], level: Level) -> boo
 
 
 def pick_question(corpus: Corpus, role: str, level: Level, asked: list[str], rng: random.Random,
-                  topics: set[str] | None = None) -> Question | None:
-    """No repeats; favour categories and topics the session has seen least; fall back to
-    neighbouring levels when the candidate's own level is used up. None when all are asked."""
+                  topics: set[str] | None = None, earlier: Collection[str] = ()) -> Question | None:
+    """No repeats within the session, and none of `earlier` (the candidate's earlier sessions)
+    until the role's questions at this level are used up; favour categories and topics the session
+    has seen least; fall back to neighbouring levels when the candidate's own level is used up.
+    None when all are asked."""
     asked_set = set(asked)
     pool = [q for q in corpus.by_role(role) if q.id not in asked_set]
     if topics:
@@ -29,8 +32,11 @@ def pick_question(corpus: Corpus, role: str, level: Level, asked: list[str], rng
     def levels_of(q: Question) -> set[Level]:
         return {p.min_level for p in corpus.rubrics[q.id].points if p.min_level}
 
-    candidates = [q for q in pool if eligible(q, levels_of(q), level)]
+    at_level = [q for q in pool if eligible(q, levels_of(q), level)]
+    fresh = [q for q in at_level if q.id not in earlier]
+    candidates = fresh or at_level
     if not candidates:
+        pool = [q for q in pool if q.id not in earlier] or pool
         distance = min(abs(q.level.rank - level.rank) for q in pool)
         candidates = [q for q in pool if abs(q.level.rank - level.rank) == distance]
 

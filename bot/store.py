@@ -167,6 +167,19 @@ class SessionStore:
         with self._write() as db:
             db.table("turns").update(turn_id, {"answer": answer, "answered_at": now()})
 
+    def save_draft(self, turn_id: int, draft: str) -> bool:
+        """Keep what was typed for a turn not yet answered; False (nothing written) once it is answered."""
+        with self._write() as db:
+            cursor = db.execute("update turns set draft = ?, draft_saved_at = ? where id = ? and answer is null",
+                                [draft, now(), turn_id])
+            return cursor.rowcount > 0
+
+    def show_model_answer(self, turn_id: int) -> None:
+        """Record (once) that the candidate asked for the model answer of the attempt opened by `turn_id`."""
+        with self._write() as db:
+            db.execute("update turns set model_answer_shown_at = coalesce(model_answer_shown_at, ?) where id = ?",
+                       [now(), turn_id])
+
     def save_recording(self, turn_id: int, audio_path: str) -> None:
         """Keep the recording before anything else is done with it."""
         with self._write() as db:
@@ -238,15 +251,34 @@ class SessionStore:
             rows = list(db.table("turns").rows_where("id = ?", [turn_id]))
         return _decode_turn(rows[0]) if rows else None
 
+    def grades_for(self, turn_ids: list[int]) -> dict[int, Grade]:
+        """The latest grade of each of `turn_ids` that has one, in one read."""
+        if not turn_ids:
+            return {}
+        marks = ",".join("?" * len(turn_ids))
+        with self._db() as db:
+            rows = list(db.query(f"select * from grades where id in (select max(id) from grades "
+                                 f"where turn_id in ({marks}) group by turn_id)", list(turn_ids)))
+        return {r["turn_id"]: _grade(r) for r in rows}
+
+    def hints_for(self, turn_id: int) -> list[dict]:
+        """The hints stored with the turn's latest grade (related points of other questions)."""
+        with self._db() as db:
+            row = db.execute("select hints from grades where turn_id = ? order by id desc limit 1", [turn_id]).fetchone()
+        return json.loads(row[0] or "[]") if row else []
+
+    def questions_asked_by(self, owner: str, role: str, before_session: str | None = None) -> set[str]:
+        """The question ids of every question turn in the owner's sessions for `role` (but `before_session`)."""
+        with self._db() as db:
+            rows = db.execute("select distinct t.question_id from turns t join sessions s on s.id = t.session_id "
+                              "where s.owner = ? and s.role = ? and t.kind = 'question' and s.id != ?",
+                              [owner, role, before_session or ""]).fetchall()
+        return {r[0] for r in rows}
+
     def grade_for(self, turn_id: int) -> Grade | None:
         with self._db() as db:
             rows = list(db.table("grades").rows_where("turn_id = ?", [turn_id], order_by="id desc", limit=1))
-        if not rows:
-            return None
-        r = rows[0]
-        return Grade(score=r["score"], grader=r["grader"], model=r["model"],
-                     false_claims=json.loads(r.get("false_claims") or "[]"),
-                     **{k: json.loads(r[k]) for k in ("points", "strengths", "gaps", "follow_ups", "notices")})
+        return _grade(rows[0]) if rows else None
 
     def find_sessions(self, f: SessionFilter) -> list[dict]:
         """Sessions with their graded-answer count and average final score, filtered and sorted."""
@@ -308,6 +340,13 @@ class SessionStore:
     def session_record(self, session_id: str) -> SessionRecord | None:
         records = self.session_records([session_id])
         return records[0] if records else None
+
+
+def _grade(r: dict) -> Grade:
+    """A grades row as a Grade."""
+    return Grade(score=r["score"], grader=r["grader"], model=r["model"],
+                 false_claims=json.loads(r.get("false_claims") or "[]"),
+                 **{k: json.loads(r[k]) for k in ("points", "strengths", "gaps", "follow_ups", "notices")})
 
 
 def _decode_turn(row: dict) -> dict:

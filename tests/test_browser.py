@@ -126,7 +126,7 @@ def test_a_session_in_a_real_browser(page, corpus) -> None:
     follow_ups = page.locator(UI.follow_up_group, has_text=UI.follow_ups)
     follow_ups.get_by_role("radio").first.check()
     page.get_by_role("button", name=UI.answer_follow_up, exact=True).click()
-    page.locator(UI.bot_message).filter(has_text="Follow-up:").wait_for()
+    page.locator(UI.bot_message).filter(has_text="Follow-up 1a:").wait_for()
     page.get_by_label(UI.answer, exact=True).fill(corpus.rubrics[question.id].model_answer)
     page.get_by_role("button", name=UI.submit, exact=True).click()
     expect(graded_replies(page)).to_have_count(2)

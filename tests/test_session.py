@@ -33,7 +33,8 @@ def test_three_questions_answered_give_three_turns_and_grades(interview, setting
         asked.append(interview.store.turn(view.turn_id)["question_id"])
         view = handlers.submit(interview, view, answer_for(interview, view))
         assert view.status == "", view.status
-        assert view.score.startswith("### ") and "**" in view.points and view.model_answer
+        assert view.score.startswith("### ") and "**" in view.points
+        assert view.model_answer == "" and view.can_show_model_answer  # shown only when asked for
         assert view.answer == ""  # cleared after a graded answer
         if i < 2:
             view = handlers.next_question(interview, view)
@@ -57,7 +58,7 @@ def test_a_follow_up_is_asked_and_graded_on_its_point(interview) -> None:
     view = handlers.follow_up(interview, view, 0)
     turn = interview.store.turn(view.turn_id)
     assert turn["kind"] == "follow_up" and turn["parent_turn_id"] == parent
-    assert view.chat[-1]["content"].startswith("**Follow-up:**")
+    assert view.chat[-1]["content"].startswith("**Follow-up 1a:**")
     view = handlers.submit(interview, view, "I would need to look into that more carefully.")
     grade = interview.store.grade_for(view.turn_id)
     assert turn["focus_point_ids"]  # a weak answer's first follow-up probes one missed point

@@ -82,4 +82,6 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
                                  *mock.outputs, tabs], api_name=False)
         practice.started.then(remember, [token, practice.candidate], saved, api_name=False)
         mock.started.then(remember, [token, mock.candidate], saved, api_name=False)
+        if practice.confirmed is not None:
+            practice.confirmed.then(remember, [token, practice.candidate], saved, api_name=False)
     return demo

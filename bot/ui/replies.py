@@ -14,7 +14,10 @@ from typing import Any
 
 # The Practice tab: every practice endpoint (and the page load) shows a whole View.
 PRACTICE = ("chat", "answer", "status", "score", "points", "notes", "model_answer", "follow_ups", "summary",
-            "delivery", "recording", "role", "level")
+            "delivery", "recording", "role", "level", "evidence", "earlier", "draft_note")
+# (Buttons are outputs too, to enable and relabel them, but like gr.State they are not in an API reply.)
+# Saving the answer box as a draft (typing, leaving the box): a short note under it.
+DRAFT = ("draft_note",)
 # The Progress tab: my figures; replaying a past session or one of its recordings.
 PROGRESS = ("status", "overview", "reviews", "guidance", "charts_note", "by_session", "by_turn", "topics", "skills",
             "sessions")
@@ -38,10 +41,12 @@ COACH_EXPORT_SESSION = ("status", "file", "file_box")
 LAYOUT = frozenset({"area", "sign_in", "review_form", "audio_box", "recordings_box", "file_box", "session_file_box"})
 
 ENDPOINTS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("/start", "/submit", "/transcribe", "/follow_up", "/next_question", "/end_session",
+    **dict.fromkeys(("/start", "/start_new", "/cancel_start", "/submit", "/transcribe", "/follow_up",
+                     "/next_question", "/retry_question", "/show_model_answer", "/end_session",
                      "/practise_weak_topics"), PRACTICE),
     **dict.fromkeys(("/mock_start", "/mock_submit", "/mock_begin", "/mock_end", "/mock_tick", "/mock_transcribe"),
                     MOCK),
+    "/save_draft": DRAFT,
     "/progress": PROGRESS,
     "/replay_session": REPLAY,
     "/play_recording": REPLAY,

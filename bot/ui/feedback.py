@@ -1,0 +1,144 @@
+"""How a grade reads on the Practice tab: headline, numbered points, the answer with its evidence
+highlighted, notes, earlier feedback, the session summary. Plain functions of grades (no Gradio,
+no store); everything a candidate or an LLM wrote goes through escape_markdown or into
+HighlightedText, which shows text as text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.grading import MARKS, Grade, PointGrade, Verdict, verdict_counts, verdict_label
+from bot.text import escape_markdown
+
+# Hints ("related ideas from other questions") are shown only at or above this cosine between the answer
+# and the hint's point. `python -m bot.hint_relevance ../shared/data/interview/dev.jsonl` (767 answers,
+# 2,301 hints): 46% of all hints come from a question sharing a topic with the one asked; 75% of those
+# at 0.70 or above (64 of 85), 69% at 0.65, 57% at 0.55. Below 0.70 most are unrelated.
+HINT_MIN_SIMILARITY = 0.70
+GRADERS = {"rubric": "offline rubric grader", "exact": "exact answer check"}
+COLOURS = {Verdict.covered: "#bbf7d0", Verdict.partial: "#fde68a", Verdict.incorrect: "#fecaca",
+           Verdict.missing: "#e5e7eb"}
+SHOWN_VERDICTS = (Verdict.covered, Verdict.partial, Verdict.incorrect)  # a missing point earned no words
+
+
+def grader_name(g: Grade) -> str:
+    return f"LLM grader ({g.model})" if g.grader == "llm" else GRADERS.get(g.grader, g.grader)
+
+
+def headline(g: Grade, label: str = "", follow_up: bool = False) -> str:
+    """The score and what it rests on; a follow-up's speaks of its own point(s) only."""
+    if not follow_up:
+        return f"### {g.score:.1f} / 10\n{verdict_counts(g.points)} · {grader_name(g)}"
+    own = "its own point" if len(g.points) == 1 else f"its own {len(g.points)} points"
+    return (f"### {g.score:.1f} / 10\nFollow-up {label}, graded on {own}: {verdict_counts(g.points)} · "
+            f"{grader_name(g)}")
+
+
+def notices(g: Grade) -> str:
+    return "\n".join(f"> ⚠️ {escape_markdown(n)}" for n in g.notices)
+
+
+def point_line(n: int, p: PointGrade, ways: Sequence[str]) -> str:
+    """One point, numbered as in the highlighted answer: verdict, the words that earned it, other ways."""
+    line = f"{n}. **{verdict_label(p.verdict)}** — {p.text}"
+    if p.evidence:
+        line += f"\n   > “{escape_markdown(p.evidence)}”"
+    if ways and p.verdict is not Verdict.covered:
+        line += "\n   *Other ways to make this point:* " + " · ".join(f"“{w}”" for w in ways)
+    return line
+
+
+def points_markdown(g: Grade, other_ways: dict[str, list[str]]) -> str:
+    text = "\n".join(point_line(n, p, other_ways.get(p.point_id, [])) for n, p in enumerate(g.points, 1))
+    if g.false_claims:  # the candidate's words, and a fact that may be an LLM's words: both shown as text
+        text += "\n\n**What was wrong**\n" + "\n".join(
+            f"- You said “{escape_markdown(c.quote)}” — in fact, {escape_markdown(c.fact)}" for c in g.false_claims)
+    return text
+
+
+def notes_markdown(g: Grade, hints: Sequence[dict]) -> str:
+    """Strengths and gaps an LLM wrote (the offline grader's are the points themselves), and the hints
+    that clear the relevance bar."""
+    notes = ""
+    point_texts = {p.text for p in g.points}
+    if g.strengths and not set(g.strengths) <= point_texts:
+        notes += "**Strengths**\n" + "\n".join(f"- {escape_markdown(s)}" for s in g.strengths) + "\n\n"
+    if g.gaps and not set(g.gaps) <= point_texts and g.grader != "exact":
+        notes += "**To work on**\n" + "\n".join(f"- {escape_markdown(s)}" for s in g.gaps) + "\n\n"
+    related = [h for h in hints if h.get("similarity", 0.0) >= HINT_MIN_SIMILARITY]
+    if related:
+        notes += "**Related ideas from other questions** (hints, not scored)\n" + "\n".join(
+            f"- {h['point_text']} — *{h['question_text']}*" for h in related)
+    return notes.strip()
+
+
+def _locate(answer: str, quote: str) -> tuple[int, int] | None:
+    """Where `quote` sits in `answer`: exactly, else with any run of spaces between its words."""
+    at = answer.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    words = quote.split()
+    if not words:
+        return None
+    found = re.search(r"\s+".join(re.escape(w) for w in words), answer)
+    return found.span() if found else None
+
+
+def highlight_label(numbers: Sequence[int], points: Sequence[PointGrade]) -> str:
+    """"point 2 ✓" or "points 1 ✓ · 3 ◐": which points a stretch of the answer earned, and how."""
+    marks = " · ".join(f"{n} {MARKS[points[n - 1].verdict]}" for n in numbers)
+    return f"point{'s' if len(numbers) > 1 else ''} {marks}"
+
+
+def evidence_spans(answer: str, g: Grade) -> tuple[list[tuple[str, str | None]], dict[str, str]]:
+    """The answer cut into stretches, each labelled with the points whose evidence it is (None for the
+    rest), and a colour per label (the best verdict among its points). A quote that is not in the
+    answer (an exact check's chosen option) labels nothing."""
+    owners: list[set[int]] = [set() for _ in answer]
+    for n, p in enumerate(g.points, 1):
+        if p.evidence and p.verdict in SHOWN_VERDICTS and (span := _locate(answer, p.evidence)):
+            for i in range(*span):
+                owners[i].add(n)
+    spans: list[tuple[str, str | None]] = []
+    colours: dict[str, str] = {}
+    start = 0
+    for i in range(1, len(answer) + 1):
+        if i == len(answer) or owners[i] != owners[start]:
+            numbers = sorted(owners[start])
+            label = highlight_label(numbers, g.points) if numbers else None
+            if label:
+                best = min((g.points[n - 1].verdict for n in numbers), key=list(COLOURS).index)
+                colours[label] = COLOURS[best]
+            spans.append((answer[start:i], label))
+            start = i
+    return spans, colours
+
+
+def earlier_markdown(items: Sequence[tuple[str, Grade, bool]]) -> str:
+    """Earlier feedback on this question, one collapsible block per graded turn: (label, grade,
+    is a follow-up). HTML <details> with no attributes; every word inside is escaped or ours."""
+    blocks = []
+    for label, g, follow_up in items:
+        what = f"Follow-up {label}" if follow_up else f"Question {label}"
+        body = points_markdown(g, {})
+        blocks.append(f"<details><summary>{what}: {g.score:.1f} / 10 — {verdict_counts(g.points)}</summary>\n\n"
+                      f"{body}\n\n</details>")
+    return "\n\n".join(blocks)
+
+
+def summary_markdown(answered: int, average: float | None, turns: Sequence[dict], weakest: Sequence[str]) -> str:
+    """The end-of-session summary: each graded turn by its number and the question asked."""
+    if not answered:
+        return "### Session summary\nNo answers were graded in this session."
+    lines = [f"### Session summary\n**{answered}** answers graded · average **{average:.1f} / 10**", "",
+             "| # | question | score |", "|---|---|---|"]
+    for t in turns:
+        asked = escape_markdown(" ".join((t.get("question") or t["question_id"]).split()))
+        if t["kind"] == "follow_up":
+            asked = f"↳ follow-up: {asked}"
+        lines.append(f"| {t.get('label', t['seq'])} | {asked} | {t['score']:.1f} |")
+    if weakest:
+        lines += ["", "**Most often missed**", *[f"- {w}" for w in weakest]]
+    return "\n".join(lines)
