@@ -195,7 +195,8 @@ def transcribe(recording: Path, as_json: bool) -> None:
 
 @cli.command("eval")
 @click.argument("dataset", type=click.Path(path_type=Path))
-@click.option("--grader", "kind", type=click.Choice(["rubric", "llm"]), default="rubric", show_default=True)
+@click.option("--grader", "kind", type=click.Choice(["rubric", "llm"]), default="rubric", show_default=True,
+              help="rubric: the offline grader the app uses (BOT_OFFLINE_GRADER: claims, the default, or rubric).")
 @click.option("--cv-by-question", "cv_k", type=int, default=None,
               help="K-fold cross-validation grouped by question: the calibration never sees the question it scores.")
 @click.option("--limit", type=int, default=None, help="Only the first N records (a quick slice).")
@@ -230,7 +231,7 @@ def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, 
             raise click.ClickException(str(exc)) from None
         embedder = SentenceTransformerEmbedder(settings.embedding_model)
         started = time.perf_counter()
-        figures = {"grader": kind, **held_out_figures(build_assessor(settings, embedder=embedder, llm=kind == "llm"),
+        figures = {"grader": kind if kind == "llm" else settings.offline_grader, **held_out_figures(build_assessor(settings, embedder=embedder, llm=kind == "llm"),
                                                       answers[:limit] if limit else answers)}
         figures["answers_per_s"] = round(figures["answers"] / (time.perf_counter() - started), 2)
         _print_figures(figures, as_json)
@@ -249,7 +250,7 @@ def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, 
         predicted = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder), records)
     elapsed = time.perf_counter() - started
     human = [r.score for r in records]
-    figures = {"grader": kind, "cv_by_question": cv_k, "folds": len(folds) if folds else None,
+    figures = {"grader": kind if kind == "llm" or cv_k else settings.offline_grader, "cv_by_question": cv_k, "folds": len(folds) if folds else None,
                **agreement(predicted, human, records[0].score_max),
                "answers_per_s": round(len(records) / elapsed, 2)}
     if any(r.style for r in records):
@@ -331,30 +332,23 @@ def grader_fit(dataset: Path, out: Path | None) -> None:
 
 @grader.command("train")
 @click.option("--seed", default=0, show_default=True, help="Seed for the data builder, the split and training.")
-@click.option("--epochs", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--epochs", default=1, show_default=True, type=click.IntRange(1, 20))
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the weights and record [default: the package's, where the app loads them].")
 @click.option("--pairs", "pairs_path", type=click.Path(path_type=Path, exists=True), default=None,
               help="Train on these pairs (from `grader pairs`) instead of building them.")
-@click.option("--vectors-cache", "vectors", type=click.Path(path_type=Path), default=None,
-              help="An .npz to keep the pairs' word vectors in between runs (experiments).")
-def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_path: Path | None,
-                 vectors: Path | None) -> None:
+def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_path: Path | None) -> None:
     """Fine-tune the claim checker on pairs built from the rubrics (never on the measuring data)."""
     from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
     from bot.grading.train import train
 
-    settings, c = _settings_and_corpus()
+    _, c = _settings_and_corpus()
     weights, record = (out / WEIGHTS_PATH.name, out / RECORD_PATH.name) if out else (WEIGHTS_PATH, RECORD_PATH)
     if out:
         out.mkdir(parents=True, exist_ok=True)
-    from bot.embeddings import SentenceTransformerEmbedder
-
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
-    figures = train(c, embedder, seed=seed, epochs=epochs, threads=threads, weights_path=weights,
-                    record_path=record, pairs_path=pairs_path, vectors_cache=vectors,
-                    progress=lambda m: click.echo(m, err=True))
+    figures = train(c, seed=seed, epochs=epochs, threads=threads, weights_path=weights, record_path=record,
+                    pairs_path=pairs_path, progress=lambda m: click.echo(m, err=True))
     click.echo(f"wrote {weights} ({figures['weights_bytes'] / 1e6:.1f} MB) and {record} in "
                f"{figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
 

@@ -20,12 +20,12 @@ from bot.store import SessionStore
 log = logging.getLogger(__name__)
 
 
-def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind: str = "rubric") -> Grader:
-    """The offline grader: the calibrated rubric grader (the default), or with kind "claims" the
-    claim-checking grader for bank questions (the rubric grader for the rest). The claim checker
-    does not yet agree with reference grades as well as the rubric grader (docs/grading.md), so it
-    is opt-in. Without its weights the rubric grader grades alone; weights that fail their checksum
-    stop the start with a sentence saying what to do."""
+def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind: str = "claims") -> Grader:
+    """The offline grader: with kind "claims" (the default) the claim-checking grader for bank
+    questions, blended with the calibrated rubric grader (which grades the rest: Mohler, short
+    references); with kind "rubric" the rubric grader alone (BOT_OFFLINE_GRADER=rubric). Without the
+    claim checker's weights the rubric grader grades alone; weights that fail their checksum stop
+    the start with a sentence saying what to do."""
     rubric = RubricGrader(embedder)
     if corpus is None or kind != "claims":
         return rubric

@@ -44,7 +44,7 @@ def storage_warning(settings: Settings, env: Mapping[str, str] | None = None) ->
 
 def _offline_grader(value: str | None) -> str:
     if value in (None, "", "rubric", "claims"):
-        return value or "rubric"
+        return value or "claims"
     raise ValueError(f"BOT_OFFLINE_GRADER={value!r} is not a grader; set it to rubric or claims, or unset it.")
 
 
@@ -65,7 +65,7 @@ class Settings:
     cache_dir: Path | None = None
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     llm_model: str | None = None
-    offline_grader: str = "rubric"  # or "claims": the claim checker (experimental, docs/grading.md)
+    offline_grader: str = "claims"  # the claim checker with the rubric grader (docs/grading.md), or "rubric" alone
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     llm_timeout_s: float = 30.0

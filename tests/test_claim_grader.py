@@ -41,8 +41,6 @@ def grade(assessor: Assessor, qid: str, answer: str):
     return assessor.grade_answer(q, assessor.corpus.rubrics[qid].expected_points(q.level), answer)[0]
 
 
-@pytest.mark.xfail(strict=True, reason="the claim checker (opt-in: BOT_OFFLINE_GRADER=claims) does not yet "
-                   "tell this case apart; issue 15 stays open (docs/grading.md)")
 def test_false_claim_is_flagged_incorrect_with_the_fact(assessor: Assessor) -> None:
     answer = ("Computing the full softmax over the whole vocabulary is far too slow for every training pair. "
               "Negative sampling updates every word in the vocabulary at each step, it just does so faster.")
@@ -59,8 +57,8 @@ def test_false_claim_is_flagged_incorrect_with_the_fact(assessor: Assessor) -> N
     assert right.score > g.score
 
 
-@pytest.mark.xfail(strict=True, reason="the claim checker (opt-in: BOT_OFFLINE_GRADER=claims) does not yet "
-                   "tell this case apart; issue 15 stays open (docs/grading.md)")
+@pytest.mark.xfail(strict=True, reason="the claim grader does not yet tell this case apart; issue 15 stays "
+                   "open (docs/grading.md)")
 def test_paraphrase_in_other_words_is_credited(assessor: Assessor) -> None:
     answer = ("A softmax would have to score all few hundred thousand words for each single example, which is "
               "hopeless. So per example we only adjust the output vectors of the real neighbour and something "
@@ -83,8 +81,8 @@ def test_evidence_and_quotes_are_verbatim(assessor: Assessor) -> None:
         assert c.quote in answer
 
 
-@pytest.mark.xfail(strict=True, reason="the claim checker (opt-in: BOT_OFFLINE_GRADER=claims) does not yet "
-                   "tell this case apart; issue 15 stays open (docs/grading.md)")
+@pytest.mark.xfail(strict=True, reason="the claim grader does not yet tell this case apart; issue 15 stays "
+                   "open (docs/grading.md)")
 def test_non_answers_score_near_zero(assessor: Assessor) -> None:
     q = assessor.corpus.questions["emb-005"]
     for answer in ["I don't know.", q.text, "softmax vocabulary negative sampling word2vec gradient negatives update",

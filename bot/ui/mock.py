@@ -31,7 +31,7 @@ class Mock:
 
     mock: MockInterview
     candidate: gr.Textbox
-    outputs: list  # the tab's state, then the components named by bot/ui/replies.py's MOCK
+    outputs: list  # the tab's state, the components named by bot/ui/replies.py's MOCK, then the buttons
     render: Callable[[MockView], dict]
     started: gr.events.Dependency  # the Start click, for chaining
 
@@ -72,8 +72,8 @@ def build_mock(interview: Interview, owner: gr.State, token: gr.State) -> Mock:
 
     outputs = [state, *replies.ordered(replies.MOCK, {
         "status": status, "question": question, "clock": clock, "answer": answer, "recording": recording,
-        "report": report, "download": download, "download_pdf": download_pdf, "start": start_btn, "begin": begin_btn, "submit": submit_btn,
-        "end": end_btn, "timer": timer})]
+        "report": report, "download": download, "download_pdf": download_pdf, "timer": timer}),
+        start_btn, begin_btn, submit_btn, end_btn]
 
     def render(v: MockView) -> dict:
         if v.only_clock:

@@ -23,8 +23,8 @@ PROGRESS = ("status", "overview", "reviews", "guidance", "charts_note", "by_sess
             "sessions")
 REPLAY = ("status", "transcript", "recordings", "audio", "recordings_box")
 # The Interview tab (mock interview mode): every endpoint shows the whole tab.
-MOCK = ("status", "question", "clock", "answer", "recording", "report", "download", "download_pdf", "start", "begin",
-        "submit", "end", "timer")
+# (Its buttons are outputs too, to enable and hide them, but not in an API reply.)
+MOCK = ("status", "question", "clock", "answer", "recording", "report", "download", "download_pdf", "timer")
 # The Coach tab.
 # The review form has one verdict dropdown per rubric point of the answer (the rest hidden).
 COACH_VERDICTS = tuple(f"verdict_{n}" for n in range(1, 13))
