@@ -23,7 +23,7 @@ from bot.embeddings import Embedder, TokenVectors, pack_tokens, unpack_tokens
 from bot.text import point_claim
 
 log = logging.getLogger(__name__)
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3  # 3: red-flag claims pinned too (the claim grader reads them)
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,10 @@ class RubricIndex:
         keys = [(qid, p.id) for qid, rubric in sorted(corpus.rubrics.items()) for p in rubric.points]
         texts = [point_claim(corpus.rubrics[qid].points_by_id[pid].text) for qid, pid in keys]
         tokens = None
-        if embedder.supports_tokens:  # what the grader reads of every point and question, in the same pass
+        if embedder.supports_tokens:  # what the graders read of every point, question and red flag, in one pass
             asked = [q.text for q in corpus.questions.values() if not q.options]
-            everything = list(dict.fromkeys([*texts, *asked]))
+            flags = [f.claim for rubric in corpus.rubrics.values() for f in rubric.red_flags]
+            everything = list(dict.fromkeys([*texts, *asked, *flags]))
             tokens = dict(zip(everything, embedder.embed_tokens(everything), strict=True))
             vectors = np.vstack([tokens[t].sentence for t in texts])
         else:

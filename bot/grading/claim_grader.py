@@ -102,7 +102,7 @@ class ClaimGrader(Grader):
     # --------------------------------------------------------------------------------------
 
     def _grade(self, question: Question, points: list[RubricPoint], flags: list[RedFlag], answer: str) -> Grade:
-        claims = [point_claim(" ".join(p.text.split())) for p in points]
+        claims = [point_claim(p.text) for p in points]  # as the index pins them
         spans = self._spans(question, answer)
         words = tokens(answer)
         if not spans or is_non_answer(answer, question.text, " ".join(claims)):
