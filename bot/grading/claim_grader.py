@@ -158,7 +158,7 @@ class ClaimGrader(Grader):
                 continue
             ent, je = best_ent.get(i, (0.0, 0))
             con, jc = best_con.get(i, (0.0, 0))
-            if p.id in flagged:
+            if p.id in flagged and flagged[p.id][0] > ent:  # a span that states the point itself is no false claim
                 prob, jf, flag = flagged[p.id]
                 grades.append(self._pg(p, Verdict.incorrect, spans[jf].text, 0.0))
                 false_claims.append(FalseClaim(quote=spans[jf].text, fact=flag.fact or claims[i], point_id=p.id))
