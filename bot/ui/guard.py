@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import BotError
@@ -42,3 +43,11 @@ def blank(view: Callable[..., T]) -> Callable[..., T]:
     def fallback(status: str, *_: Any, **__: Any) -> T:
         return view(status=status)
     return fallback
+
+
+def drop_refused_upload(recording: str | None, uploads: Path | None, refused: bool) -> None:
+    """A recording that was refused is deleted where Gradio put it (never anything outside `uploads`)."""
+    if recording and uploads is not None and refused:
+        path = Path(recording).resolve()
+        if path.is_relative_to(Path(uploads).resolve()):
+            path.unlink(missing_ok=True)

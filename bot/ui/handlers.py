@@ -20,7 +20,7 @@ from bot.grading.mcq import option_label
 from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary, other_ways
 from bot.text import escape_markdown
 from bot.ui import feedback
-from bot.ui.guard import guard
+from bot.ui.guard import drop_refused_upload, guard
 
 log = logging.getLogger(__name__)
 CHAT_ECHO_CHARS = 4000  # a very long answer is saved whole but not echoed whole into the chat
@@ -277,10 +277,7 @@ def transcribe(interview: Interview, view: View, recording: str | None, uploads:
     """A recording (microphone or upload) becomes editable text in the answer box. A refused one
     that sits in `uploads` (the folder Gradio receives files in) is deleted there and then."""
     after = _transcribe(interview, view, recording)
-    if recording and uploads is not None and after.status.startswith("⚠️"):
-        path = Path(recording).resolve()
-        if path.is_relative_to(uploads.resolve()):
-            path.unlink(missing_ok=True)
+    drop_refused_upload(recording, uploads, after.status.startswith("⚠️"))
     return after
 
 

@@ -19,7 +19,7 @@ from bot.mock import MockInterview, MockQuestion, MockRules, MockStep
 from bot.privatefiles import PrivateFiles
 from bot.report import ReportCard, report_filename, report_markdown
 from bot.report_pdf import report_pdf
-from bot.ui.guard import guard
+from bot.ui.guard import drop_refused_upload, guard
 
 log = logging.getLogger(__name__)
 IDLE, THINK, ANSWER, DONE = "idle", "think", "answer", "done"
@@ -198,10 +198,7 @@ def transcribe(mock: MockInterview, view: MockView, recording: str | None, uploa
     """A spoken answer becomes editable text in the box (how it was spoken shows on the report card).
     A refused upload that sits in `uploads` (Gradio's upload folder) is deleted there and then."""
     after = _transcribe(mock, view, recording)
-    if recording and uploads is not None and after.status.startswith("⚠️"):
-        path = Path(recording).resolve()
-        if path.is_relative_to(uploads.resolve()):
-            path.unlink(missing_ok=True)
+    drop_refused_upload(recording, uploads, after.status.startswith("⚠️"))
     return after
 
 
