@@ -65,6 +65,21 @@ class Limits:
     incorrect_at: float | None = None
 
 
+@dataclass
+class _PointReading:
+    """The checker's strongest reading of one point: P(entails) and P(contradicts) with their spans, the
+    red flag stated most strongly (P(entails) of its claim), or the STAR cue sentence that covers it."""
+
+    ent: float = 0.0
+    ent_span: int = 0
+    con: float = 0.0
+    con_span: int = 0
+    flag: float = 0.0
+    flag_span: int = 0
+    red_flag: RedFlag | None = None
+    cued: str | None = None
+
+
 @dataclass(frozen=True)
 class _Span:
     text: str  # verbatim from the answer
@@ -102,11 +117,16 @@ class ClaimGrader(Grader):
     # --------------------------------------------------------------------------------------
 
     def _grade(self, question: Question, points: list[RubricPoint], flags: list[RedFlag], answer: str) -> Grade:
+        return self.decide(question, points, self.measure(question, points, flags, answer))
+
+    def measure(self, question: Question, points: list[RubricPoint], flags: list[RedFlag], answer: str) -> Measure:
+        """What the checker and the rubric grader read in the answer, per point, before any verdict."""
         claims = [point_claim(p.text) for p in points]  # as the index pins them
         spans = self._spans(question, answer)
         words = tokens(answer)
+        bare_list = _fluency(answer) < self.rt.min_fluency and len(words) >= 8
         if not spans or is_non_answer(answer, question.text, " ".join(claims)):
-            return self._result(question, points, [self._pg(p, Verdict.missing) for p in points], [])
+            return Measure(claims, [], [_PointReading() for _ in points], None, bare_list, empty=True)
 
         # which (hypothesis, span) pairs the cross-encoder reads
         unit_texts = [s.text for s in spans]
@@ -114,12 +134,12 @@ class ClaimGrader(Grader):
         flags = [f for f in flags if f.point in {p.id for p in points}]
         hyp_tvs = self.embedder.embed_tokens(claims + [f.claim for f in flags])
         hyp_vecs = np.vstack([t.sentence for t in hyp_tvs])
-        cued: dict[int, str] = {}
+        readings = [_PointReading() for _ in points]
         jobs: list[tuple[str, int, int]] = []  # (kind, index, span)
         for i, p in enumerate(points):
             cue = _cued_sentence(p.cues, unit_texts) if p.cues else None
             if cue is not None:
-                cued[i] = cue
+                readings[i].cued = cue
                 continue
             jobs += [("point", i, j) for j in self._top(span_vecs @ hyp_vecs[i], self.limits.spans_per_point)]
         for k in range(len(flags)):
@@ -128,50 +148,55 @@ class ClaimGrader(Grader):
         at = [i if kind == "point" else len(claims) + i for kind, i, _ in jobs]
         probs = self.checker.probabilities([hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
 
-        t = self.checker.thresholds
-        if self.limits.incorrect_at is not None:
-            t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
-        best_ent: dict[int, tuple[float, int]] = {}
-        best_con: dict[int, tuple[float, int]] = {}
-        flagged: dict[str, tuple[float, int, RedFlag]] = {}
+        index = {p.id: i for i, p in enumerate(points)}
         for (kind, i, j), (_, ent, con) in zip(jobs, probs, strict=True):
             if kind == "point":
-                if ent > best_ent.get(i, (-1.0, 0))[0]:
-                    best_ent[i] = (float(ent), j)
-                if con > ent and con > best_con.get(i, (-1.0, 0))[0]:
-                    best_con[i] = (float(con), j)
-            elif ent >= t.flag and ent > con and ent > flagged.get(flags[i].point, (-1.0, 0, None))[0]:
-                flagged[flags[i].point] = (float(ent), j, flags[i])
-
-        grades: list[PointGrade] = []
-        false_claims: list[FalseClaim] = []
-        bare_list = _fluency(answer) < self.rt.min_fluency and len(words) >= 8
-        about: dict[str, PointGrade] = {}
+                r = readings[i]
+                if ent > r.ent:
+                    r.ent, r.ent_span = float(ent), j
+                if con > ent and con > r.con:
+                    r.con, r.con_span = float(con), j
+            elif ent > con:
+                r = readings[index[flags[i].point]]
+                if ent > r.flag:
+                    r.flag, r.flag_span, r.red_flag = float(ent), j, flags[i]
         rubric_grade = None
         if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
             rubric_grade = self.fallback.grade(question, points, answer)
-            if self.limits.about_credit != "none":
-                about = {g.point_id: g for g in rubric_grade.points}
-        for i, p in enumerate(points):
-            if i in cued:
-                grades.append(self._pg(p, Verdict.covered, cued[i], 1.0))
+        return Measure(claims, spans, readings, rubric_grade, bare_list)
+
+    def decide(self, question: Question, points: list[RubricPoint], m: Measure) -> Grade:
+        """Verdicts and score from a measure (thresholds, red flags, the blend with the rubric grader)."""
+        if m.empty:
+            return self._result(question, points, [self._pg(p, Verdict.missing) for p in points], [])
+        t = self.checker.thresholds
+        if self.limits.incorrect_at is not None:
+            t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
+        spans = m.spans
+        about = {}
+        if m.rubric is not None and self.limits.about_credit != "none":
+            about = {g.point_id: g for g in m.rubric.points}
+        grades: list[PointGrade] = []
+        false_claims: list[FalseClaim] = []
+        for i, (p, r) in enumerate(zip(points, m.readings, strict=True)):
+            if r.cued is not None:
+                grades.append(self._pg(p, Verdict.covered, r.cued, 1.0))
                 continue
-            ent, je = best_ent.get(i, (0.0, 0))
-            con, jc = best_con.get(i, (0.0, 0))
-            if p.id in flagged and flagged[p.id][0] > ent:  # a span that states the point itself is no false claim
-                prob, jf, flag = flagged[p.id]
-                grades.append(self._pg(p, Verdict.incorrect, spans[jf].text, 0.0))
-                false_claims.append(FalseClaim(quote=spans[jf].text, fact=flag.fact or claims[i], point_id=p.id))
-            elif con >= t.contradicts and con > ent:
-                grades.append(self._pg(p, Verdict.incorrect, spans[jc].text, 0.0))
-                false_claims.append(FalseClaim(quote=spans[jc].text, fact=claims[i], point_id=p.id))
-            elif ent >= t.covered:
-                verdict = Verdict.partial if bare_list or _fluency(spans[je].text) < self.rt.min_fluency else Verdict.covered
-                grades.append(self._pg(p, verdict, spans[je].text, ent))
-            elif ent >= t.partial:
-                grades.append(self._pg(p, Verdict.partial, spans[je].text, ent))
+            # a span that states the point itself is no false claim
+            if r.red_flag is not None and r.flag >= t.flag and r.flag > r.ent:
+                grades.append(self._pg(p, Verdict.incorrect, spans[r.flag_span].text, 0.0))
+                false_claims.append(FalseClaim(quote=spans[r.flag_span].text, fact=r.red_flag.fact or m.claims[i],
+                                               point_id=p.id))
+            elif r.con >= t.contradicts and r.con > r.ent:
+                grades.append(self._pg(p, Verdict.incorrect, spans[r.con_span].text, 0.0))
+                false_claims.append(FalseClaim(quote=spans[r.con_span].text, fact=m.claims[i], point_id=p.id))
+            elif r.ent >= t.covered:
+                fluent = not m.bare_list and _fluency(spans[r.ent_span].text) >= self.rt.min_fluency
+                grades.append(self._pg(p, Verdict.covered if fluent else Verdict.partial, spans[r.ent_span].text, r.ent))
+            elif r.ent >= t.partial:
+                grades.append(self._pg(p, Verdict.partial, spans[r.ent_span].text, r.ent))
             else:
-                grades.append(self._pg(p, Verdict.missing, None, ent))
+                grades.append(self._pg(p, Verdict.missing, None, r.ent))
             seen = about.get(p.id)
             if seen is not None and seen.verdict is not Verdict.missing and grades[-1].verdict in (
                     Verdict.missing, Verdict.partial):
@@ -179,9 +204,9 @@ class ClaimGrader(Grader):
                 if CREDIT[credit] > CREDIT[grades[-1].verdict]:
                     grades[-1] = self._pg(p, credit, seen.evidence, seen.coverage)
         grade = self._result(question, points, grades, false_claims)
-        if rubric_grade is not None and self.limits.blend:
-            grade.score = round((1 - self.limits.blend) * grade.score + self.limits.blend * rubric_grade.score, 1)
-        if bare_list:
+        if m.rubric is not None and self.limits.blend:
+            grade.score = round((1 - self.limits.blend) * grade.score + self.limits.blend * m.rubric.score, 1)
+        if m.bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
         return grade
 
@@ -218,6 +243,16 @@ class ClaimGrader(Grader):
             grader=self.kind,
             model=self.model,
         )
+
+
+@dataclass
+class Measure:
+    claims: list[str]  # the points' claims, as the checker read them
+    spans: list[_Span]
+    readings: list[_PointReading]  # one per point, in rubric order
+    rubric: Grade | None  # the rubric grader's grade of the same answer (for the blend)
+    bare_list: bool  # a list of keywords rather than sentences
+    empty: bool = False  # nothing to read: a non-answer or the question restated
 
 
 def _verbatim_window(answer: str, first: str, second: str) -> str:
