@@ -17,11 +17,11 @@ from bot.export import file_name, plural, render, session_markdown
 from bot.grading import Verdict, verdict_label
 from bot.privatefiles import PrivateFiles
 from bot.records import final_points, short_question, turn_numbers
+from bot.replies import COACH_VERDICTS
 from bot.review import NOT_A_COACH, Review, session_filter
 from bot.text import escape_markdown
 from bot.ui.guard import blank, guard
 from bot.ui.progress_handlers import day, playable
-from bot.ui.replies import COACH_VERDICTS
 
 MAX_POINTS = len(COACH_VERDICTS)  # verdict dropdowns on the page; a grade has at most 10 points today
 VERDICT_CHOICES = [(verdict_label(v), v.value) for v in Verdict]

@@ -13,7 +13,7 @@ from bot.grading import MARKS, Grade, PointGrade, Verdict, verdict_counts, verdi
 from bot.text import escape_markdown
 
 # Hints ("related ideas from other questions") are shown only at or above this cosine between the answer
-# and the hint's point. `python -m bot.hint_relevance ../shared/data/interview/dev.jsonl` (767 answers,
+# and the hint's point. `python -m devtools.hint_relevance ../shared/data/interview/dev.jsonl` (767 answers,
 # 2,301 hints): 46% of all hints come from a question sharing a topic with the one asked; 75% of those
 # at 0.70 or above (64 of 85), 69% at 0.65, 57% at 0.55. Below 0.70 most are unrelated.
 HINT_MIN_SIMILARITY = 0.70
