@@ -27,13 +27,6 @@ INDEX_FORMAT = 3  # 3: red-flag claims pinned too (the claim grader reads them)
 
 
 @dataclass(frozen=True)
-class RankedPoint:
-    point: RubricPoint
-    similarity: float
-    sentence: str | None
-
-
-@dataclass(frozen=True)
 class Hint:
     """A point of a related question near the answer: shown to the candidate, never scored."""
 
@@ -45,7 +38,13 @@ class Hint:
 
 @dataclass(frozen=True)
 class Retrieval:
-    ranked: list[RankedPoint]
+    """The asked question's points, nearest the answer first, and hints from other questions.
+
+    The order is what a grader reads: the LLM's prompt lists the points in it, and among points
+    equally weak the follow-ups probe first the one the answer came closest to
+    (grading.probe_follow_ups keeps the order of ties). The feedback shows rubric order."""
+
+    points: list[RubricPoint]
     hints: list[Hint]
 
 
@@ -151,17 +150,14 @@ class RubricIndex:
 
     def retrieve(self, question: Question, points: list[RubricPoint], answer_sentences: list[str],
                  hints: int = 3) -> Retrieval:
-        """Rank `points` of the asked question by how well the answer matches them, plus hints."""
+        """`points` of the asked question, nearest the answer first (each by its best sentence's
+        cosine; a stable sort, so ties keep rubric order), plus hints."""
         if not answer_sentences:
-            return Retrieval([RankedPoint(p, 0.0, None) for p in points], [])
+            return Retrieval(list(points), [])
         sent_vecs = self.embedder.embed(answer_sentences)
-        ranked = []
-        for p in points:
-            sims = sent_vecs @ self.point_vector(question.id, p)
-            best = int(np.argmax(sims))
-            ranked.append(RankedPoint(p, float(sims[best]), answer_sentences[best]))
-        ranked.sort(key=lambda r: r.similarity, reverse=True)
-        return Retrieval(ranked, self._hints(question, sent_vecs, hints))
+        nearness = [float(np.max(sent_vecs @ self.point_vector(question.id, p))) for p in points]
+        order = sorted(range(len(points)), key=lambda i: nearness[i], reverse=True)
+        return Retrieval([points[i] for i in order], self._hints(question, sent_vecs, hints))
 
     def _hints(self, question: Question, sent_vecs: np.ndarray, k: int) -> list[Hint]:
         query = sent_vecs.mean(axis=0, keepdims=True)

@@ -114,9 +114,10 @@ class Assessor:
         if exact and question.options:
             return grade_choice(question, self.corpus.rubrics[question.id], answer), []
         retrieval = self.index.retrieve(question, points, sentences(answer))
-        grade = self.grader.grade(question, [r.point for r in retrieval.ranked], answer,
-                                  self.corpus.rubrics[question.id].red_flags)
-        order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
+        # The grader reads the points nearest the answer first (index.Retrieval says what that
+        # orders); the candidate sees them in rubric order, numbered as the rubric numbers them.
+        grade = self.grader.grade(question, retrieval.points, answer, self.corpus.rubrics[question.id].red_flags)
+        order = {p.id: i for i, p in enumerate(points)}
         grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
         return grade, retrieval.hints
 
@@ -156,9 +157,9 @@ def too_long(length: int, limit: int) -> InterviewError:
 
 
 class Interview:
-    def __init__(self, assessor: Assessor, store: SessionStore, max_answer_chars: int = 8000,
-                 transcriber: Transcriber | None = None, audio_dir: Path | None = None,
-                 max_stored_answer_chars: int = 20_000) -> None:
+    def __init__(self, assessor: Assessor, store: SessionStore, audio_dir: Path, *, max_answer_chars: int = 8000,
+                 transcriber: Transcriber | None = None, max_stored_answer_chars: int = 20_000) -> None:
+        """`audio_dir` is where recordings are kept (Settings.audio_dir: beside the database)."""
         self.assessor, self.store = assessor, store
         self.corpus, self.grader = assessor.corpus, assessor.grader
         self.max_answer_chars = max_answer_chars
@@ -166,7 +167,7 @@ class Interview:
         self._grading: set[int] = set()  # turns being graded now (one grade per answer)
         self._grading_lock = threading.Lock()
         self.transcriber = transcriber
-        self.audio_dir = audio_dir or store.path.parent / "audio"
+        self.audio_dir = Path(audio_dir)
 
     # starting and asking ------------------------------------------------------------------
 

@@ -64,11 +64,12 @@ def build_interview(settings: Settings, *, embedder: Embedder | None = None, gra
     return Interview(
         build_assessor(settings, embedder=embedder, grader=grader),
         store,
-        settings.max_answer_chars,
-        transcriber or Transcriber(settings.speech_model, cache_dir=settings.cache,
-                                  max_seconds=settings.max_audio_seconds, max_bytes=settings.max_upload_mb << 20),
         settings.audio_dir,
-        settings.max_stored_answer_chars,
+        max_answer_chars=settings.max_answer_chars,
+        transcriber=transcriber or Transcriber(settings.speech_model, cache_dir=settings.cache,
+                                               max_seconds=settings.max_audio_seconds,
+                                               max_bytes=settings.max_upload_mb << 20),
+        max_stored_answer_chars=settings.max_stored_answer_chars,
     )
 
 

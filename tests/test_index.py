@@ -11,7 +11,9 @@ import numpy as np
 
 from bot.corpus import Level, load_corpus
 from bot.embeddings import Embedder, TokenVectors
+from bot.grading import Grade, Grader, PointGrade, Verdict
 from bot.index import RubricIndex
+from bot.interview import Assessor
 from bot.services import build_assessor
 from bot.text import point_claim, sentences
 from tests.helpers import RUBRIC, write
@@ -49,9 +51,20 @@ def test_retrieval_ranks_the_point_the_answer_matches_first(corpus, embedder) ->
     points = corpus.rubrics[qid].expected_points(Level.expert)
     target = points[-1]
     result = index.retrieve(corpus.questions[qid], points, sentences(target.text))
-    assert result.ranked[0].point.id == target.id
-    assert [r.similarity for r in result.ranked] == sorted((r.similarity for r in result.ranked), reverse=True)
+    assert result.points[0].id == target.id and sorted(p.id for p in result.points) == sorted(p.id for p in points)
     assert result.hints and all(h.question_id != qid for h in result.hints)
+
+    # The grader reads that order (the LLM prompt's, follow-up ties'); the feedback shows rubric order.
+    class OrderGrader(Grader):
+        def grade(self, question, rubric_points, answer, red_flags=()) -> Grade:
+            read.append([p.id for p in rubric_points])
+            return Grade(score=0, grader="rubric", points=[
+                PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=Verdict.missing) for p in rubric_points])
+
+    read: list[list[str]] = []
+    grade, _ = Assessor(corpus, index, OrderGrader()).grade_answer(corpus.questions[qid], points, target.text)
+    assert read == [[p.id for p in result.points]]
+    assert [g.point_id for g in grade.points] == [p.id for p in points]
 
 
 def test_cache_is_reused_then_rebuilt_when_content_changes(tmp_path: Path, embedder) -> None:
