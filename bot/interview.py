@@ -21,8 +21,8 @@ from bot.attempts import Step, attempt, labels, may_show_model_answer, offered_f
 from bot.corpus import ROLES, Corpus, Level, Question, Rubric, RubricPoint
 from bot.delivery import Delivery, advice, measure
 from bot.errors import InterviewError, SpeechError
-from bot.grading import FollowUp, Grade, Grader, Verdict
-from bot.grading.mcq import grade_choice, option_label, parse_choice
+from bot.grading import FollowUp, Grade, Grader, GraderKind, Verdict
+from bot.grading.mcq import ChoiceGrader, option_label, parse_choice
 from bot.identity import MAX_NAME_CHARS, clean_name  # noqa: F401 (re-exported)
 from bot.index import Hint, RubricIndex
 from bot.language import foreign_language
@@ -102,21 +102,32 @@ class Summary:
 
 @dataclass(frozen=True)
 class Assessor:
-    """Grades one answer: the part of a session that needs no store (also `python -m bot ask`)."""
+    """Grades one answer: the part of a session that needs no store (also `python -m bot ask`).
+    `grader` grades answers in words; a multiple-choice question's own answer goes to
+    `choice_grader` (ChoiceGrader over the corpus unless one is given)."""
 
     corpus: Corpus
     index: RubricIndex
     grader: Grader
+    choice_grader: Grader | None = None
+
+    def grader_for(self, question: Question, follow_up: bool = False) -> Grader:
+        """Who grades an answer to `question`: the multiple-choice grader when it has options and
+        this is not a follow-up (a follow-up is answered in words), else the configured grader."""
+        if question.options and not follow_up:
+            return self.choice_grader or ChoiceGrader(self.corpus)
+        return self.grader
 
     def grade_answer(self, question: Question, points: list[RubricPoint], answer: str,
-                     exact: bool = True) -> tuple[Grade, list[Hint]]:
-        """Grade one answer: exactly for a multiple-choice question, else against `points`."""
-        if exact and question.options:
-            return grade_choice(question, self.corpus.rubrics[question.id], answer), []
+                     follow_up: bool = False) -> tuple[Grade, list[Hint]]:
+        """Grade one answer to `question` against `points` (grader_for says by whom)."""
+        grader = self.grader_for(question, follow_up)
+        if grader.kind is GraderKind.exact:  # an option is right or wrong: no points to retrieve, no hints
+            return grader.grade(question, points, answer), []
         retrieval = self.index.retrieve(question, points, sentences(answer))
         # The grader reads the points nearest the answer first (index.Retrieval says what that
         # orders); the candidate sees them in rubric order, numbered as the rubric numbers them.
-        grade = self.grader.grade(question, retrieval.points, answer, self.corpus.rubrics[question.id].red_flags)
+        grade = grader.grade(question, retrieval.points, answer, self.corpus.rubrics[question.id].red_flags)
         order = {p.id: i for i, p in enumerate(points)}
         grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
         return grade, retrieval.hints
@@ -430,7 +441,7 @@ class Interview:
             graded_text = text[: self.max_answer_chars]
         started = time.perf_counter()
         try:
-            grade, hints = self.assessor.grade_answer(asked, points, graded_text, exact=turn["kind"] == "question")
+            grade, hints = self.assessor.grade_answer(asked, points, graded_text, follow_up=turn["kind"] != "question")
         except Exception as exc:
             log.exception("grading turn %s failed", turn_id)
             raise InterviewError("Your answer is saved, but it could not be graded just now "

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 
 from bot.corpus import Level, Question
 from bot.errors import InterviewError
-from bot.grading import Grade, PointGrade, Verdict
-from bot.grading.mcq import grade_choice
+from bot.grading import Grade, GraderKind, PointGrade, Verdict
+from bot.grading.mcq import choice_point
 from bot.interview import RESUME_WITHIN, Interview
-from bot.report import TIMED_OUT, ReportCard, report_card
+from bot.report import ReportCard, report_card
 from bot.text import clean_answer
 
 MODE = "interview"
@@ -193,11 +193,11 @@ class MockInterview:
         question = self.corpus.questions[turn["question_id"]]
         rubric = self.corpus.rubrics[question.id]
         if question.options:
-            points = grade_choice(question, rubric, "").points
+            points = [choice_point(question, None)]
         else:
             points = [PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=Verdict.missing)
                       for p in rubric.expected_points(Level(session["level"]))]
-        return Grade(score=0.0, points=points, grader=TIMED_OUT,
+        return Grade(score=0.0, points=points, grader=GraderKind.timer,
                      notices=["Time ran out before an answer was given; an unanswered question scores 0."])
 
     # lookups ------------------------------------------------------------------------------------

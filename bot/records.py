@@ -11,7 +11,8 @@ they cannot disagree about a session:
 - a *missed point*: one whose final verdict is not covered (partial, missing or incorrect).
 
 Records stay JSON-ready dicts (exports write them as they are); the TypedDicts below name their
-keys. The view's `final_score` column is the same rule in SQL, kept for the session list's average,
+keys. Verdicts and grader kinds are read into their enums here (`Verdict`, `GraderKind`: string
+enums, so JSON and CSV write the stored strings), and every view compares them as enums. The view's `final_score` column is the same rule in SQL, kept for the session list's average,
 filter and sort (`SessionStore.find_sessions`); tests/test_records.py checks the two agree.
 """
 
@@ -20,15 +21,26 @@ from __future__ import annotations
 import json
 from typing import Any, TypedDict
 
-from bot.grading import Verdict
+from bot.grading import GraderKind, Verdict
+
+
+class PointRecord(TypedDict):
+    """One rubric point of a grade (PointGrade as stored)."""
+
+    point_id: str
+    text: str
+    weight: float
+    verdict: Verdict
+    evidence: str | None
+    coverage: float
 
 
 class GradeRecord(TypedDict):
     grade_id: int
-    grader: str
+    grader: GraderKind
     model: str | None
     score: float
-    points: list[dict]  # PointGrade as JSON: point_id, text, weight, verdict, evidence, coverage
+    points: list[PointRecord]
     strengths: list[str]
     gaps: list[str]
     follow_ups: list[dict]
@@ -42,7 +54,7 @@ class OverrideRecord(TypedDict):
     coach: str
     note: str
     score: float | None
-    points: dict[str, str]  # point id -> the coach's verdict, for the points they changed
+    points: dict[str, Verdict]  # point id -> the coach's verdict, for the points they changed
     created_at: str
 
 
@@ -81,12 +93,12 @@ def _loads(text: str | None, default: Any = None) -> Any:
     return json.loads(text) if text else default
 
 
-def is_missed(verdict: str) -> bool:
+def is_missed(verdict: Verdict) -> bool:
     """A point not fully made: partial, missing or incorrect."""
-    return verdict != Verdict.covered
+    return verdict is not Verdict.covered
 
 
-def final_points(turn: TurnRecord) -> list[dict]:
+def final_points(turn: TurnRecord) -> list[PointRecord]:
     """The AI's point verdicts with the coach's replacements applied."""
     grade, override = turn.get("grade"), turn.get("override")
     if grade is None:
@@ -120,18 +132,24 @@ def average(scores: list[float]) -> float | None:
     return round(sum(scores) / len(scores), 2) if scores else None
 
 
+def point_record(point: dict) -> PointRecord:
+    """A stored point (PointGrade as JSON, every key kept) with its verdict as a Verdict."""
+    return {**point, "verdict": Verdict(point["verdict"])}  # type: ignore[typeddict-item]
+
+
 def turn_record(row: dict) -> TurnRecord:
     """One row of the transcript view as a nested, JSON-ready turn."""
     grade: GradeRecord | None = None if row["grade_id"] is None else {
-        "grade_id": row["grade_id"], "grader": row["grader"], "model": row["grader_model"],
-        "score": row["ai_score"], "points": _loads(row["ai_point_verdicts"], []),
+        "grade_id": row["grade_id"], "grader": GraderKind(row["grader"]), "model": row["grader_model"],
+        "score": row["ai_score"], "points": [point_record(p) for p in _loads(row["ai_point_verdicts"], [])],
         "strengths": _loads(row["strengths"], []), "gaps": _loads(row["gaps"], []),
         "follow_ups": _loads(row["follow_ups"], []), "notices": _loads(row["grade_notices"], []),
         "false_claims": _loads(row.get("false_claims"), []), "graded_at": row["graded_at"],
     }
     override: OverrideRecord | None = None if row["override_id"] is None else {
         "override_id": row["override_id"], "coach": row["coach"], "note": row["coach_note"],
-        "score": row["coach_score"], "points": _loads(row["coach_point_verdicts"], {}),
+        "score": row["coach_score"],
+        "points": {pid: Verdict(v) for pid, v in _loads(row["coach_point_verdicts"], {}).items()},
         "created_at": row["overridden_at"],
     }
     turn: TurnRecord = {"turn_id": row["turn_id"], "turn_number": row["turn_number"], "kind": row["kind"],

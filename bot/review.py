@@ -99,16 +99,18 @@ class Review:
         note = clean_answer(note)[:MAX_NOTE_CHARS]  # no lone surrogates or bidi controls (SQLite, the views)
         new_score = _score(score, "score")
         points = {p["point_id"]: p for p in turn["grade"]["points"]}
-        changed: dict[str, str] = {}
-        for point_id, verdict in (verdicts or {}).items():
-            verdict = (verdict or "").strip().lower()
-            if not verdict:
+        changed: dict[str, Verdict] = {}
+        for point_id, typed in (verdicts or {}).items():
+            text = (typed or "").strip().lower()
+            if not text:
                 continue
             if point_id not in points:
                 raise InterviewError(f"This answer was not graded on a point {point_id!r}.")
-            if verdict not in {v.value for v in Verdict}:
-                raise InterviewError(f"A verdict is covered, partial, missing or incorrect (not {verdict!r}).")
-            if verdict != points[point_id]["verdict"]:
+            try:
+                verdict = Verdict(text)
+            except ValueError:
+                raise InterviewError(f"A verdict is covered, partial, missing or incorrect (not {text!r}).") from None
+            if verdict is not points[point_id]["verdict"]:
                 changed[point_id] = verdict
         if new_score is None and changed:
             new_score = score_from_points([PointGrade(**{**p, "verdict": changed.get(p["point_id"], p["verdict"])})

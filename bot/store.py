@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.errors import StoreError
-from bot.grading import Grade
+from bot.grading import Grade, Verdict
 from bot.migrations import migrate
 from bot.records import SessionRecord, TurnRecord, session_record, turn_record
 
@@ -202,7 +202,7 @@ class SessionStore:
             return int(table.last_pk)
 
     def add_override(self, turn_id: int, grade_id: int, coach: str, note: str, score: float | None,
-                     points: dict[str, str] | None) -> int:
+                     points: dict[str, Verdict] | None) -> int:
         """A coach's note / score / point verdicts for a turn, kept beside (never over) the AI grade."""
         with self._write() as db:
             table = db.table("overrides").insert({

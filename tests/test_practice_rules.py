@@ -9,7 +9,8 @@ import pytest
 
 from bot.attempts import Step, attempt, labels, offered_follow_ups
 from bot.corpus import Level
-from bot.grading import FollowUp, Grade, PointGrade, Verdict
+from bot.grading import FollowUp, Grade, GraderKind, PointGrade, Verdict
+from bot.grading.mcq import ChoiceGrader
 from bot.interview import InterviewError
 from bot.picker import eligible, pick_question
 from bot.services import build_interview
@@ -280,6 +281,21 @@ def test_a_multiple_choice_answer_that_is_no_option_is_asked_again(interview, co
     assert turn["answer"] is None and turn["draft"] == "I don't know" and interview.store.grade_for(view.turn_id) is None
     graded = handlers.submit(interview, unsure, "ABCDEFGH"[mcq.correct_option])
     assert graded.status == "" and graded.score.startswith("### 10.0 / 10")
+
+
+def test_multiple_choice_has_its_own_grader_and_its_follow_ups_are_graded_in_words(interview, corpus) -> None:
+    mcq = next(q for q in sorted(corpus.questions.values(), key=lambda q: q.id) if q.options)
+    assessor = interview.assessor
+    assert isinstance(assessor.grader_for(mcq), ChoiceGrader) and assessor.grader_for(mcq, follow_up=True) is assessor.grader
+    turn = interview.start("Ana", mcq.role, mcq.level.value, question_id=mcq.id)
+    wrong = "ABCDEFGH"[(mcq.correct_option + 1) % len(mcq.options)]
+    graded = interview.submit(turn.session_id, turn.turn_id, wrong).grade
+    assert graded.grader is GraderKind.exact and graded.score == 0 and graded.points[0].verdict is not Verdict.covered
+    with sqlite3.connect(interview.store.path) as db:  # stored under the same name as before ChoiceGrader
+        assert db.execute("select grader from grades where turn_id = ?", [turn.turn_id]).fetchone()[0] == "exact"
+    follow = interview.follow_up(turn.session_id, turn.turn_id)
+    answer = corpus.rubrics[mcq.id].model_answer
+    assert interview.submit(follow.session_id, follow.turn_id, answer).grade.grader is GraderKind(assessor.grader.kind)
 
 
 def test_earlier_feedback_shows_the_candidates_words_as_text() -> None:

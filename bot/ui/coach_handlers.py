@@ -195,7 +195,7 @@ def _turn_detail(turn: dict, number: str) -> str:
 
 def _form(turn: dict) -> ReviewForm:
     now = {p["point_id"]: p["verdict"] for p in final_points(turn)}
-    points = [PointChoice(p["point_id"], f"{p['text']} (AI: {verdict_label(p['verdict'])})", now[p["point_id"]])
+    points = [PointChoice(p["point_id"], f"{p['text']} (AI: {verdict_label(p['verdict'])})", now[p["point_id"]].value)
               for p in turn["grade"]["points"][:MAX_POINTS]]
     return ReviewForm(turn_id=turn["turn_id"], points=points)
 
