@@ -18,12 +18,13 @@ from types import ModuleType
 import click
 
 from bot.corpus import CorpusError, Level, load_corpus
-from bot.settings import Settings
+from bot.settings import Settings, offline_models
 
 
 @click.group()
 def cli() -> None:
     """Mock-interview coach."""
+    offline_models()
 
 
 @cli.group()
@@ -108,15 +109,15 @@ def index() -> None:
 @index.command("build")
 def index_build() -> None:
     """Embed every rubric point and save the FAISS index to the cache directory."""
-    from bot.embeddings import SentenceTransformerEmbedder
+    from bot.embeddings import SentenceTransformerEmbedder, VectorCache
     from bot.index import RubricIndex
 
     settings, c = _settings_and_corpus()
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    vectors = VectorCache(SentenceTransformerEmbedder(settings.embedding_model))
     started = time.perf_counter()
-    built = RubricIndex.build(c, embedder)
+    built = RubricIndex.build(c, vectors)
     elapsed = time.perf_counter() - started
-    base = settings.cache / f"rubric-index-{RubricIndex.cache_key(c, embedder)}"
+    base = settings.cache / f"rubric-index-{RubricIndex.cache_key(c, vectors)}"
     built.save(base)
     click.echo(f"indexed {len(built)} rubric points from {len(c.questions)} questions in {elapsed:.2f} s -> {base}.faiss")
 

@@ -21,7 +21,7 @@ from bot.attempts import Step, attempt, labels, may_show_model_answer, offered_f
 from bot.corpus import ROLES, Corpus, Level, Question, Rubric, RubricPoint
 from bot.delivery import Delivery, advice, measure
 from bot.errors import InterviewError, SpeechError
-from bot.grading import FollowUp, Grade, Grader, GraderKind, Verdict
+from bot.grading import FollowUp, Grade, Grader, Verdict
 from bot.grading.mcq import ChoiceGrader, option_label, parse_choice
 from bot.identity import MAX_NAME_CHARS, clean_name  # noqa: F401 (re-exported)
 from bot.index import Hint, RubricIndex
@@ -122,7 +122,7 @@ class Assessor:
                      follow_up: bool = False) -> tuple[Grade, list[Hint]]:
         """Grade one answer to `question` against `points` (grader_for says by whom)."""
         grader = self.grader_for(question, follow_up)
-        if grader.kind is GraderKind.exact:  # an option is right or wrong: no points to retrieve, no hints
+        if not grader.retrieves_points:
             return grader.grade(question, points, answer), []
         retrieval = self.index.retrieve(question, points, sentences(answer))
         # The grader reads the points nearest the answer first (index.Retrieval says what that

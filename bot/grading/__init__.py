@@ -121,6 +121,7 @@ def probe_follow_ups(question: Question, points: list[RubricPoint], grades: list
 class Grader(ABC):
     kind: GraderKind  # what its grades are stored as
     model: str | None = None
+    retrieves_points: bool = True  # graded against the points nearest the answer, with hints (not ChoiceGrader)
 
     @abstractmethod
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,

@@ -3,7 +3,8 @@
 Per point: the best sentence's embedding similarity, a soft recall of the point's own words
 against the answer's contextual word vectors (BERTScore-like, words of the question dropped), and
 the share of its content stems the answer uses. The answer's sentences go through the model
-once; points and questions are cached by the embedder, so a grade costs one forward pass.
+once; points and questions are pinned in the VectorCache the grader is given (services.py), so a
+grade costs one forward pass.
 """
 
 from __future__ import annotations

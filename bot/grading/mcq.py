@@ -49,6 +49,7 @@ class ChoiceGrader(Grader):
     follow-ups are the probes of the question's first two rubric points, whatever was chosen."""
 
     kind = GraderKind.exact
+    retrieves_points = False  # an option is right or wrong: nothing to retrieve, no hints
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
