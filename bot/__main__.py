@@ -128,6 +128,8 @@ def index_build() -> None:
 @click.option("--level", type=click.Choice([lv.value for lv in Level]), help="Grade as this level (default: the question's).")
 def ask(question_id: str, answer: str, level: str | None) -> None:
     """Grade one ANSWER to QUESTION_ID and print the feedback as one JSON object."""
+    from dataclasses import asdict
+
     from bot.services import build_assessor
     from bot.text import clean_answer
 
@@ -137,7 +139,7 @@ def ask(question_id: str, answer: str, level: str | None) -> None:
     question = c.questions[question_id]
     points = c.rubrics[question_id].expected_points(Level(level) if level else question.level)
     grade, hints = build_assessor(settings).grade_answer(question, points, clean_answer(answer))
-    out = {"question_id": question_id, **grade.model_dump(mode="json"), "hints": [h.__dict__ for h in hints]}
+    out = {"question_id": question_id, **grade.model_dump(mode="json"), "hints": [asdict(h) for h in hints]}
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 

@@ -21,20 +21,11 @@ import numpy as np
 
 from bot.corpus import Corpus, Question, RubricPoint
 from bot.embeddings import Embedder, TokenVectors, VectorCache, pack_tokens, unpack_tokens
+from bot.records import Hint
 from bot.text import point_claim
 
 log = logging.getLogger(__name__)
 INDEX_FORMAT = 3  # 3: red-flag claims pinned too (the claim grader reads them)
-
-
-@dataclass(frozen=True)
-class Hint:
-    """A point of a related question near the answer: shown to the candidate, never scored."""
-
-    question_id: str
-    question_text: str
-    point_text: str
-    similarity: float
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ restarted app carries on where the candidate left off.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -24,10 +23,10 @@ from bot.errors import InterviewError, SpeechError
 from bot.grading import FollowUp, Grade, Grader, Verdict
 from bot.grading.mcq import ChoiceGrader, option_label, parse_choice
 from bot.identity import MAX_NAME_CHARS, clean_name  # noqa: F401 (re-exported)
-from bot.index import Hint, RubricIndex
+from bot.index import RubricIndex
 from bot.language import foreign_language
 from bot.picker import pick_question
-from bot.records import average, missed_points
+from bot.records import Hint, SessionRow, TurnRow, average, missed_points
 from bot.speech import Transcriber, write_wav
 from bot.store import SessionStore
 from bot.text import INVISIBLE_CHARS, clean_answer, has_invisible, sentences
@@ -216,7 +215,7 @@ class Interview:
         while the role's questions at this level last (picker.pick_question)."""
         session = self._open(session_id)
         if topics is None:  # a session started on chosen topics keeps to them
-            topics = set(json.loads(session.get("settings") or "{}").get("topics", [])) or None
+            topics = set(session["settings"].get("topics", [])) or None
         asked = [t["question_id"] for t in self.store.turns(session_id) if t["kind"] == "question"]
         earlier = self.store.questions_asked_by(session["owner"], session["role"], session_id) if session.get(
             "owner") else set()
@@ -303,7 +302,7 @@ class Interview:
         a reload or a restart of the app the candidate carries on where they left off (the
         session lives in the store, not in the page)."""
         session = self.store.latest_session(owner) if owner else None
-        if session is None or session["ended_at"] or (session.get("mode") or "practice") != "practice":
+        if session is None or session["ended_at"] or session["mode"] != "practice":
             return None  # a mock interview resumes in its own tab (bot/mock.py)
         if (now or datetime.now(UTC)) - datetime.fromisoformat(session["started_at"]) > RESUME_WITHIN:
             return None
@@ -409,7 +408,7 @@ class Interview:
         with self._only_grader(turn_id):
             return self._grade_turn(session, turn, answer, text)
 
-    def _grade_turn(self, session: dict, turn: dict, answer: str, text: str) -> Feedback:
+    def _grade_turn(self, session: SessionRow, turn: TurnRow, answer: str, text: str) -> Feedback:
         turn_id = turn["id"]
         if self.store.grade_for(turn_id) is not None:  # read after the claim: a grade just saved counts
             raise InterviewError("This question is already answered; pick a follow-up or the next question.")
@@ -447,7 +446,7 @@ class Interview:
             raise InterviewError("Your answer is saved, but it could not be graded just now "
                                  f"({type(exc).__name__}); press Submit again to retry.") from None
         grade = grade.model_copy(update={"notices": [*notices, *grade.notices]})
-        self.store.save_grade(turn_id, grade, [h.__dict__ for h in hints],
+        self.store.save_grade(turn_id, grade, hints,
                               (time.perf_counter() - started) * 1000)
         spoken = Delivery(**turn["delivery"]) if turn.get("delivery") else None
         return Feedback(turn_id, question, grade, hints, rubric.model_answer, spoken, other_ways(rubric, grade))
@@ -474,20 +473,20 @@ class Interview:
 
     # lookups ------------------------------------------------------------------------------
 
-    def _session(self, session_id: str) -> dict:
+    def _session(self, session_id: str) -> SessionRow:
         session = self.store.session(session_id) if session_id else None
         if session is None:
             raise InterviewError("No practice session is running; press Start to begin one.")
         return session
 
-    def _open(self, session_id: str) -> dict:
+    def _open(self, session_id: str) -> SessionRow:
         """The session, refused once it has ended (an ended session is read-only)."""
         session = self._session(session_id)
         self._refuse_ended(session)
         return session
 
     @staticmethod
-    def _refuse_ended(session: dict) -> None:
+    def _refuse_ended(session: SessionRow) -> None:
         if session["ended_at"]:
             raise InterviewError(ENDED)
 
@@ -496,10 +495,10 @@ class Interview:
         session = self.store.session(session_id) if session_id else None
         return bool(session and session["ended_at"])
 
-    def _turn(self, session_id: str, turn_id: int) -> dict:
+    def _turn(self, session_id: str, turn_id: int) -> TurnRow:
         return self._session_turn(session_id, turn_id)[1]
 
-    def _session_turn(self, session_id: str, turn_id: int) -> tuple[dict, dict]:
+    def _session_turn(self, session_id: str, turn_id: int) -> tuple[SessionRow, TurnRow]:
         session = self._session(session_id)
         turn = self.store.turn(turn_id) if turn_id else None
         if turn is None or turn["session_id"] != session_id:

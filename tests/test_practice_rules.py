@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +14,7 @@ from bot.grading import FollowUp, Grade, GraderKind, PointGrade, Verdict
 from bot.grading.mcq import ChoiceGrader
 from bot.interview import InterviewError
 from bot.picker import eligible, pick_question
+from bot.records import Hint
 from bot.services import build_interview
 from bot.ui import feedback, handlers
 from bot.ui.handlers import View
@@ -311,9 +313,8 @@ def test_earlier_feedback_shows_the_candidates_words_as_text() -> None:
 
 def test_hints_are_shown_only_above_the_measured_bar() -> None:
     grade = Grade(score=5, grader="rubric", points=[])
-    near = {"point_text": "a related point", "question_text": "Another question?",
-            "similarity": feedback.HINT_MIN_SIMILARITY + 0.01}
-    far = {**near, "point_text": "an unrelated point", "similarity": feedback.HINT_MIN_SIMILARITY - 0.01}
+    near = Hint("q-2", "Another question?", "a related point", feedback.HINT_MIN_SIMILARITY + 0.01)
+    far = replace(near, point_text="an unrelated point", similarity=feedback.HINT_MIN_SIMILARITY - 0.01)
     notes = feedback.notes_markdown(grade, [near, far])
     assert "a related point" in notes and "an unrelated point" not in notes
     assert feedback.notes_markdown(grade, [far]) == ""

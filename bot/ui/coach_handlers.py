@@ -118,7 +118,7 @@ def _table(rows: list[dict]) -> tuple[list[list], list[str]]:
     width = REF_CHARS
     while len({i[:width] for i in ids}) < len(ids):  # uuid4 hex: practically never, but a ref must be unique
         width += 2
-    table = [[s["candidate"], "finished" if s["ended_at"] else "unfinished", s.get("mode") or "practice",
+    table = [[s["candidate"], "finished" if s["ended_at"] else "unfinished", s["mode"],
               "" if s["average"] is None else f"{s['average']:.1f}", day(s["started_at"]), s["graded"],
               s["overridden"], s["role"], s["level"], s["session_id"][:width]] for s in rows]
     return table, ids

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from bot.grading import MARKS, Grade, GraderKind, PointGrade, Verdict, verdict_counts, verdict_label
+from bot.records import Hint
 from bot.text import escape_markdown
 
 # Hints ("related ideas from other questions") are shown only at or above this cosine between the answer
@@ -58,7 +59,7 @@ def points_markdown(g: Grade, other_ways: dict[str, list[str]]) -> str:
     return text
 
 
-def notes_markdown(g: Grade, hints: Sequence[dict]) -> str:
+def notes_markdown(g: Grade, hints: Sequence[Hint]) -> str:
     """Strengths and gaps an LLM wrote (the offline grader's are the points themselves), and the hints
     that clear the relevance bar."""
     notes = ""
@@ -67,10 +68,10 @@ def notes_markdown(g: Grade, hints: Sequence[dict]) -> str:
         notes += "**Strengths**\n" + "\n".join(f"- {escape_markdown(s)}" for s in g.strengths) + "\n\n"
     if g.gaps and not set(g.gaps) <= point_texts and g.grader is not GraderKind.exact:
         notes += "**To work on**\n" + "\n".join(f"- {escape_markdown(s)}" for s in g.gaps) + "\n\n"
-    related = [h for h in hints if h.get("similarity", 0.0) >= HINT_MIN_SIMILARITY]
+    related = [h for h in hints if h.similarity >= HINT_MIN_SIMILARITY]
     if related:
         notes += "**Related ideas from other questions** (hints, not scored)\n" + "\n".join(
-            f"- {h['point_text']} — *{h['question_text']}*" for h in related)
+            f"- {h.point_text} — *{h.question_text}*" for h in related)
     return notes.strip()
 
 
