@@ -41,3 +41,11 @@ def test_the_app_never_imports_a_developer_tool_or_reads_the_tests() -> None:
         modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         assert not [m for m in modules if m.split(".")[0] in ("devtools", "tests")], path
         assert '"tests"' not in text and "tests/fixtures" not in text, path
+
+
+def test_the_readme_layout_names_every_module_on_a_line_of_its_own() -> None:
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout"):]
+    named = {line.split()[0] for line in layout.splitlines() if line.strip()}  # a module's line starts with its path
+    modules = {str(p.relative_to(ROOT)) for d in ("bot", "devtools") for p in (ROOT / d).rglob("*.py")} | {"app.py"}
+    assert modules <= named, sorted(modules - named)
