@@ -33,7 +33,7 @@ browser:
 		"the browser tests will skip"; fi
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot tests app.py
+	$(VENV)/bin/ruff check bot devtools tests app.py
 
 clean:
 	rm -rf $(VENV) data/cache

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.coach import CoachAuth, SignInThrottle
 from bot.corpus import CorpusError
 from bot.services import build_interview, limit_threads
-from bot.settings import Settings, storage_warning
+from bot.settings import Settings, offline_models, storage_warning
 from bot.store import StoreError
 
 log = logging.getLogger("app")
@@ -20,6 +20,7 @@ log = logging.getLogger("app")
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    offline_models()
     tune_gradio()
     try:
         settings = Settings.from_env()

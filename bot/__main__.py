@@ -1,22 +1,30 @@
-"""The command line: corpus, index, ask, bench, eval, transcribe, export (python -m bot --help)."""
+"""The command line: corpus, index, ask, bench, eval, transcribe, export (python -m bot --help).
+
+`bench`, `loadtest`, `eval` and `grader fit` run developer tools kept outside the package
+(devtools/ of the repository, devtools/__init__.py): they work from a checkout and, from an
+installed wheel, say so in a sentence.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import click
 
 from bot.corpus import CorpusError, Level, load_corpus
-from bot.settings import Settings
+from bot.settings import Settings, offline_models
 
 
 @click.group()
 def cli() -> None:
     """Mock-interview coach."""
+    offline_models()
 
 
 @cli.group()
@@ -69,6 +77,22 @@ def _stats_table(stats: dict) -> str:
     return "\n".join(rows)
 
 
+def _devtool(name: str, command: str) -> ModuleType:
+    """`devtools.<name>` from the checkout this package sits in (whatever the working folder);
+    a ClickException saying where the tool lives when the package was installed without it."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "devtools" / "__init__.py").is_file() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
+    try:
+        return importlib.import_module(f"devtools.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("devtools", f"devtools.{name}"):
+            raise
+        raise click.ClickException(
+            f"`python -m bot {command}` is a developer tool: it lives in devtools/ of the repository, which an "
+            "installed package does not include. Run it from a checkout of the repository.") from None
+
+
 def _settings_and_corpus():
     settings = Settings.from_env()
     try:
@@ -85,15 +109,15 @@ def index() -> None:
 @index.command("build")
 def index_build() -> None:
     """Embed every rubric point and save the FAISS index to the cache directory."""
-    from bot.embeddings import SentenceTransformerEmbedder
+    from bot.embeddings import SentenceTransformerEmbedder, VectorCache
     from bot.index import RubricIndex
 
     settings, c = _settings_and_corpus()
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    vectors = VectorCache(SentenceTransformerEmbedder(settings.embedding_model))
     started = time.perf_counter()
-    built = RubricIndex.build(c, embedder)
+    built = RubricIndex.build(c, vectors)
     elapsed = time.perf_counter() - started
-    base = settings.cache / f"rubric-index-{RubricIndex.cache_key(c, embedder)}"
+    base = settings.cache / f"rubric-index-{RubricIndex.cache_key(c, vectors)}"
     built.save(base)
     click.echo(f"indexed {len(built)} rubric points from {len(c.questions)} questions in {elapsed:.2f} s -> {base}.faiss")
 
@@ -104,6 +128,8 @@ def index_build() -> None:
 @click.option("--level", type=click.Choice([lv.value for lv in Level]), help="Grade as this level (default: the question's).")
 def ask(question_id: str, answer: str, level: str | None) -> None:
     """Grade one ANSWER to QUESTION_ID and print the feedback as one JSON object."""
+    from dataclasses import asdict
+
     from bot.services import build_assessor
     from bot.text import clean_answer
 
@@ -113,7 +139,7 @@ def ask(question_id: str, answer: str, level: str | None) -> None:
     question = c.questions[question_id]
     points = c.rubrics[question_id].expected_points(Level(level) if level else question.level)
     grade, hints = build_assessor(settings).grade_answer(question, points, clean_answer(answer))
-    out = {"question_id": question_id, **grade.model_dump(mode="json"), "hints": [h.__dict__ for h in hints]}
+    out = {"question_id": question_id, **grade.model_dump(mode="json"), "hints": [asdict(h) for h in hints]}
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
@@ -124,13 +150,13 @@ def ask(question_id: str, answer: str, level: str | None) -> None:
 def bench(count: int, audio: bool, as_json: bool) -> None:
     """Time each stage of the offline grading path (p50/p95 ms) and the cold start."""
     if audio:
-        from bot.speech_bench import run_audio_bench
-
-        figures = run_audio_bench(Settings.from_env().speech_model)
+        speech_bench = _devtool("speech_bench", "bench --audio")
+        try:
+            figures = speech_bench.run_audio_bench(Settings.from_env().speech_model)
+        except speech_bench.SpeechBenchError as exc:
+            raise click.ClickException(str(exc)) from None
     else:
-        from bot.bench import run_bench
-
-        figures = run_bench(Settings.from_env(), count)
+        figures = _devtool("bench", "bench").run_bench(Settings.from_env(), count)
     if as_json:
         click.echo(json.dumps(figures))
     else:
@@ -151,11 +177,10 @@ def loadtest(sessions: int, turns: int, port: int, timeout_s: float, as_json: bo
 
     Exits non-zero if a request failed, an answer was lost or duplicated, or a grade is missing.
     """
-    from bot.loadtest import LoadTestError, run_loadtest
-
+    load = _devtool("loadtest", "loadtest")
     try:
-        figures = run_loadtest(Settings.from_env(), sessions, turns, port=port, timeout_s=timeout_s)
-    except LoadTestError as exc:
+        figures = load.run_loadtest(Settings.from_env(), sessions, turns, port=port, timeout_s=timeout_s)
+    except load.LoadTestError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(figures))
@@ -205,59 +230,14 @@ def transcribe(recording: Path, as_json: bool) -> None:
 def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, as_json: bool, plot: Path | None) -> None:
     """Agreement of a grader with human scores on DATASET (JSONL), or the held-out test answers
     (a folder or file of tests/data/answers YAML). Answers to bank questions are graded the app's way."""
-    from bot.embeddings import SentenceTransformerEmbedder
-    from bot.evaluation import (
-        DatasetError,
-        agreement,
-        by_style,
-        cross_validate,
-        held_out_figures,
-        load_answer_sheets,
-        load_records,
-        predict_app,
-        question_folds,
-        scatter_plot,
-    )
-    from bot.grading.rubric import RubricGrader
-    from bot.services import build_assessor
-
+    evaluation = _devtool("evaluation", "eval")
     settings = Settings.from_env()
     if kind == "llm" and not settings.llm_configured:
         raise click.ClickException("--grader llm needs BOT_LLM_MODEL and OPENAI_API_KEY or OPENAI_BASE_URL.")
-    if dataset.is_dir() or dataset.suffix in (".yaml", ".yml"):  # the held-out test answers
-        try:
-            answers = load_answer_sheets(dataset)
-        except DatasetError as exc:
-            raise click.ClickException(str(exc)) from None
-        embedder = SentenceTransformerEmbedder(settings.embedding_model)
-        started = time.perf_counter()
-        figures = {"grader": kind if kind == "llm" else settings.offline_grader, **held_out_figures(build_assessor(settings, embedder=embedder, llm=kind == "llm"),
-                                                      answers[:limit] if limit else answers)}
-        figures["answers_per_s"] = round(figures["answers"] / (time.perf_counter() - started), 2)
-        _print_figures(figures, as_json)
-        return
     try:
-        records = load_records(dataset, limit)
-        folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
-    except DatasetError as exc:
+        figures = evaluation.run_eval(settings, dataset, kind, cv_k=cv_k, limit=limit, plot=plot)
+    except evaluation.DatasetError as exc:
         raise click.ClickException(str(exc)) from None
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
-    started = time.perf_counter()
-    if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
-        predicted = cross_validate(embedder, records, folds)
-    else:  # bank questions the app's way, the rest with the shipped calibration (or the LLM)
-        assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
-        predicted = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder), records)
-    elapsed = time.perf_counter() - started
-    human = [r.score for r in records]
-    figures = {"grader": kind if kind == "llm" or cv_k else settings.offline_grader, "cv_by_question": cv_k, "folds": len(folds) if folds else None,
-               **agreement(predicted, human, records[0].score_max),
-               "answers_per_s": round(len(records) / elapsed, 2)}
-    if any(r.style for r in records):
-        figures["by_style"] = by_style(records, predicted)
-    if plot:
-        title = f"{kind} grader on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
-        scatter_plot(predicted, human, figures, plot, title, [r.style for r in records])
     _print_figures(figures, as_json)
 
 
@@ -280,10 +260,10 @@ def _print_figures(figures: dict, as_json: bool) -> None:
 def export(fmt: str, candidate: str | None, since: str | None, until: str | None, session_id: str | None,
            out: Path) -> None:
     """Export sessions from the database (BOT_DB_PATH) with their grades and coach notes."""
-    from bot.export import ExportError, render
-    from bot.interview import InterviewError
+    from bot.errors import BotError
+    from bot.export import render
     from bot.review import session_filter
-    from bot.store import SessionStore, StoreError
+    from bot.store import SessionStore
 
     settings = Settings.from_env()
     if not settings.database.is_file():
@@ -293,7 +273,7 @@ def export(fmt: str, candidate: str | None, since: str | None, until: str | None
         f = session_filter(candidate=candidate, date_from=since, date_to=until, session_id=session_id, order="oldest")
         records = store.session_records([s["session_id"] for s in store.find_sessions(f)])
         text = render(records, fmt)
-    except (InterviewError, ExportError, StoreError) as exc:
+    except BotError as exc:
         raise click.ClickException(str(exc)) from None
     if str(out) == "-":
         click.echo(text, nl=False)
@@ -316,17 +296,13 @@ def grader() -> None:
               help="Where to write the parameters [default: the file shipped in the package].")
 def grader_fit(dataset: Path, out: Path | None) -> None:
     """Fit the offline grader's calibration on human-graded answers in DATASET (JSONL)."""
-    from bot.embeddings import SentenceTransformerEmbedder
-    from bot.evaluation import DatasetError, fit_calibration, load_records, measure_records
-    from bot.grading.calibration import DEFAULT_PATH, save
+    from bot.grading.calibration import DEFAULT_PATH
 
+    evaluation = _devtool("evaluation", "grader fit")
     try:
-        records = load_records(dataset)
-    except DatasetError as exc:
+        calibration = evaluation.run_fit(Settings.from_env(), dataset, out or DEFAULT_PATH)
+    except evaluation.DatasetError as exc:
         raise click.ClickException(str(exc)) from None
-    embedder = SentenceTransformerEmbedder(Settings.from_env().embedding_model)
-    calibration = fit_calibration(records, measure_records(embedder, records), dataset.name, embedder.name)
-    save(calibration, out or DEFAULT_PATH)
     click.echo(f"Fitted on {calibration.params['answers']} answers from {dataset.name}; wrote {out or DEFAULT_PATH}.")
 
 

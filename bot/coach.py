@@ -94,10 +94,6 @@ class CoachAuth:
     org_lookup: Callable[[str], set[str]] = hf_orgs  # tests pass a fake: the Hub is not reachable here
     throttle: SignInThrottle = field(default_factory=SignInThrottle, compare=False, repr=False)
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.password or self.org)
-
     def by_password(self, attempt: str | None, name: str | None, caller: str | None = None) -> str | None:
         """The coach's label when `attempt` is the password, else None; SignInPaused when `caller`
         (a network address) or everyone has had too many wrong attempts lately."""

@@ -171,9 +171,6 @@ class Corpus(BaseModel):
     rubrics: dict[str, Rubric]
     content_hash: str
 
-    def rubric_for(self, question_id: str) -> Rubric:
-        return self.rubrics[question_id]
-
     def by_role(self, role: str) -> list[Question]:
         return [q for q in self.questions.values() if q.role == role]
 

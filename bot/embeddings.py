@@ -1,8 +1,7 @@
-"""Text embeddings: one abstract embed_batch(); embed() adds normalisation and a small cache."""
+"""Text embeddings: one abstract embed_batch(); embed() adds normalisation; VectorCache remembers."""
 
 from __future__ import annotations
 
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -47,69 +46,100 @@ def unpack_tokens(arrays: dict[str, np.ndarray]) -> dict[str, TokenVectors]:
 
 
 class Embedder(ABC):
-    """Maps texts to L2-normalised float32 vectors, so inner product is cosine similarity."""
+    """Maps texts to L2-normalised float32 vectors, so inner product is cosine similarity.
+
+    Keeps no state: every call runs the model. Remembering vectors is VectorCache's job."""
 
     name: str = "embedder"
     dim: int = 0
-    cache_size: int = 4096
     supports_tokens: bool = False  # embed_tokens() gives contextual word vectors too
-
-    def __init__(self) -> None:
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._token_cache: OrderedDict[str, TokenVectors] = OrderedDict()
-        self._pinned: dict[str, TokenVectors] = {}
-        self._lock = threading.Lock()
 
     @abstractmethod
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         """Return one row per text (any scale); embed() normalises."""
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Normalised vectors for texts, reusing recent ones (retrieval and grading share sentences)."""
+        """Normalised vectors for texts."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.supports_tokens:  # the token cache (and the pinned corpus) hold these vectors already
-            return np.vstack([tv.sentence for tv in self.embed_tokens(texts)])
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-            for t in found:
-                self._cache.move_to_end(t)
-        todo = [t for t in dict.fromkeys(texts) if t not in found]
-        if todo:
-            vecs = np.asarray(self.embed_batch(todo), dtype=np.float32)
-            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-            fresh = dict(zip(todo, vecs, strict=True))
-            found.update(fresh)
-            with self._lock:
-                self._cache.update(fresh)
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-        return np.vstack([found[t] for t in texts])
+        vecs = np.asarray(self.embed_batch(texts), dtype=np.float32)
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
     def token_batch(self, texts: list[str]) -> list[TokenVectors]:
         """One forward pass giving sentence and word vectors (only where supports_tokens)."""
         raise NotImplementedError(f"{type(self).__name__} gives no token vectors")
 
     def embed_tokens(self, texts: list[str]) -> list[TokenVectors]:
-        """token_batch() for the texts not pinned or seen recently."""
+        """Sentence and word vectors for texts."""
+        return self.token_batch(texts) if texts else []
+
+
+class VectorCache(Embedder):
+    """An embedder's vectors, kept so no text runs through the model twice: the recent ones (the
+    least recently used go first) and pinned ones that stay (RubricIndex pins every rubric point,
+    question and red flag, so a grade runs the model on the answer's sentences alone).
+
+    The one stateful part of embedding: built once over the model (services.build_assessor) and
+    handed to what reads vectors, the index and the graders. It is an Embedder itself, so a grader
+    takes either; the model it wraps keeps nothing."""
+
+    def __init__(self, embedder: Embedder, size: int = 4096) -> None:
+        self.embedder, self.size = embedder, size
+        self.name, self.dim, self.supports_tokens = embedder.name, embedder.dim, embedder.supports_tokens
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._tokens: OrderedDict[str, TokenVectors] = OrderedDict()
+        self._pinned: dict[str, TokenVectors] = {}
+        self._lock = threading.Lock()  # Gradio grades on several worker threads
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed_batch(texts)
+
+    def token_batch(self, texts: list[str]) -> list[TokenVectors]:
+        return self.embedder.token_batch(texts)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Normalised vectors, reusing kept ones (retrieval and grading share an answer's sentences)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self.supports_tokens:  # the token vectors (and the pinned corpus) hold these vectors already
+            return np.vstack([tv.sentence for tv in self.embed_tokens(texts)])
         with self._lock:
-            found = {t: self._pinned.get(t) or self._token_cache[t]
-                     for t in texts if t in self._pinned or t in self._token_cache}
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for t in found:
+                self._vectors.move_to_end(t)
         todo = [t for t in dict.fromkeys(texts) if t not in found]
         if todo:
-            fresh = dict(zip(todo, self.token_batch(todo), strict=True))
+            fresh = dict(zip(todo, self.embedder.embed(todo), strict=True))
             found.update(fresh)
             with self._lock:
-                self._token_cache.update(fresh)
-                while len(self._token_cache) > self.cache_size:
-                    self._token_cache.popitem(last=False)
+                self._keep(self._vectors, fresh)
+        return np.vstack([found[t] for t in texts])
+
+    def embed_tokens(self, texts: list[str]) -> list[TokenVectors]:
+        """Token vectors of the texts, run through the model only for those neither pinned nor kept."""
+        with self._lock:
+            found = {t: self._pinned.get(t) or self._tokens[t]
+                     for t in texts if t in self._pinned or t in self._tokens}
+            for t in found:
+                if t in self._tokens:
+                    self._tokens.move_to_end(t)
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if todo:
+            fresh = dict(zip(todo, self.embedder.embed_tokens(todo), strict=True))
+            found.update(fresh)
+            with self._lock:
+                self._keep(self._tokens, fresh)
         return [found[t] for t in texts]
 
-    def pin_tokens(self, tokens: dict[str, TokenVectors]) -> None:
-        """Keep these texts' vectors for good, whatever else passes through (RubricIndex pins the
-        corpus's points and questions, so grading an answer runs the model on the answer alone)."""
+    def pin(self, tokens: dict[str, TokenVectors]) -> None:
+        """Keep these texts' vectors for good, whatever else passes through."""
         with self._lock:
             self._pinned.update(tokens)
+
+    def _keep(self, kept: OrderedDict, fresh: dict) -> None:
+        kept.update(fresh)
+        while len(kept) > self.size:
+            kept.popitem(last=False)
 
 
 def resolve_model_path(model: str) -> Path:
@@ -127,17 +157,34 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
+def check_word_pieces(tokenizer: object, model: str) -> None:
+    """The word vectors join a word's pieces the WordPiece way (a "##" piece continues the word before
+    it; [CLS], [SEP] and [PAD] are dropped), as BERT-family tokenizers split text. Another tokenizer
+    (BPE, SentencePiece) would give the graders wrong words, so it is refused with a sentence."""
+    from tokenizers.models import WordPiece
+
+    backend = getattr(getattr(tokenizer, "backend_tokenizer", None), "model", None)
+    specials = (getattr(tokenizer, "cls_token", None), getattr(tokenizer, "sep_token", None),
+                getattr(tokenizer, "pad_token", None))
+    if not (isinstance(backend, WordPiece) and backend.continuing_subword_prefix == "##"
+            and specials == ("[CLS]", "[SEP]", "[PAD]")):
+        kind = type(backend).__name__ if backend is not None else type(tokenizer).__name__
+        raise ValueError(
+            f"Embedding model {model!r} splits words with a {kind} tokenizer; the grader reads word vectors "
+            "the WordPiece way (BERT's \"##\" pieces), so it needs a BERT-family sentence-transformers model "
+            f"such as all-MiniLM-L6-v2. Set BOT_EMBEDDING_MODEL to one (or unset it for {DEFAULT_EMBEDDING_MODEL!r}).")
+
+
 class SentenceTransformerEmbedder(Embedder):
-    """A sentence-transformers model read from disk; the hub is never contacted."""
+    """A sentence-transformers model read from disk (app.py and the CLI keep the hub offline,
+    settings.offline_models) whose tokenizer is WordPiece (check_word_pieces)."""
 
     def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL) -> None:
-        super().__init__()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         self.name = model
         self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu")
+        check_word_pieces(self._model.tokenizer, model)
         self.dim = int(self._model.get_embedding_dimension())
 
     supports_tokens = True

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.corpus import Corpus
 from bot.errors import InterviewError
 from bot.progress import Progress, compute
+from bot.records import SessionRecord, SessionRow, SessionSummary
 from bot.store import SessionFilter, SessionStore
 
 NOT_YOURS = "That session is not one of yours; choose one from your list of past sessions."
@@ -21,27 +22,23 @@ class History:
     def __init__(self, store: SessionStore, corpus: Corpus) -> None:
         self.store, self.corpus = store, corpus
 
-    def sessions(self, owner: str | None) -> list[dict]:
+    def sessions(self, owner: str | None) -> list[SessionSummary]:
         """The caller's sessions, newest first."""
         if not owner:
             return []
-        return with_modes(self.store, [s for s in self.store.find_sessions(SessionFilter(owner=owner))
-                                       if s["ended_at"] or not self._interviewing(s["session_id"])])
-
-    def _interviewing(self, session_id: str) -> bool:
-        """A mock interview still running: its grades stay out of sight until its report card."""
-        session = self.store.session(session_id)
-        return bool(session) and session.get("mode") == "interview" and not session["ended_at"]
+        return [s for s in self.store.find_sessions(SessionFilter(owner=owner)) if not _interviewing(s)]
 
     def progress(self, owner: str | None) -> Progress:
-        ids = [s["session_id"] for s in self.sessions(owner)]
-        return compute(self.store.session_records(ids), self.corpus, self.store.session_modes(ids))
+        sessions = self.sessions(owner)
+        return compute(self.store.session_records([s["session_id"] for s in sessions]), self.corpus,
+                       {s["session_id"]: s["mode"] for s in sessions})
 
-    def replay(self, owner: str | None, session_id: str | None) -> dict:
+    def replay(self, owner: str | None, session_id: str | None) -> SessionRecord:
         record = self.store.session_record(session_id) if owner and session_id else None
         if record is None or record["owner"] != owner:
             raise InterviewError(NOT_YOURS)
-        if self._interviewing(record["session_id"]):
+        session = self.store.session(record["session_id"])
+        if session is not None and _interviewing(session):
             raise InterviewError("That mock interview is still running: its grades come on its report card "
                                  "when it ends.")
         return record
@@ -50,7 +47,7 @@ class History:
         return recording_of(self.replay(owner, session_id), turn_id)
 
 
-def recording_of(record: dict, turn_id: int | None) -> Path | None:
+def recording_of(record: SessionRecord, turn_id: int | None) -> Path | None:
     """The kept recording of one turn of `record`, when it still exists on disk."""
     turn = next((t for t in record["turns"] if t["turn_id"] == turn_id), None)
     if turn is None:
@@ -59,7 +56,6 @@ def recording_of(record: dict, turn_id: int | None) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def with_modes(store: SessionStore, sessions: list[dict]) -> list[dict]:
-    """Session rows (SessionStore.find_sessions) with their mode, "practice" when none was kept."""
-    modes = store.session_modes([s["session_id"] for s in sessions])
-    return [{**s, "mode": s.get("mode") or modes.get(s["session_id"]) or "practice"} for s in sessions]
+def _interviewing(session: SessionRow | SessionSummary) -> bool:
+    """A mock interview still running: its grades stay out of sight until its report card."""
+    return session["mode"] == "interview" and not session["ended_at"]

@@ -2,8 +2,9 @@
 
 The index is cached on disk under a key made of the corpus content hash and the embedding
 model, so it is loaded on start and rebuilt by itself when the questions or rubrics change.
-Beside it are the contextual word vectors of every point and question (where the embedder
-gives them): pinned in the embedder, so grading an answer runs the model on the answer alone.
+Beside it are the contextual word vectors of every point, question and red flag (where the
+embedder gives them): pinned in the VectorCache the index is given, which the graders read too, so
+grading an answer runs the model on the answer alone.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import faiss
 import numpy as np
 
 from bot.corpus import Corpus, Question, RubricPoint
-from bot.embeddings import Embedder, TokenVectors, pack_tokens, unpack_tokens
+from bot.embeddings import Embedder, TokenVectors, VectorCache, pack_tokens, unpack_tokens
+from bot.records import Hint
 from bot.text import point_claim
 
 log = logging.getLogger(__name__)
@@ -27,39 +29,30 @@ INDEX_FORMAT = 3  # 3: red-flag claims pinned too (the claim grader reads them)
 
 
 @dataclass(frozen=True)
-class RankedPoint:
-    point: RubricPoint
-    similarity: float
-    sentence: str | None
-
-
-@dataclass(frozen=True)
-class Hint:
-    """A point of a related question near the answer: shown to the candidate, never scored."""
-
-    question_id: str
-    question_text: str
-    point_text: str
-    similarity: float
-
-
-@dataclass(frozen=True)
 class Retrieval:
-    ranked: list[RankedPoint]
+    """The asked question's points, nearest the answer first, and hints from other questions.
+
+    The order is what a grader reads: the LLM's prompt lists the points in it, and among points
+    equally weak the follow-ups probe first the one the answer came closest to
+    (grading.probe_follow_ups keeps the order of ties). The feedback shows rubric order."""
+
+    points: list[RubricPoint]
     hints: list[Hint]
 
 
 class RubricIndex:
-    def __init__(self, corpus: Corpus, embedder: Embedder, index: faiss.Index,
+    """`vectors` embeds the answers' sentences and keeps the corpus's word vectors pinned."""
+
+    def __init__(self, corpus: Corpus, vectors: VectorCache, index: faiss.Index,
                  keys: list[tuple[str, str]], tokens: dict[str, TokenVectors] | None = None) -> None:
         self.corpus = corpus
-        self.embedder = embedder
+        self.vectors = vectors
         self._index = index
         self._keys = keys
         self._row_of = {key: row for row, key in enumerate(keys)}
         self._tokens = tokens
         if tokens:
-            embedder.pin_tokens(tokens)
+            vectors.pin(tokens)
 
     def __len__(self) -> int:
         return self._index.ntotal
@@ -70,35 +63,35 @@ class RubricIndex:
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
     @classmethod
-    def build(cls, corpus: Corpus, embedder: Embedder) -> RubricIndex:
+    def build(cls, corpus: Corpus, vectors: VectorCache) -> RubricIndex:
         keys = [(qid, p.id) for qid, rubric in sorted(corpus.rubrics.items()) for p in rubric.points]
         texts = [point_claim(corpus.rubrics[qid].points_by_id[pid].text) for qid, pid in keys]
         tokens = None
-        if embedder.supports_tokens:  # what the graders read of every point, question and red flag, in one pass
+        if vectors.supports_tokens:  # what the graders read of every point, question and red flag, in one pass
             asked = [q.text for q in corpus.questions.values() if not q.options]
             flags = [f.claim for rubric in corpus.rubrics.values() for f in rubric.red_flags]
             everything = list(dict.fromkeys([*texts, *asked, *flags]))
-            tokens = dict(zip(everything, embedder.embed_tokens(everything), strict=True))
-            vectors = np.vstack([tokens[t].sentence for t in texts])
+            tokens = dict(zip(everything, vectors.token_batch(everything), strict=True))  # pinned, not kept twice
+            points = np.vstack([tokens[t].sentence for t in texts])
         else:
-            vectors = embedder.embed(texts)
-        index = faiss.IndexFlatIP(embedder.dim)
-        index.add(vectors)
-        return cls(corpus, embedder, index, keys, tokens)
+            points = vectors.embed(texts)
+        index = faiss.IndexFlatIP(vectors.dim)
+        index.add(points)
+        return cls(corpus, vectors, index, keys, tokens)
 
     @classmethod
-    def open(cls, corpus: Corpus, embedder: Embedder, cache_dir: Path) -> RubricIndex:
+    def open(cls, corpus: Corpus, vectors: VectorCache, cache_dir: Path) -> RubricIndex:
         """Load the cached index for this corpus and model, or build and save it."""
-        key = cls.cache_key(corpus, embedder)
+        key = cls.cache_key(corpus, vectors)
         base = Path(cache_dir) / f"rubric-index-{key}"
         try:
-            loaded = cls._load(corpus, embedder, base)
+            loaded = cls._load(corpus, vectors, base)
         except Exception as exc:  # an unreadable cache is rebuilt, never fatal
             log.warning("rubric index cache %s unreadable (%s); rebuilding", base, exc)
             loaded = None
         if loaded is not None:
             return loaded
-        built = cls.build(corpus, embedder)
+        built = cls.build(corpus, vectors)
         try:
             built.save(base)
         except OSError as exc:
@@ -108,24 +101,24 @@ class RubricIndex:
         return built
 
     @classmethod
-    def _load(cls, corpus: Corpus, embedder: Embedder, base: Path) -> RubricIndex | None:
+    def _load(cls, corpus: Corpus, vectors: VectorCache, base: Path) -> RubricIndex | None:
         faiss_path, keys_path = base.with_suffix(".faiss"), base.with_suffix(".json")
         tokens_path = base.with_suffix(".tokens.npz")
         if not (faiss_path.exists() and keys_path.exists()):
             return None
-        if embedder.supports_tokens and not tokens_path.exists():
+        if vectors.supports_tokens and not tokens_path.exists():
             return None
         keys = [tuple(k) for k in json.loads(keys_path.read_text())["keys"]]
         index = faiss.read_index(str(faiss_path))
-        if index.ntotal != len(keys) or index.d != embedder.dim:
+        if index.ntotal != len(keys) or index.d != vectors.dim:
             raise ValueError("index and key list disagree")
         tokens = None
-        if embedder.supports_tokens:
+        if vectors.supports_tokens:
             with np.load(tokens_path, allow_pickle=False) as arrays:
                 tokens = unpack_tokens(dict(arrays))
-            if any(tv.vectors.shape[1:] != (embedder.dim,) for tv in tokens.values()):
-                raise ValueError("token vectors are not of the embedder's size")
-        return cls(corpus, embedder, index, keys, tokens)  # type: ignore[arg-type]
+            if any(tv.vectors.shape[1:] != (vectors.dim,) for tv in tokens.values()):
+                raise ValueError("token vectors are not of the model's size")
+        return cls(corpus, vectors, index, keys, tokens)  # type: ignore[arg-type]
 
     def save(self, base: Path) -> None:
         base.parent.mkdir(parents=True, exist_ok=True)
@@ -146,22 +139,19 @@ class RubricIndex:
         """The indexed vector of a point (embedded afresh if the point is not in the index)."""
         row = self._row_of.get((question_id, point.id))
         if row is None:
-            return self.embedder.embed([point_claim(point.text)])[0]
+            return self.vectors.embed([point_claim(point.text)])[0]
         return self._index.reconstruct(row)
 
     def retrieve(self, question: Question, points: list[RubricPoint], answer_sentences: list[str],
                  hints: int = 3) -> Retrieval:
-        """Rank `points` of the asked question by how well the answer matches them, plus hints."""
+        """`points` of the asked question, nearest the answer first (each by its best sentence's
+        cosine; a stable sort, so ties keep rubric order), plus hints."""
         if not answer_sentences:
-            return Retrieval([RankedPoint(p, 0.0, None) for p in points], [])
-        sent_vecs = self.embedder.embed(answer_sentences)
-        ranked = []
-        for p in points:
-            sims = sent_vecs @ self.point_vector(question.id, p)
-            best = int(np.argmax(sims))
-            ranked.append(RankedPoint(p, float(sims[best]), answer_sentences[best]))
-        ranked.sort(key=lambda r: r.similarity, reverse=True)
-        return Retrieval(ranked, self._hints(question, sent_vecs, hints))
+            return Retrieval(list(points), [])
+        sent_vecs = self.vectors.embed(answer_sentences)
+        nearness = [float(np.max(sent_vecs @ self.point_vector(question.id, p))) for p in points]
+        order = sorted(range(len(points)), key=lambda i: nearness[i], reverse=True)
+        return Retrieval([points[i] for i in order], self._hints(question, sent_vecs, hints))
 
     def _hints(self, question: Question, sent_vecs: np.ndarray, k: int) -> list[Hint]:
         query = sent_vecs.mean(axis=0, keepdims=True)

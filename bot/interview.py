@@ -6,7 +6,6 @@ restarted app carries on where the candidate left off.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -22,12 +21,12 @@ from bot.corpus import ROLES, Corpus, Level, Question, Rubric, RubricPoint
 from bot.delivery import Delivery, advice, measure
 from bot.errors import InterviewError, SpeechError
 from bot.grading import FollowUp, Grade, Grader, Verdict
-from bot.grading.mcq import grade_choice, option_label, parse_choice
+from bot.grading.mcq import ChoiceGrader, option_label, parse_choice
 from bot.identity import MAX_NAME_CHARS, clean_name  # noqa: F401 (re-exported)
-from bot.index import Hint, RubricIndex
+from bot.index import RubricIndex
 from bot.language import foreign_language
 from bot.picker import pick_question
-from bot.records import average, missed_points
+from bot.records import Hint, SessionRow, TurnRow, average, missed_points
 from bot.speech import Transcriber, write_wav
 from bot.store import SessionStore
 from bot.text import INVISIBLE_CHARS, clean_answer, has_invisible, sentences
@@ -102,21 +101,33 @@ class Summary:
 
 @dataclass(frozen=True)
 class Assessor:
-    """Grades one answer: the part of a session that needs no store (also `python -m bot ask`)."""
+    """Grades one answer: the part of a session that needs no store (also `python -m bot ask`).
+    `grader` grades answers in words; a multiple-choice question's own answer goes to
+    `choice_grader` (ChoiceGrader over the corpus unless one is given)."""
 
     corpus: Corpus
     index: RubricIndex
     grader: Grader
+    choice_grader: Grader | None = None
+
+    def grader_for(self, question: Question, follow_up: bool = False) -> Grader:
+        """Who grades an answer to `question`: the multiple-choice grader when it has options and
+        this is not a follow-up (a follow-up is answered in words), else the configured grader."""
+        if question.options and not follow_up:
+            return self.choice_grader or ChoiceGrader(self.corpus)
+        return self.grader
 
     def grade_answer(self, question: Question, points: list[RubricPoint], answer: str,
-                     exact: bool = True) -> tuple[Grade, list[Hint]]:
-        """Grade one answer: exactly for a multiple-choice question, else against `points`."""
-        if exact and question.options:
-            return grade_choice(question, self.corpus.rubrics[question.id], answer), []
+                     follow_up: bool = False) -> tuple[Grade, list[Hint]]:
+        """Grade one answer to `question` against `points` (grader_for says by whom)."""
+        grader = self.grader_for(question, follow_up)
+        if not grader.retrieves_points:
+            return grader.grade(question, points, answer), []
         retrieval = self.index.retrieve(question, points, sentences(answer))
-        grade = self.grader.grade(question, [r.point for r in retrieval.ranked], answer,
-                                  self.corpus.rubrics[question.id].red_flags)
-        order = {p.id: i for i, p in enumerate(points)}  # show points in rubric order
+        # The grader reads the points nearest the answer first (index.Retrieval says what that
+        # orders); the candidate sees them in rubric order, numbered as the rubric numbers them.
+        grade = grader.grade(question, retrieval.points, answer, self.corpus.rubrics[question.id].red_flags)
+        order = {p.id: i for i, p in enumerate(points)}
         grade = grade.model_copy(update={"points": sorted(grade.points, key=lambda g: order[g.point_id])})
         return grade, retrieval.hints
 
@@ -156,9 +167,9 @@ def too_long(length: int, limit: int) -> InterviewError:
 
 
 class Interview:
-    def __init__(self, assessor: Assessor, store: SessionStore, max_answer_chars: int = 8000,
-                 transcriber: Transcriber | None = None, audio_dir: Path | None = None,
-                 max_stored_answer_chars: int = 20_000) -> None:
+    def __init__(self, assessor: Assessor, store: SessionStore, audio_dir: Path, *, max_answer_chars: int = 8000,
+                 transcriber: Transcriber | None = None, max_stored_answer_chars: int = 20_000) -> None:
+        """`audio_dir` is where recordings are kept (Settings.audio_dir: beside the database)."""
         self.assessor, self.store = assessor, store
         self.corpus, self.grader = assessor.corpus, assessor.grader
         self.max_answer_chars = max_answer_chars
@@ -166,7 +177,7 @@ class Interview:
         self._grading: set[int] = set()  # turns being graded now (one grade per answer)
         self._grading_lock = threading.Lock()
         self.transcriber = transcriber
-        self.audio_dir = audio_dir or store.path.parent / "audio"
+        self.audio_dir = Path(audio_dir)
 
     # starting and asking ------------------------------------------------------------------
 
@@ -204,7 +215,7 @@ class Interview:
         while the role's questions at this level last (picker.pick_question)."""
         session = self._open(session_id)
         if topics is None:  # a session started on chosen topics keeps to them
-            topics = set(json.loads(session.get("settings") or "{}").get("topics", [])) or None
+            topics = set(session["settings"].get("topics", [])) or None
         asked = [t["question_id"] for t in self.store.turns(session_id) if t["kind"] == "question"]
         earlier = self.store.questions_asked_by(session["owner"], session["role"], session_id) if session.get(
             "owner") else set()
@@ -291,7 +302,7 @@ class Interview:
         a reload or a restart of the app the candidate carries on where they left off (the
         session lives in the store, not in the page)."""
         session = self.store.latest_session(owner) if owner else None
-        if session is None or session["ended_at"] or (session.get("mode") or "practice") != "practice":
+        if session is None or session["ended_at"] or session["mode"] != "practice":
             return None  # a mock interview resumes in its own tab (bot/mock.py)
         if (now or datetime.now(UTC)) - datetime.fromisoformat(session["started_at"]) > RESUME_WITHIN:
             return None
@@ -397,7 +408,7 @@ class Interview:
         with self._only_grader(turn_id):
             return self._grade_turn(session, turn, answer, text)
 
-    def _grade_turn(self, session: dict, turn: dict, answer: str, text: str) -> Feedback:
+    def _grade_turn(self, session: SessionRow, turn: TurnRow, answer: str, text: str) -> Feedback:
         turn_id = turn["id"]
         if self.store.grade_for(turn_id) is not None:  # read after the claim: a grade just saved counts
             raise InterviewError("This question is already answered; pick a follow-up or the next question.")
@@ -429,13 +440,13 @@ class Interview:
             graded_text = text[: self.max_answer_chars]
         started = time.perf_counter()
         try:
-            grade, hints = self.assessor.grade_answer(asked, points, graded_text, exact=turn["kind"] == "question")
+            grade, hints = self.assessor.grade_answer(asked, points, graded_text, follow_up=turn["kind"] != "question")
         except Exception as exc:
             log.exception("grading turn %s failed", turn_id)
             raise InterviewError("Your answer is saved, but it could not be graded just now "
                                  f"({type(exc).__name__}); press Submit again to retry.") from None
         grade = grade.model_copy(update={"notices": [*notices, *grade.notices]})
-        self.store.save_grade(turn_id, grade, [h.__dict__ for h in hints],
+        self.store.save_grade(turn_id, grade, hints,
                               (time.perf_counter() - started) * 1000)
         spoken = Delivery(**turn["delivery"]) if turn.get("delivery") else None
         return Feedback(turn_id, question, grade, hints, rubric.model_answer, spoken, other_ways(rubric, grade))
@@ -462,20 +473,20 @@ class Interview:
 
     # lookups ------------------------------------------------------------------------------
 
-    def _session(self, session_id: str) -> dict:
+    def _session(self, session_id: str) -> SessionRow:
         session = self.store.session(session_id) if session_id else None
         if session is None:
             raise InterviewError("No practice session is running; press Start to begin one.")
         return session
 
-    def _open(self, session_id: str) -> dict:
+    def _open(self, session_id: str) -> SessionRow:
         """The session, refused once it has ended (an ended session is read-only)."""
         session = self._session(session_id)
         self._refuse_ended(session)
         return session
 
     @staticmethod
-    def _refuse_ended(session: dict) -> None:
+    def _refuse_ended(session: SessionRow) -> None:
         if session["ended_at"]:
             raise InterviewError(ENDED)
 
@@ -484,10 +495,10 @@ class Interview:
         session = self.store.session(session_id) if session_id else None
         return bool(session and session["ended_at"])
 
-    def _turn(self, session_id: str, turn_id: int) -> dict:
+    def _turn(self, session_id: str, turn_id: int) -> TurnRow:
         return self._session_turn(session_id, turn_id)[1]
 
-    def _session_turn(self, session_id: str, turn_id: int) -> tuple[dict, dict]:
+    def _session_turn(self, session_id: str, turn_id: int) -> tuple[SessionRow, TurnRow]:
         session = self._session(session_id)
         turn = self.store.turn(turn_id) if turn_id else None
         if turn is None or turn["session_id"] != session_id:

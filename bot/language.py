@@ -15,7 +15,7 @@ import functools
 import re
 import threading
 
-from bot.text import STOPWORDS
+from bot.text import stopword_share
 
 ENGLISH_STOPWORD_SHARE = 0.2
 MIN_LETTERS = 20  # below this there is too little text to tell
@@ -40,8 +40,7 @@ def _identifier():
 
 def english_share(text: str) -> float:
     """Share of the words that are English function words."""
-    words = _WORD.findall(text.lower())
-    return sum(w in STOPWORDS for w in words) / len(words) if words else 0.0
+    return stopword_share(_WORD.findall(text.lower()))
 
 
 def foreign_language(text: str) -> str | None:

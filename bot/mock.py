@@ -13,16 +13,16 @@ does not wait either); with nothing in the box the question is kept as unanswere
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot.corpus import Level, Question
 from bot.errors import InterviewError
-from bot.grading import Grade, PointGrade, Verdict
-from bot.grading.mcq import grade_choice
+from bot.grading import Grade, GraderKind, PointGrade, Verdict
+from bot.grading.mcq import choice_point
 from bot.interview import RESUME_WITHIN, Interview
-from bot.report import TIMED_OUT, ReportCard, report_card
+from bot.records import SessionRow, TurnRow
+from bot.report import ReportCard, report_card
 from bot.text import clean_answer
 
 MODE = "interview"
@@ -62,8 +62,8 @@ class MockRules:
                          "answer_seconds": self.answer_seconds}}
 
     @classmethod
-    def of_session(cls, session: dict) -> MockRules:
-        kept = json.loads(session.get("settings") or "{}").get("mock") or {}
+    def of_session(cls, session: SessionRow) -> MockRules:
+        kept = session["settings"].get("mock") or {}
         return cls(int(kept.get("questions", DEFAULT_QUESTIONS)), int(kept.get("think_seconds", 0)),
                    int(kept.get("answer_seconds", 0)))
 
@@ -155,7 +155,7 @@ class MockInterview:
         """The owner's newest session when it is an unfinished mock interview begun within
         RESUME_WITHIN: the question being answered comes back (its timer starts again)."""
         session = self.store.latest_session(owner) if owner else None
-        if session is None or session["ended_at"] or session.get("mode") != MODE:
+        if session is None or session["ended_at"] or session["mode"] != MODE:
             return None
         if (now or datetime.now(UTC)) - datetime.fromisoformat(session["started_at"]) > RESUME_WITHIN:
             return None
@@ -169,7 +169,7 @@ class MockInterview:
 
     # the steps ----------------------------------------------------------------------------------
 
-    def _advance(self, session: dict) -> MockStep:
+    def _advance(self, session: SessionRow) -> MockStep:
         """The question still open, else the next one, else (all asked, or none left) the report card."""
         turns = self.store.turns(session["id"])
         last = turns[-1]
@@ -183,39 +183,39 @@ class MockInterview:
                 return MockStep(asked=MockQuestion(session["id"], turn.turn_id, asked, turn.question, rules))
         return MockStep(report=self.end(session["id"]))
 
-    def _asked(self, session: dict, turns: list[dict], turn: dict) -> MockQuestion:
+    def _asked(self, session: SessionRow, turns: list[TurnRow], turn: TurnRow) -> MockQuestion:
         number = sum(t["kind"] == "question" for t in turns if t["seq"] <= turn["seq"])
         return MockQuestion(session["id"], turn["id"], number, self.corpus.questions[turn["question_id"]],
                             MockRules.of_session(session))
 
-    def _unanswered(self, session: dict, turn: dict) -> Grade:
+    def _unanswered(self, session: SessionRow, turn: TurnRow) -> Grade:
         """The grade of a question left without an answer: every point it is graded on, missing."""
         question = self.corpus.questions[turn["question_id"]]
         rubric = self.corpus.rubrics[question.id]
         if question.options:
-            points = grade_choice(question, rubric, "").points
+            points = [choice_point(question, None)]
         else:
             points = [PointGrade(point_id=p.id, text=p.text, weight=p.weight, verdict=Verdict.missing)
                       for p in rubric.expected_points(Level(session["level"]))]
-        return Grade(score=0.0, points=points, grader=TIMED_OUT,
+        return Grade(score=0.0, points=points, grader=GraderKind.timer,
                      notices=["Time ran out before an answer was given; an unanswered question scores 0."])
 
     # lookups ------------------------------------------------------------------------------------
 
-    def _session(self, session_id: str) -> dict:
+    def _session(self, session_id: str) -> SessionRow:
         session = self.store.session(session_id) if session_id else None
-        if session is None or session.get("mode") != MODE:
+        if session is None or session["mode"] != MODE:
             raise InterviewError("No mock interview is running; press Start interview to begin one.")
         return session
 
-    def _running(self, session_id: str) -> dict:
+    def _running(self, session_id: str) -> SessionRow:
         session = self._session(session_id)
         if session["ended_at"]:
             raise InterviewError("This interview has ended; its report card is below. "
                                  "Press Start interview for a new one.")
         return session
 
-    def _own_turn(self, session_id: str, turn_id: int) -> dict:
+    def _own_turn(self, session_id: str, turn_id: int) -> TurnRow:
         turn = self.store.turn(turn_id) if turn_id else None
         if turn is None or turn["session_id"] != session_id:
             raise InterviewError("That question is not part of this interview; reload the page to carry on.")

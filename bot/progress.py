@@ -83,7 +83,7 @@ def _weakest_first(groups: dict[str, list[float]], key: str) -> list[dict]:
 
 def compute(records: list[dict], corpus: Corpus, modes: dict[str, str] | None = None) -> Progress:
     """Figures over `records` (SessionStore.session_records), taken in order of start time;
-    `modes`: session id -> "practice" or "interview" (SessionStore.session_modes)."""
+    `modes`: session id -> "practice" or "interview" (SessionSummary.mode)."""
     sessions, turns, reviews, n_overridden = [], [], [], 0
     by_topic: dict[str, list[float]] = {}
     by_category: dict[str, list[float]] = {}

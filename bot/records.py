@@ -10,25 +10,107 @@ they cannot disagree about a session:
 - the *final point verdicts*: the AI's, with the coach's replacements for the points they name;
 - a *missed point*: one whose final verdict is not covered (partial, missing or incorrect).
 
+Every read of the store returns one of the named shapes below (`SessionStore`): a `SessionRow`
+or `TurnRow` (a table's row, JSON columns decoded), a `SessionSummary` (a session in a list), a
+`SessionRecord` with its `TurnRecord`s, a `Hint`, or a `Grade` (grading's own pydantic model).
+
 Records stay JSON-ready dicts (exports write them as they are); the TypedDicts below name their
-keys. The view's `final_score` column is the same rule in SQL, kept for the session list's average,
+keys. Verdicts and grader kinds are read into their enums here (`Verdict`, `GraderKind`: string
+enums, so JSON and CSV write the stored strings), and every view compares them as enums. The view's `final_score` column is the same rule in SQL, kept for the session list's average,
 filter and sort (`SessionStore.find_sessions`); tests/test_records.py checks the two agree.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from typing import Any, TypedDict
 
-from bot.grading import Verdict
+from bot.grading import Grade, GraderKind, Verdict
+
+
+class SessionRow(TypedDict):
+    """A sessions row: `settings` decoded (the grader's model, chosen topics, a mock interview's rules)."""
+
+    id: str
+    candidate: str
+    owner: str
+    role: str
+    level: str
+    started_at: str
+    ended_at: str | None
+    grader: str
+    settings: dict[str, Any]
+    mode: str  # "practice" or "interview" (a mock interview)
+
+
+class TurnRow(TypedDict):
+    """A turns row: `focus_point_ids` and `delivery` decoded."""
+
+    id: int
+    session_id: str
+    seq: int
+    question_id: str
+    kind: str  # "question" or "follow_up"
+    parent_turn_id: int | None
+    prompt: str
+    focus_point_ids: list[str]
+    answer: str | None
+    asked_at: str
+    answered_at: str | None
+    audio_path: str | None
+    transcript: str | None
+    delivery: dict | None
+    draft: str | None
+    draft_saved_at: str | None
+    model_answer_shown_at: str | None
+
+
+class SessionSummary(TypedDict):
+    """One session in a list (SessionStore.find_sessions), with its graded answers' final scores."""
+
+    session_id: str
+    candidate: str
+    owner: str
+    role: str
+    level: str
+    started_at: str
+    ended_at: str | None
+    grader: str
+    mode: str
+    graded: int
+    average: float | None  # of the final scores
+    overridden: int
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A point of a related question near the answer: shown to the candidate, never scored
+    (found by RubricIndex.retrieve, kept with the grade)."""
+
+    question_id: str
+    question_text: str
+    point_text: str
+    similarity: float
+
+
+class PointRecord(TypedDict):
+    """One rubric point of a grade (PointGrade as stored)."""
+
+    point_id: str
+    text: str
+    weight: float
+    verdict: Verdict
+    evidence: str | None
+    coverage: float
 
 
 class GradeRecord(TypedDict):
     grade_id: int
-    grader: str
+    grader: GraderKind
     model: str | None
     score: float
-    points: list[dict]  # PointGrade as JSON: point_id, text, weight, verdict, evidence, coverage
+    points: list[PointRecord]
     strengths: list[str]
     gaps: list[str]
     follow_ups: list[dict]
@@ -42,7 +124,7 @@ class OverrideRecord(TypedDict):
     coach: str
     note: str
     score: float | None
-    points: dict[str, str]  # point id -> the coach's verdict, for the points they changed
+    points: dict[str, Verdict]  # point id -> the coach's verdict, for the points they changed
     created_at: str
 
 
@@ -81,12 +163,12 @@ def _loads(text: str | None, default: Any = None) -> Any:
     return json.loads(text) if text else default
 
 
-def is_missed(verdict: str) -> bool:
+def is_missed(verdict: Verdict) -> bool:
     """A point not fully made: partial, missing or incorrect."""
-    return verdict != Verdict.covered
+    return verdict is not Verdict.covered
 
 
-def final_points(turn: TurnRecord) -> list[dict]:
+def final_points(turn: TurnRecord) -> list[PointRecord]:
     """The AI's point verdicts with the coach's replacements applied."""
     grade, override = turn.get("grade"), turn.get("override")
     if grade is None:
@@ -120,18 +202,52 @@ def average(scores: list[float]) -> float | None:
     return round(sum(scores) / len(scores), 2) if scores else None
 
 
+def point_record(point: dict) -> PointRecord:
+    """A stored point (PointGrade as JSON, every key kept) with its verdict as a Verdict."""
+    return {**point, "verdict": Verdict(point["verdict"])}  # type: ignore[typeddict-item]
+
+
+def session_row(row: dict) -> SessionRow:
+    """A sessions row as stored, its settings decoded; sessions from before modes are practice."""
+    return {**row, "settings": _loads(row.get("settings"), {}), "mode": row.get("mode") or "practice"}  # type: ignore[typeddict-item]
+
+
+def turn_row(row: dict) -> TurnRow:
+    """A turns row as stored, its JSON columns decoded."""
+    return {**row, "focus_point_ids": _loads(row.get("focus_point_ids"), []),  # type: ignore[typeddict-item]
+            "delivery": _loads(row.get("delivery"))}
+
+
+def grade_from_row(row: dict) -> Grade:
+    """A grades row as a Grade (grades from before false claims were kept have none)."""
+    return Grade(score=row["score"], grader=row["grader"], model=row["model"],
+                 false_claims=_loads(row.get("false_claims"), []),
+                 **{k: json.loads(row[k]) for k in ("points", "strengths", "gaps", "follow_ups", "notices")})
+
+
+def hints_to_json(hints: list[Hint]) -> str:
+    return json.dumps([asdict(h) for h in hints])
+
+
+def hints_from_json(text: str | None) -> list[Hint]:
+    """The hints kept with a grade (every grade since the first stored them with these four keys)."""
+    return [Hint(str(h.get("question_id", "")), str(h.get("question_text", "")), str(h.get("point_text", "")),
+                 float(h.get("similarity", 0.0))) for h in _loads(text, [])]
+
+
 def turn_record(row: dict) -> TurnRecord:
     """One row of the transcript view as a nested, JSON-ready turn."""
     grade: GradeRecord | None = None if row["grade_id"] is None else {
-        "grade_id": row["grade_id"], "grader": row["grader"], "model": row["grader_model"],
-        "score": row["ai_score"], "points": _loads(row["ai_point_verdicts"], []),
+        "grade_id": row["grade_id"], "grader": GraderKind(row["grader"]), "model": row["grader_model"],
+        "score": row["ai_score"], "points": [point_record(p) for p in _loads(row["ai_point_verdicts"], [])],
         "strengths": _loads(row["strengths"], []), "gaps": _loads(row["gaps"], []),
         "follow_ups": _loads(row["follow_ups"], []), "notices": _loads(row["grade_notices"], []),
         "false_claims": _loads(row.get("false_claims"), []), "graded_at": row["graded_at"],
     }
     override: OverrideRecord | None = None if row["override_id"] is None else {
         "override_id": row["override_id"], "coach": row["coach"], "note": row["coach_note"],
-        "score": row["coach_score"], "points": _loads(row["coach_point_verdicts"], {}),
+        "score": row["coach_score"],
+        "points": {pid: Verdict(v) for pid, v in _loads(row["coach_point_verdicts"], {}).items()},
         "created_at": row["overridden_at"],
     }
     turn: TurnRecord = {"turn_id": row["turn_id"], "turn_number": row["turn_number"], "kind": row["kind"],

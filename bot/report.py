@@ -12,13 +12,12 @@ from dataclasses import dataclass
 
 from bot.corpus import Corpus
 from bot.delivery import Delivery, summary
-from bot.grading import PointGrade, verdict_counts
+from bot.grading import GraderKind, PointGrade, verdict_counts
 from bot.records import SessionRecord, TurnRecord, average, final_points, final_score, is_missed
 from bot.text import escape_markdown
 
 STRONG = 7.0  # a topic averaging at least this (out of 10) is a strength
 WEAK = 5.0  # below this, a gap
-TIMED_OUT = "timer"  # the grader name of a question whose time ran out before any answer (bot/mock.py)
 PRACTISE_TOPICS = 3  # how many topics "what to practise next" names
 PRACTISE_POINTS = 3  # and how many missed points under each
 
@@ -108,7 +107,7 @@ def _question_result(number: int, turn: TurnRecord, corpus: Corpus) -> QuestionR
     return QuestionResult(
         number=number, question=turn["question"], topics=list(question.topics) if question else [],
         score=final_score(turn), points=verdict_counts(points) if grade else "",
-        timed_out=bool(grade and grade["grader"] == TIMED_OUT),
+        timed_out=bool(grade and grade["grader"] is GraderKind.timer),
         covered=[p.text for p in points if not is_missed(p.verdict)],
         missed=[p.text for p in points if is_missed(p.verdict)],
         delivery=summary(Delivery(**turn["delivery"])) if turn["delivery"] else None)

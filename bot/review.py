@@ -11,7 +11,8 @@ from pathlib import Path
 
 from bot.errors import InterviewError
 from bot.grading import PointGrade, Verdict, score_from_points
-from bot.history import recording_of, with_modes
+from bot.history import recording_of
+from bot.records import SessionRecord, SessionSummary, TurnRecord
 from bot.store import SESSION_ORDER, SessionFilter, SessionStore
 from bot.text import clean_answer, clean_line
 
@@ -66,16 +67,16 @@ class Review:
     def __init__(self, store: SessionStore) -> None:
         self.store = store
 
-    def sessions(self, coach: str | None, f: SessionFilter) -> list[dict]:
+    def sessions(self, coach: str | None, f: SessionFilter) -> list[SessionSummary]:
         """Sessions matching `f`, each with its mode and its end time (None: unfinished)."""
         _require(coach)
-        return with_modes(self.store, self.store.find_sessions(f))
+        return self.store.find_sessions(f)
 
-    def records(self, coach: str | None, f: SessionFilter) -> list[dict]:
+    def records(self, coach: str | None, f: SessionFilter) -> list[SessionRecord]:
         """Whole sessions matching `f`, in its order (for CSV / JSONL export)."""
         return self.store.session_records([s["session_id"] for s in self.sessions(coach, f)])
 
-    def record(self, coach: str | None, session_id: str | None) -> dict:
+    def record(self, coach: str | None, session_id: str | None) -> SessionRecord:
         _require(coach)
         record = self.store.session_record(session_id) if session_id else None
         if record is None:
@@ -86,7 +87,7 @@ class Review:
         return recording_of(self.record(coach, session_id), turn_id)
 
     def override(self, coach: str | None, session_id: str | None, turn_id: int | None, note: str | None,
-                 score: object = None, verdicts: dict[str, str] | None = None) -> dict:
+                 score: object = None, verdicts: dict[str, str] | None = None) -> TurnRecord:
         """Keep the coach's note, score and changed point verdicts for one graded turn. Verdicts
         without a score give the score those verdicts earn (same weights as the AI grade).
         Returns the turn as it now reads."""
@@ -99,16 +100,18 @@ class Review:
         note = clean_answer(note)[:MAX_NOTE_CHARS]  # no lone surrogates or bidi controls (SQLite, the views)
         new_score = _score(score, "score")
         points = {p["point_id"]: p for p in turn["grade"]["points"]}
-        changed: dict[str, str] = {}
-        for point_id, verdict in (verdicts or {}).items():
-            verdict = (verdict or "").strip().lower()
-            if not verdict:
+        changed: dict[str, Verdict] = {}
+        for point_id, typed in (verdicts or {}).items():
+            text = (typed or "").strip().lower()
+            if not text:
                 continue
             if point_id not in points:
                 raise InterviewError(f"This answer was not graded on a point {point_id!r}.")
-            if verdict not in {v.value for v in Verdict}:
-                raise InterviewError(f"A verdict is covered, partial, missing or incorrect (not {verdict!r}).")
-            if verdict != points[point_id]["verdict"]:
+            try:
+                verdict = Verdict(text)
+            except ValueError:
+                raise InterviewError(f"A verdict is covered, partial, missing or incorrect (not {text!r}).") from None
+            if verdict is not points[point_id]["verdict"]:
                 changed[point_id] = verdict
         if new_score is None and changed:
             new_score = score_from_points([PointGrade(**{**p, "verdict": changed.get(p["point_id"], p["verdict"])})

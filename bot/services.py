@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.corpus import Corpus, load_corpus
-from bot.embeddings import Embedder, SentenceTransformerEmbedder
+from bot.embeddings import Embedder, SentenceTransformerEmbedder, VectorCache
 from bot.grading import FallbackGrader, Grader
 from bot.grading.claim_grader import ClaimGrader
 from bot.grading.claims import ClaimChecker, ClaimCheckerMissing
@@ -49,10 +49,12 @@ def build_grader(settings: Settings, embedder: Embedder, corpus: Corpus | None =
 
 def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
                    grader: Grader | None = None, llm: bool = True) -> Assessor:
+    """The corpus, its index and the grader, sharing one VectorCache over the embedding model: the
+    index pins the corpus's word vectors in it and the graders read them from it."""
     corpus = load_corpus(settings.corpus_dir, settings.rubrics_dir)
-    embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
-    index = RubricIndex.open(corpus, embedder, settings.cache)
-    return Assessor(corpus, index, grader or build_grader(settings, embedder, corpus, llm))
+    vectors = VectorCache(embedder or SentenceTransformerEmbedder(settings.embedding_model))
+    index = RubricIndex.open(corpus, vectors, settings.cache)
+    return Assessor(corpus, index, grader or build_grader(settings, vectors, corpus, llm))
 
 
 def build_interview(settings: Settings, *, embedder: Embedder | None = None, grader: Grader | None = None,
@@ -64,11 +66,12 @@ def build_interview(settings: Settings, *, embedder: Embedder | None = None, gra
     return Interview(
         build_assessor(settings, embedder=embedder, grader=grader),
         store,
-        settings.max_answer_chars,
-        transcriber or Transcriber(settings.speech_model, cache_dir=settings.cache,
-                                  max_seconds=settings.max_audio_seconds, max_bytes=settings.max_upload_mb << 20),
         settings.audio_dir,
-        settings.max_stored_answer_chars,
+        max_answer_chars=settings.max_answer_chars,
+        transcriber=transcriber or Transcriber(settings.speech_model, cache_dir=settings.cache,
+                                               max_seconds=settings.max_audio_seconds,
+                                               max_bytes=settings.max_upload_mb << 20),
+        max_stored_answer_chars=settings.max_stored_answer_chars,
     )
 
 

@@ -42,6 +42,14 @@ def storage_warning(settings: Settings, env: Mapping[str, str] | None = None) ->
             "or sleeps. (Space owner: enable persistent storage in the Space's settings.)")
 
 
+def offline_models() -> None:
+    """Models are read from disk and the Hugging Face hub is never contacted: the hub and
+    transformers libraries read these at import, so start-up (app.py, the command line) sets them
+    first. A value already in the environment wins."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
 def _offline_grader(value: str | None) -> str:
     if value in (None, "", "rubric", "claims"):
         return value or "claims"

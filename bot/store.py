@@ -1,7 +1,8 @@
 """SessionStore: sessions, turns and grades in SQLite through sqlite-utils.
 
 Gradio runs handlers on worker threads, so every operation opens its own short-lived
-connection (WAL mode and a busy timeout let them share the file safely).
+connection (WAL mode and a busy timeout let them share the file safely). Every read returns a
+named shape from bot/records.py (or grading's Grade): rows become records there, not here.
 """
 
 from __future__ import annotations
@@ -21,9 +22,23 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.errors import StoreError
-from bot.grading import Grade
+from bot.grading import Grade, Verdict
 from bot.migrations import migrate
-from bot.records import SessionRecord, TurnRecord, session_record, turn_record
+from bot.records import (
+    Hint,
+    SessionRecord,
+    SessionRow,
+    SessionSummary,
+    TurnRecord,
+    TurnRow,
+    grade_from_row,
+    hints_from_json,
+    hints_to_json,
+    session_record,
+    session_row,
+    turn_record,
+    turn_row,
+)
 
 BUSY_TIMEOUT_S = 10.0
 FULL_DISK_BYTES = 1 << 20  # less free space than this, and a failed write is put down to a full disk
@@ -189,20 +204,20 @@ class SessionStore:
         with self._write() as db:
             db.table("turns").update(turn_id, {"transcript": transcript, "delivery": json.dumps(delivery)})
 
-    def save_grade(self, turn_id: int, grade: Grade, hints: list[dict], grade_ms: float) -> int:
+    def save_grade(self, turn_id: int, grade: Grade, hints: list[Hint], grade_ms: float) -> int:
         g = grade.model_dump(mode="json")
         with self._write() as db:
             table = db.table("grades").insert({
                 "turn_id": turn_id, "grader": g["grader"], "model": g["model"], "score": g["score"],
                 "points": json.dumps(g["points"]), "strengths": json.dumps(g["strengths"]),
                 "gaps": json.dumps(g["gaps"]), "follow_ups": json.dumps(g["follow_ups"]),
-                "hints": json.dumps(hints), "notices": json.dumps(g["notices"]),
+                "hints": hints_to_json(hints), "notices": json.dumps(g["notices"]),
                 "false_claims": json.dumps(g["false_claims"]), "graded_at": now(), "grade_ms": round(grade_ms, 2),
             })
             return int(table.last_pk)
 
     def add_override(self, turn_id: int, grade_id: int, coach: str, note: str, score: float | None,
-                     points: dict[str, str] | None) -> int:
+                     points: dict[str, Verdict] | None) -> int:
         """A coach's note / score / point verdicts for a turn, kept beside (never over) the AI grade."""
         with self._write() as db:
             table = db.table("overrides").insert({
@@ -230,26 +245,26 @@ class SessionStore:
         with self._db() as db:
             return [r[0] for r in db.execute("select audio_path from turns where audio_path is not null").fetchall()]
 
-    def session(self, session_id: str) -> dict | None:
+    def session(self, session_id: str) -> SessionRow | None:
         with self._db() as db:
             rows = list(db.table("sessions").rows_where("id = ?", [session_id]))
-        return rows[0] if rows else None
+        return session_row(rows[0]) if rows else None
 
-    def latest_session(self, owner: str) -> dict | None:
+    def latest_session(self, owner: str) -> SessionRow | None:
         """The owner's newest session, ended or not."""
         with self._db() as db:
             rows = list(db.table("sessions").rows_where("owner = ?", [owner], order_by="started_at desc", limit=1))
-        return rows[0] if rows else None
+        return session_row(rows[0]) if rows else None
 
-    def turns(self, session_id: str) -> list[dict]:
+    def turns(self, session_id: str) -> list[TurnRow]:
         with self._db() as db:
             rows = list(db.table("turns").rows_where("session_id = ?", [session_id], order_by="seq"))
-        return [_decode_turn(r) for r in rows]
+        return [turn_row(r) for r in rows]
 
-    def turn(self, turn_id: int) -> dict | None:
+    def turn(self, turn_id: int) -> TurnRow | None:
         with self._db() as db:
             rows = list(db.table("turns").rows_where("id = ?", [turn_id]))
-        return _decode_turn(rows[0]) if rows else None
+        return turn_row(rows[0]) if rows else None
 
     def grades_for(self, turn_ids: list[int]) -> dict[int, Grade]:
         """The latest grade of each of `turn_ids` that has one, in one read."""
@@ -259,13 +274,13 @@ class SessionStore:
         with self._db() as db:
             rows = list(db.query(f"select * from grades where id in (select max(id) from grades "
                                  f"where turn_id in ({marks}) group by turn_id)", list(turn_ids)))
-        return {r["turn_id"]: _grade(r) for r in rows}
+        return {r["turn_id"]: grade_from_row(r) for r in rows}
 
-    def hints_for(self, turn_id: int) -> list[dict]:
+    def hints_for(self, turn_id: int) -> list[Hint]:
         """The hints stored with the turn's latest grade (related points of other questions)."""
         with self._db() as db:
             row = db.execute("select hints from grades where turn_id = ? order by id desc limit 1", [turn_id]).fetchone()
-        return json.loads(row[0] or "[]") if row else []
+        return hints_from_json(row[0]) if row else []
 
     def questions_asked_by(self, owner: str, role: str, before_session: str | None = None) -> set[str]:
         """The question ids of every question turn in the owner's sessions for `role` (but `before_session`)."""
@@ -278,9 +293,9 @@ class SessionStore:
     def grade_for(self, turn_id: int) -> Grade | None:
         with self._db() as db:
             rows = list(db.table("grades").rows_where("turn_id = ?", [turn_id], order_by="id desc", limit=1))
-        return _grade(rows[0]) if rows else None
+        return grade_from_row(rows[0]) if rows else None
 
-    def find_sessions(self, f: SessionFilter) -> list[dict]:
+    def find_sessions(self, f: SessionFilter) -> list[SessionSummary]:
         """Sessions with their graded-answer count and average final score, filtered and sorted."""
         where, having, args, having_args = [], [], [], []
         for column, value in (("s.owner", f.owner), ("s.role", f.role), ("s.level", f.level),
@@ -304,24 +319,15 @@ class SessionStore:
             having.append("average <= ?")
             having_args.append(f.max_score)
         sql = ("select s.id as session_id, s.candidate, s.owner, s.role, s.level, s.started_at, s.ended_at, "
-               "s.grader, count(x.final_score) as graded, round(avg(x.final_score), 2) as average, "
+               "s.grader, coalesce(s.mode, 'practice') as mode, count(x.final_score) as graded, "
+               "round(avg(x.final_score), 2) as average, "
                "count(x.override_id) as overridden "
                "from sessions s left join transcript x on x.session_id = s.id"
                + (" where " + " and ".join(where) if where else "") + " group by s.id"
                + (" having " + " and ".join(having) if having else "")
                + f" order by {SESSION_ORDER.get(f.order, SESSION_ORDER['newest'])}")
         with self._db() as db:
-            return list(db.query(sql, [*args, *having_args]))
-
-    def session_modes(self, session_ids: list[str]) -> dict[str, str]:
-        """Each session's mode ("practice" or "interview"); "practice" for sessions from before
-        modes existed (and on a database without the column)."""
-        if not session_ids:
-            return {}
-        marks = ",".join("?" * len(session_ids))
-        with self._db() as db:
-            rows = db.query(f"select * from sessions where id in ({marks})", session_ids)
-            return {r["id"]: r.get("mode") or "practice" for r in rows}
+            return list(db.query(sql, [*args, *having_args]))  # type: ignore[arg-type]
 
     def session_records(self, session_ids: list[str]) -> list[SessionRecord]:
         """Whole sessions (turns, latest AI grade, latest coach override) in the given order."""
@@ -340,16 +346,3 @@ class SessionStore:
     def session_record(self, session_id: str) -> SessionRecord | None:
         records = self.session_records([session_id])
         return records[0] if records else None
-
-
-def _grade(r: dict) -> Grade:
-    """A grades row as a Grade."""
-    return Grade(score=r["score"], grader=r["grader"], model=r["model"],
-                 false_claims=json.loads(r.get("false_claims") or "[]"),
-                 **{k: json.loads(r[k]) for k in ("points", "strengths", "gaps", "follow_ups", "notices")})
-
-
-def _decode_turn(row: dict) -> dict:
-    row["focus_point_ids"] = json.loads(row["focus_point_ids"] or "[]")
-    row["delivery"] = json.loads(row["delivery"]) if row.get("delivery") else None
-    return row

@@ -97,6 +97,12 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def stopword_share(words: list[str]) -> float:
+    """The share of `words` (lower case) that are stopwords: English prose has plenty, a bare list
+    of keywords or a text in another language almost none (the graders' fluency, bot/language.py)."""
+    return sum(w in STOPWORDS for w in words) / len(words) if words else 0.0
+
+
 @lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match 'embeddings'/'embedding', 'labels'/'labelled'."""

@@ -8,17 +8,19 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from bot.settings import Settings, offline_models
+
+offline_models()  # as app.py and the command line do at start-up, before any model library loads
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from bot.corpus import load_corpus  # noqa: E402
 from bot.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbedder:
+    """The real model, loaded once; it keeps no state (each assessor builds its own VectorCache)."""
     return SentenceTransformerEmbedder()
 
 

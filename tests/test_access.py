@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from bot.appserver import AppServer
 from bot.identity import hf_owner, identify, is_token, local_owner
+from bot.replies import COACH_VERDICTS, reply
 from bot.text import escape_markdown
-from bot.ui.replies import COACH_VERDICTS, reply
+from devtools.appserver import AppServer
 from tests.helpers import ROOT
 
 PASSWORD = "correct horse battery staple"
@@ -73,13 +73,13 @@ def test_coach_settings_and_the_coach_tab_only_when_configured(settings, embedde
 
 
 def test_every_endpoint_reply_is_named_in_one_place(settings, embedder) -> None:
-    """bot/ui/replies.py names each endpoint's reply in order; the built app has the same outputs."""
+    """bot/replies.py names each endpoint's reply in order; the built app has the same outputs."""
     import gradio as gr
 
     from bot.coach import CoachAuth
+    from bot.replies import ENDPOINTS
     from bot.services import build_interview
     from bot.ui.layout import build_demo
-    from bot.ui.replies import ENDPOINTS
 
     demo = build_demo(build_interview(settings, embedder=embedder), CoachAuth(password="pw"))
     endpoints = {f"/{f.api_name}": f for f in demo.fns.values() if f.api_name and f.api_visibility != "private"}

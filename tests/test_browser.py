@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.appserver import AppServer
-from bot.loadtest import answer_for, question_in
+from devtools.appserver import AppServer
+from devtools.loadtest import answer_for, question_in
 
 try:
     from playwright.sync_api import expect, sync_playwright

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.appserver import AppServer
 from bot.corpus import Corpus
 from bot.grading import Grade, PointGrade, Verdict
 from bot.review import Review
 from bot.store import SessionStore
 from bot.ui.coach_handlers import TABLE_HEADERS
+from devtools.appserver import AppServer
 from tests.test_browser import UI, browser, start_session  # noqa: F401  (browser: the shared fixture)
 
 try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.loadtest import answer_for, question_in
+from devtools.loadtest import answer_for, question_in
 from tests import test_browser as shared
 
 browser, app_url, page = shared.browser, shared.app_url, shared.page  # the fixtures of the practice tests

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.loadtest import answer_for, question_in
+from devtools.loadtest import answer_for, question_in
 from tests.helpers import ROOT
 from tests.test_browser import (
     UI,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.embeddings import VectorCache
 from bot.grading import Verdict
 from bot.grading.claim_grader import ClaimGrader
 from bot.grading.claimdata import build_pairs, falsify, spoken
@@ -32,8 +33,9 @@ def checker() -> ClaimChecker:
 
 @pytest.fixture(scope="module")
 def assessor(corpus, embedder, checker, tmp_path_factory) -> Assessor:
-    index = RubricIndex.open(corpus, embedder, tmp_path_factory.mktemp("cache"))
-    return Assessor(corpus, index, ClaimGrader(embedder, corpus, checker, RubricGrader(embedder)))
+    vectors = VectorCache(embedder)  # the index pins the corpus's word vectors here; the graders read them
+    index = RubricIndex.open(corpus, vectors, tmp_path_factory.mktemp("cache"))
+    return Assessor(corpus, index, ClaimGrader(vectors, corpus, checker, RubricGrader(vectors)))
 
 
 def grade(assessor: Assessor, qid: str, answer: str):

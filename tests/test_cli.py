@@ -47,3 +47,15 @@ def test_corpus_check_passes_on_the_corpus_and_fails_on_a_broken_file(tmp_path: 
     bad = run("corpus", "check", env={"BOT_CORPUS_DIR": str(tmp_path / "corpus"),
                                       "BOT_RUBRICS_DIR": str(tmp_path / "rubrics")})
     assert bad.exit_code != 0 and "questions[t-001].level" in bad.stderr
+
+
+def test_a_developer_tool_missing_from_an_installed_package_is_a_sentence(monkeypatch) -> None:
+    """From a wheel (no devtools/ beside the package) `bench`, `loadtest` and `eval` say where the tool is."""
+    def no_devtools(name: str):
+        raise ModuleNotFoundError(f"No module named {name.split('.')[0]!r}", name=name.split(".")[0])
+
+    monkeypatch.setattr("bot.__main__.importlib.import_module", no_devtools)
+    for args in (["bench"], ["loadtest"], ["eval", "data.jsonl"], ["grader", "fit", "data.jsonl"]):
+        result = run(*args)
+        assert result.exit_code != 0 and "is a developer tool" in result.stderr, result.output
+        assert "Run it from a checkout" in result.stderr and not isinstance(result.exception, ModuleNotFoundError)

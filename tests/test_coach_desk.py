@@ -11,10 +11,10 @@ from sqlite_utils import Database
 
 from bot.coach import CoachAuth
 from bot.records import turn_numbers
+from bot.replies import COACH_VERDICTS
 from bot.review import Review
 from bot.store import SessionStore
 from bot.ui import coach_handlers as ch
-from bot.ui.replies import COACH_VERDICTS
 from tests.history_seed import seed
 
 PASSWORD = "correct horse"

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.appserver import AppServer
-from bot.loadtest import (
+from bot.services import build_interview
+from bot.text import clean_answer
+from devtools.appserver import AppServer
+from devtools.loadtest import (
     CandidateRun,
     Deadline,
     answer_for,
@@ -27,8 +29,6 @@ from bot.loadtest import (
     message_text,
     question_in,
 )
-from bot.services import build_interview
-from bot.text import clean_answer
 
 CANDIDATES = 6
 KILL_AFTER = 8  # answers confirmed to the clients before the kill

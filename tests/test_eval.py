@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.evaluation import DatasetError, agreement, load_records, question_folds
+from devtools.evaluation import DatasetError, agreement, load_records, question_folds
 
 ROOT = Path(__file__).resolve().parent.parent
 MOHLER = ROOT.parent / "shared" / "data" / "asag" / "mohler_dev.jsonl"

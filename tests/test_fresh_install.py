@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.appserver import free_port
+from devtools.appserver import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_TIMEOUT_S = 1200

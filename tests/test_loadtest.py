@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.grading import Grade
-from bot.loadtest import CandidateRun, answer_for, check_database, question_in
 from bot.store import SessionStore
+from devtools.loadtest import CandidateRun, answer_for, check_database, question_in
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
 from bot.attempts import Step, attempt, labels, offered_follow_ups
 from bot.corpus import Level
-from bot.grading import FollowUp, Grade, PointGrade, Verdict
+from bot.grading import FollowUp, Grade, GraderKind, PointGrade, Verdict
+from bot.grading.mcq import ChoiceGrader
 from bot.interview import InterviewError
 from bot.picker import eligible, pick_question
+from bot.records import Hint
 from bot.services import build_interview
 from bot.ui import feedback, handlers
 from bot.ui.handlers import View
@@ -282,6 +285,21 @@ def test_a_multiple_choice_answer_that_is_no_option_is_asked_again(interview, co
     assert graded.status == "" and graded.score.startswith("### 10.0 / 10")
 
 
+def test_multiple_choice_has_its_own_grader_and_its_follow_ups_are_graded_in_words(interview, corpus) -> None:
+    mcq = next(q for q in sorted(corpus.questions.values(), key=lambda q: q.id) if q.options)
+    assessor = interview.assessor
+    assert isinstance(assessor.grader_for(mcq), ChoiceGrader) and assessor.grader_for(mcq, follow_up=True) is assessor.grader
+    turn = interview.start("Ana", mcq.role, mcq.level.value, question_id=mcq.id)
+    wrong = "ABCDEFGH"[(mcq.correct_option + 1) % len(mcq.options)]
+    graded = interview.submit(turn.session_id, turn.turn_id, wrong).grade
+    assert graded.grader is GraderKind.exact and graded.score == 0 and graded.points[0].verdict is not Verdict.covered
+    with sqlite3.connect(interview.store.path) as db:  # stored under the same name as before ChoiceGrader
+        assert db.execute("select grader from grades where turn_id = ?", [turn.turn_id]).fetchone()[0] == "exact"
+    follow = interview.follow_up(turn.session_id, turn.turn_id)
+    answer = corpus.rubrics[mcq.id].model_answer
+    assert interview.submit(follow.session_id, follow.turn_id, answer).grade.grader is GraderKind(assessor.grader.kind)
+
+
 def test_earlier_feedback_shows_the_candidates_words_as_text() -> None:
     from tests.test_security import assert_inert
 
@@ -295,9 +313,8 @@ def test_earlier_feedback_shows_the_candidates_words_as_text() -> None:
 
 def test_hints_are_shown_only_above_the_measured_bar() -> None:
     grade = Grade(score=5, grader="rubric", points=[])
-    near = {"point_text": "a related point", "question_text": "Another question?",
-            "similarity": feedback.HINT_MIN_SIMILARITY + 0.01}
-    far = {**near, "point_text": "an unrelated point", "similarity": feedback.HINT_MIN_SIMILARITY - 0.01}
+    near = Hint("q-2", "Another question?", "a related point", feedback.HINT_MIN_SIMILARITY + 0.01)
+    far = replace(near, point_text="an unrelated point", similarity=feedback.HINT_MIN_SIMILARITY - 0.01)
     notes = feedback.notes_markdown(grade, [near, far])
     assert "a related point" in notes and "an unrelated point" not in notes
     assert feedback.notes_markdown(grade, [far]) == ""

@@ -29,9 +29,9 @@ def store(tmp_path: Path) -> SessionStore:
     return SessionStore(path)
 
 
-def test_the_summary_and_progress_agree_on_a_session_with_a_regrade_and_an_override(store, corpus) -> None:
+def test_the_summary_and_progress_agree_on_a_session_with_a_regrade_and_an_override(store, corpus, tmp_path) -> None:
     (session,) = store.find_sessions(SessionFilter(owner=OWNER))
-    interview = Interview(SimpleNamespace(corpus=corpus, grader=None), store)  # end() needs no grader
+    interview = Interview(SimpleNamespace(corpus=corpus, grader=None), store, tmp_path / "audio")  # end() needs no grader
     summary = interview.end(session["session_id"])
     progress = History(store, corpus).progress(OWNER)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.appserver import AppServer
-from bot.ui.replies import reply
+from bot.replies import reply
+from devtools.appserver import AppServer
 from tests.test_security import AUDIO, BEACON, HOSTILE_NAME, HOSTILE_TEXT, PASSWORD, headerless_webm
 
 # a real app on 127.0.0.1 -----------------------------------------------------------------------

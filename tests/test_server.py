@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from bot.appserver import AppServer
-from bot.ui.replies import reply
+from bot.replies import reply
+from devtools.appserver import AppServer
 from tests.helpers import ROOT
 
 

@@ -156,3 +156,30 @@ def test_a_database_made_before_sqlite_utils_migrations_is_bridged_once_and_keep
         assert columns(path, table) == columns(fresh, table), table
     (record,) = store.session_records([s["session_id"] for s in store.find_sessions(SessionFilter())])
     assert [t["final_score"] for t in record["turns"]] == [6.0, 0.0, None]
+
+
+def test_every_read_returns_a_named_record_with_its_json_decoded(tmp_path: Path) -> None:
+    """bot/records.py names what the store hands out: SessionRow, TurnRow, SessionSummary, Hint,
+    SessionRecord (and grading's Grade); no read hands back raw JSON text."""
+    from bot.grading import Grade, GraderKind, PointGrade, Verdict
+    from bot.records import Hint
+
+    store = SessionStore(tmp_path / "s.db")
+    sid = store.create_session("Ana", "r", "mid", "rubric", {"topics": ["rag"]}, "local:ana")
+    turn = store.add_turn(sid, "q-1", "Why?", focus_point_ids=["a"])
+    store.save_transcript(turn, "spoken words", {"wpm": 120.0})
+    store.save_answer(turn, "an answer")
+    hint = Hint("q-2", "Another question?", "a related point", 0.7)
+    point = PointGrade(point_id="a", text="a point", weight=1.0, verdict=Verdict.partial)
+    store.save_grade(turn, Grade(score=5.0, grader="rubric", points=[point]), [hint], 1.0)
+
+    session = store.session(sid)
+    assert session["settings"] == {"topics": ["rag"]} and session["mode"] == "practice"
+    assert store.latest_session("local:ana") == session
+    row = store.turn(turn)
+    assert row["focus_point_ids"] == ["a"] and row["delivery"] == {"wpm": 120.0} and store.turns(sid) == [row]
+    assert store.hints_for(turn) == [hint]
+    (listed,) = store.find_sessions(SessionFilter(owner="local:ana"))
+    assert listed["mode"] == "practice" and listed["graded"] == 1 and listed["average"] == 5.0
+    graded = store.session_record(sid)["turns"][0]["grade"]
+    assert graded["grader"] is GraderKind.rubric and graded["points"][0]["verdict"] is Verdict.partial

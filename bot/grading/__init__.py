@@ -25,21 +25,28 @@ class Verdict(StrEnum):
     incorrect = "incorrect"  # the answer states the opposite of the point, or one of its red flags
 
 
-# How a verdict is shown, everywhere (feedback, coach view, exports): one mark each.
+class GraderKind(StrEnum):
+    """Who gave a grade: `Grade.grader`, stored as this string in grades.grader (and the session's
+    grader in sessions.grader), so the values never change."""
+
+    rubric = "rubric"  # the offline grader (the claim grader too: stored sessions and the UI know it so)
+    llm = "llm"  # an LLM through an OpenAI-compatible endpoint
+    exact = "exact"  # a multiple-choice answer checked against the correct option (mcq.ChoiceGrader)
+    timer = "timer"  # a mock-interview question whose time ran out with nothing said (bot/mock.py): 0
+
+
+# How a verdict is shown, everywhere (feedback, coach view, exports, report card): one mark each.
 MARKS = {Verdict.covered: "✓", Verdict.partial: "◐", Verdict.missing: "✗", Verdict.incorrect: "⊘"}
 
 
-def verdict_label(verdict: str) -> str:
-    """"✓ covered", "⊘ incorrect", ...; a value from elsewhere is shown as it is."""
-    try:
-        return f"{MARKS[Verdict(verdict)]} {verdict}"
-    except ValueError:
-        return str(verdict)
+def verdict_label(verdict: Verdict) -> str:
+    """"✓ covered", "⊘ incorrect", ..."""
+    return f"{MARKS[verdict]} {verdict.value}"
 
 
 def verdict_counts(points: list[PointGrade]) -> str:
     """"3 of 5 points covered, 1 partial, 1 incorrect": partial and incorrect counted honestly."""
-    n = {v: sum(p.verdict == v for p in points) for v in Verdict}
+    n = {v: sum(p.verdict is v for p in points) for v in Verdict}
     extra = "".join(f", {n[v]} {v.value}" for v in (Verdict.partial, Verdict.incorrect) if n[v])
     return f"{n[Verdict.covered]} of {len(points)} point{'s' if len(points) != 1 else ''} covered{extra}"
 
@@ -81,7 +88,7 @@ class Grade(BaseModel):
     gaps: list[str] = []
     follow_ups: list[FollowUp] = []
     false_claims: list[FalseClaim] = []
-    grader: str
+    grader: GraderKind
     model: str | None = None
     notices: list[str] = []
 
@@ -112,8 +119,9 @@ def probe_follow_ups(question: Question, points: list[RubricPoint], grades: list
 
 
 class Grader(ABC):
-    kind: str = "grader"
+    kind: GraderKind  # what its grades are stored as
     model: str | None = None
+    retrieves_points: bool = True  # graded against the points nearest the answer, with hints (not ChoiceGrader)
 
     @abstractmethod
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,

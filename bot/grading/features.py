@@ -3,7 +3,8 @@
 Per point: the best sentence's embedding similarity, a soft recall of the point's own words
 against the answer's contextual word vectors (BERTScore-like, words of the question dropped), and
 the share of its content stems the answer uses. The answer's sentences go through the model
-once; points and questions are cached by the embedder, so a grade costs one forward pass.
+once; points and questions are pinned in the VectorCache the grader is given (services.py), so a
+grade costs one forward pass.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.embeddings import Embedder, TokenVectors
-from bot.text import STOPWORDS, content_stems, sentences, stem, tokens
+from bot.text import STOPWORDS, content_stems, sentences, stem, stopword_share, tokens
 
 # "I don't know" and friends: removed before deciding whether anything is left to grade
 _NOT_AN_ANSWER = re.compile(
@@ -87,7 +88,7 @@ def measure(embedder: Embedder, question: str, points: list[str], answer: str,
     weights = np.asarray(weights or [1.0] * len(points), dtype=float)
     units = sentences(answer)
     words = tokens(answer)
-    function_share = sum(w in STOPWORDS for w in words) / len(words) if words else 0.0
+    function_share = stopword_share(words)
     reference = " ".join(points)
     empty = [PointEvidence(0.0, 0.0, 0.0, 0) for _ in points]
     if not units or not points or is_non_answer(answer, question, reference):

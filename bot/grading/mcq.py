@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import string
 
-from bot.corpus import Question, Rubric
-from bot.grading import FollowUp, Grade, PointGrade, Verdict
+from bot.corpus import Corpus, Question, RedFlag, RubricPoint
+from bot.grading import FollowUp, Grade, Grader, GraderKind, PointGrade, Verdict
 
 LETTERS = string.ascii_uppercase
 
@@ -28,27 +28,48 @@ def parse_choice(question: Question, answer: str) -> int | None:
     return None
 
 
-def grade_choice(question: Question, rubric: Rubric, answer: str) -> Grade:
-    choice = parse_choice(question, answer)
+def correct_label(question: Question) -> str:
+    """"B) the option's text" for the correct option."""
     correct = question.correct_option
     assert correct is not None
-    right = choice == correct
-    label = f"{option_label(correct)}) {question.options[correct].text}"
-    if choice is None:
-        notice = f"Could not tell which option you chose from “{answer[:60]}”; answer with a letter (A-{option_label(len(question.options) - 1)})."
-    else:
+    return f"{option_label(correct)}) {question.options[correct].text}"
+
+
+def choice_point(question: Question, choice: int | None) -> PointGrade:
+    """The one point a multiple-choice answer is graded on: the correct option, chosen or not."""
+    right = choice == question.correct_option
+    return PointGrade(point_id="choice", text=f"chooses the correct option: {correct_label(question)}", weight=1.0,
+                      verdict=Verdict.covered if right else Verdict.missing,
+                      evidence=f"{option_label(choice)}) {question.options[choice].text}" if choice is not None else None,
+                      coverage=1.0 if right else 0.0)
+
+
+class ChoiceGrader(Grader):
+    """A multiple-choice answer graded exactly: the chosen option is right (10) or wrong (0). The
+    follow-ups are the probes of the question's first two rubric points, whatever was chosen."""
+
+    kind = GraderKind.exact
+    retrieves_points = False  # an option is right or wrong: nothing to retrieve, no hints
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+
+    def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
+              red_flags: list[RedFlag] = ()) -> Grade:
+        choice = parse_choice(question, answer)
+        point = choice_point(question, choice)
+        right = point.verdict is Verdict.covered
         notice = None
-    point = PointGrade(point_id="choice", text=f"chooses the correct option: {label}", weight=1.0,
-                       verdict=Verdict.covered if right else Verdict.missing,
-                       evidence=f"{option_label(choice)}) {question.options[choice].text}" if choice is not None else None,
-                       coverage=1.0 if right else 0.0)
-    return Grade(
-        score=10.0 if right else 0.0,
-        points=[point],
-        strengths=["chose the correct option"] if right else [],
-        gaps=[] if right else [f"the correct option is {label}"],
-        follow_ups=[FollowUp(text=p.probe, point_ids=[p.id]) for p in rubric.points[:2]],
-        grader="exact",
-        model=None,
-        notices=[notice] if notice else [],
-    )
+        if choice is None:
+            notice = (f"Could not tell which option you chose from “{answer[:60]}”; answer with a letter "
+                      f"(A-{option_label(len(question.options) - 1)}).")
+        return Grade(
+            score=10.0 if right else 0.0,
+            points=[point],
+            strengths=["chose the correct option"] if right else [],
+            gaps=[] if right else [f"the correct option is {correct_label(question)}"],
+            follow_ups=[FollowUp(text=p.probe, point_ids=[p.id]) for p in self.corpus.rubrics[question.id].points[:2]],
+            grader=self.kind,
+            model=None,
+            notices=[notice] if notice else [],
+        )

@@ -18,7 +18,7 @@ from bot.grading import Grade, Grader, PointGrade, Verdict, probe_follow_ups, sc
 from bot.grading.calibration import Calibration
 from bot.grading.features import Measures, PointEvidence, measure
 from bot.grading.injection import grader_directed
-from bot.text import STOPWORDS, point_claim, sentences, tokens
+from bot.text import point_claim, sentences, stopword_share, tokens
 
 INSTRUCTIONS_IGNORED = ("{n} sentence{s} of your answer spoke to the grader (instructions, a claimed score or a "
                         "verdict) rather than answering; such sentences earn nothing and were left out.")
@@ -124,5 +124,4 @@ def _cued_sentence(cues: list[str], candidates: list[str]) -> str | None:
 
 def _fluency(sentence: str) -> float:
     """Share of function words: prose has plenty, a list of keywords has almost none."""
-    words = tokens(sentence)
-    return sum(w in STOPWORDS for w in words) / len(words) if words else 0.0
+    return stopword_share(tokens(sentence))

@@ -1,2 +1,2 @@
-"""The Gradio app. Only app.py imports this package (and API clients its replies.py, which names the
-replies and loads no Gradio); nothing below it imports Gradio."""
+"""The Gradio app. Only app.py imports this package; nothing below it imports Gradio. The names of
+each endpoint's reply, which API clients read too, are in bot/replies.py."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import gradio as gr
 
+from bot import replies
 from bot.coach import CoachAuth
 from bot.corpus import ROLES, Level
 from bot.review import Review
 from bot.store import SESSION_ORDER
 from bot.ui import coach_handlers as ch
-from bot.ui import replies
 from bot.ui.coach_handlers import MAX_POINTS, TABLE_HEADERS, VERDICT_CHOICES, CoachView, SignIn
 from bot.ui.practice import ROLE_LABELS
 

@@ -17,11 +17,11 @@ from bot.export import file_name, plural, render, session_markdown
 from bot.grading import Verdict, verdict_label
 from bot.privatefiles import PrivateFiles
 from bot.records import final_points, short_question, turn_numbers
+from bot.replies import COACH_VERDICTS
 from bot.review import NOT_A_COACH, Review, session_filter
 from bot.text import escape_markdown
 from bot.ui.guard import blank, guard
 from bot.ui.progress_handlers import day, playable
-from bot.ui.replies import COACH_VERDICTS
 
 MAX_POINTS = len(COACH_VERDICTS)  # verdict dropdowns on the page; a grade has at most 10 points today
 VERDICT_CHOICES = [(verdict_label(v), v.value) for v in Verdict]
@@ -118,7 +118,7 @@ def _table(rows: list[dict]) -> tuple[list[list], list[str]]:
     width = REF_CHARS
     while len({i[:width] for i in ids}) < len(ids):  # uuid4 hex: practically never, but a ref must be unique
         width += 2
-    table = [[s["candidate"], "finished" if s["ended_at"] else "unfinished", s.get("mode") or "practice",
+    table = [[s["candidate"], "finished" if s["ended_at"] else "unfinished", s["mode"],
               "" if s["average"] is None else f"{s['average']:.1f}", day(s["started_at"]), s["graded"],
               s["overridden"], s["role"], s["level"], s["session_id"][:width]] for s in rows]
     return table, ids
@@ -195,7 +195,7 @@ def _turn_detail(turn: dict, number: str) -> str:
 
 def _form(turn: dict) -> ReviewForm:
     now = {p["point_id"]: p["verdict"] for p in final_points(turn)}
-    points = [PointChoice(p["point_id"], f"{p['text']} (AI: {verdict_label(p['verdict'])})", now[p["point_id"]])
+    points = [PointChoice(p["point_id"], f"{p['text']} (AI: {verdict_label(p['verdict'])})", now[p["point_id"]].value)
               for p in turn["grade"]["points"][:MAX_POINTS]]
     return ReviewForm(turn_id=turn["turn_id"], points=points)
 

@@ -9,22 +9,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.grading import MARKS, Grade, PointGrade, Verdict, verdict_counts, verdict_label
+from bot.grading import MARKS, Grade, GraderKind, PointGrade, Verdict, verdict_counts, verdict_label
+from bot.records import Hint
 from bot.text import escape_markdown
 
 # Hints ("related ideas from other questions") are shown only at or above this cosine between the answer
-# and the hint's point. `python -m bot.hint_relevance ../shared/data/interview/dev.jsonl` (767 answers,
+# and the hint's point. `python -m devtools.hint_relevance ../shared/data/interview/dev.jsonl` (767 answers,
 # 2,301 hints): 46% of all hints come from a question sharing a topic with the one asked; 75% of those
 # at 0.70 or above (64 of 85), 69% at 0.65, 57% at 0.55. Below 0.70 most are unrelated.
 HINT_MIN_SIMILARITY = 0.70
-GRADERS = {"rubric": "offline rubric grader", "exact": "exact answer check"}
+GRADERS = {GraderKind.rubric: "offline rubric grader", GraderKind.exact: "exact answer check"}
 COLOURS = {Verdict.covered: "#bbf7d0", Verdict.partial: "#fde68a", Verdict.incorrect: "#fecaca",
            Verdict.missing: "#e5e7eb"}
 SHOWN_VERDICTS = (Verdict.covered, Verdict.partial, Verdict.incorrect)  # a missing point earned no words
 
 
 def grader_name(g: Grade) -> str:
-    return f"LLM grader ({g.model})" if g.grader == "llm" else GRADERS.get(g.grader, g.grader)
+    return f"LLM grader ({g.model})" if g.grader is GraderKind.llm else GRADERS.get(g.grader, g.grader.value)
 
 
 def headline(g: Grade, label: str = "", follow_up: bool = False) -> str:
@@ -58,19 +59,19 @@ def points_markdown(g: Grade, other_ways: dict[str, list[str]]) -> str:
     return text
 
 
-def notes_markdown(g: Grade, hints: Sequence[dict]) -> str:
+def notes_markdown(g: Grade, hints: Sequence[Hint]) -> str:
     """Strengths and gaps an LLM wrote (the offline grader's are the points themselves), and the hints
     that clear the relevance bar."""
     notes = ""
     point_texts = {p.text for p in g.points}
     if g.strengths and not set(g.strengths) <= point_texts:
         notes += "**Strengths**\n" + "\n".join(f"- {escape_markdown(s)}" for s in g.strengths) + "\n\n"
-    if g.gaps and not set(g.gaps) <= point_texts and g.grader != "exact":
+    if g.gaps and not set(g.gaps) <= point_texts and g.grader is not GraderKind.exact:
         notes += "**To work on**\n" + "\n".join(f"- {escape_markdown(s)}" for s in g.gaps) + "\n\n"
-    related = [h for h in hints if h.get("similarity", 0.0) >= HINT_MIN_SIMILARITY]
+    related = [h for h in hints if h.similarity >= HINT_MIN_SIMILARITY]
     if related:
         notes += "**Related ideas from other questions** (hints, not scored)\n" + "\n".join(
-            f"- {h['point_text']} — *{h['question_text']}*" for h in related)
+            f"- {h.point_text} — *{h.question_text}*" for h in related)
     return notes.strip()
 
 

@@ -77,10 +77,9 @@ def feedback_view(view: View, fb: Feedback, label: str = "", follow_up: bool = F
     spans, colours = feedback.evidence_spans(answer, g) if answer else ([], {})
     if fb.delivery is not None:
         view = replace(view, delivery=delivery_markdown(fb.delivery))
-    hints = [h.__dict__ if hasattr(h, "__dict__") else h for h in fb.hints]
     chat = [*view.chat, {"role": "assistant", "content": graded_message(g, label, follow_up)}]
     return replace(view, chat=chat, status="", score=score, points=feedback.points_markdown(g, fb.other_ways),
-                   notes=feedback.notes_markdown(g, hints), evidence=spans, evidence_colours=colours,
+                   notes=feedback.notes_markdown(g, fb.hints), evidence=spans, evidence_colours=colours,
                    follow_ups=[f.text for f in g.follow_ups])  # radio labels: plain text
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from bot import replies
 from bot.corpus import ROLES, Level
 from bot.interview import Interview
 from bot.mock import DEFAULT_QUESTIONS, MAX_ANSWER_S, MAX_QUESTIONS, MAX_THINK_S, MockInterview
 from bot.ui import mock_handlers as mh
-from bot.ui import replies
 from bot.ui.mock_handlers import ANSWER, DONE, IDLE, THINK, MockView
 from bot.ui.practice import ROLE_LABELS, who_starts
 
@@ -31,7 +31,7 @@ class Mock:
 
     mock: MockInterview
     candidate: gr.Textbox
-    outputs: list  # the tab's state, the components named by bot/ui/replies.py's MOCK, then the buttons
+    outputs: list  # the tab's state, the components named by bot/replies.py's MOCK, then the buttons
     render: Callable[[MockView], dict]
     started: gr.events.Dependency  # the Start click, for chaining
 

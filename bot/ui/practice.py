@@ -8,10 +8,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from bot import replies
 from bot.corpus import ROLES, Level
 from bot.identity import anonymous
 from bot.interview import Interview
-from bot.ui import handlers, replies
+from bot.ui import handlers
 from bot.ui.handlers import View
 
 ROLE_LABELS = {
@@ -30,7 +31,7 @@ class Practice:
     role: gr.Dropdown
     level: gr.Radio
     state: list[gr.State]
-    outputs: list  # session state, the components named by bot/ui/replies.py's PRACTICE, then the buttons
+    outputs: list  # session state, the components named by bot/replies.py's PRACTICE, then the buttons
     render: Callable[[View], dict]  # a View as {component: value}
     started: gr.events.Dependency  # the Start click, for chaining
     confirmed: gr.events.Dependency | None = None  # "Yes, start a new session", for chaining

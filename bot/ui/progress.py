@@ -5,10 +5,11 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd  # a Gradio dependency; its plot components take DataFrames
 
+from bot import replies
 from bot.history import History
 from bot.interview import Interview
 from bot.progress import MIN_ANSWERS, WEAK_BELOW
-from bot.ui import handlers, progress_handlers, replies
+from bot.ui import handlers, progress_handlers
 from bot.ui.handlers import View
 from bot.ui.practice import Practice, who_starts
 from bot.ui.progress_handlers import WEAK_TOPICS, ProgressView, ReplayView

@@ -37,7 +37,7 @@ def run_bench(settings: Settings, count: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         settings = replace(settings, data_dir=Path(tmp), db_path=None, cache_dir=None)
         assessor = build_assessor(settings)  # builds and caches the index for the cold start below
-        grader = build_offline_grader(assessor.index.embedder, assessor.corpus,
+        grader = build_offline_grader(assessor.index.vectors, assessor.corpus,
                                       settings.offline_grader)  # as the app grades offline
         store = SessionStore(Path(tmp) / "bench.db")
         session = store.create_session("bench", "bench", "mid", grader.kind, {})

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from bot.settings import ROOT
+from devtools import ROOT
 
 APP = ROOT / "app.py"
 LLM_VARIABLES = ("BOT_LLM_MODEL", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL")

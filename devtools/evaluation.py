@@ -1,4 +1,8 @@
-"""`python -m bot eval`: agreement of a grader with human scores on a JSONL data set.
+"""`python -m bot eval` and `grader fit`: agreement of a grader with human scores on a JSONL data set,
+or on the held-out test answers (tests/data/answers), and the offline grader's calibration fitted on one.
+
+A developer tool, not part of the app: it reads data sets the package does not ship, and the app
+never imports it (the calibration it fits is written into the package, bot/grading/calibration.json).
 
 Records carry `question`, `answer`, `score`, `score_max` and either `reference_answer` (free
 text, split into points by the grader's own logic) or `rubric` (a list of point texts).
@@ -13,6 +17,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score
+
+from bot.grading.calibration import Calibration
+from bot.settings import Settings
 
 
 class DatasetError(ValueError):
@@ -263,3 +270,56 @@ def cross_validate(embedder, records: list[Record], folds: list[np.ndarray]) -> 
             r = records[i]
             predicted[i] = grader.assess(_question(r), _points(record_points(r)), measured[i]).score / 10 * r.score_max
     return predicted
+
+
+def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None = None, limit: int | None = None,
+             plot: Path | None = None) -> dict:
+    """`python -m bot eval`: the figures for `kind` ("rubric": the app's offline grader; "llm") on
+    DATASET (JSONL), or on held-out answer sheets (a folder or a YAML file)."""
+    import time
+
+    from bot.embeddings import SentenceTransformerEmbedder
+    from bot.grading.rubric import RubricGrader
+    from bot.services import build_assessor
+
+    if dataset.is_dir() or dataset.suffix in (".yaml", ".yml"):  # the held-out test answers
+        answers = load_answer_sheets(dataset)
+        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+        started = time.perf_counter()
+        assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
+        figures = {"grader": kind if kind == "llm" else settings.offline_grader,
+                   **held_out_figures(assessor, answers[:limit] if limit else answers)}
+        figures["answers_per_s"] = round(figures["answers"] / (time.perf_counter() - started), 2)
+        return figures
+    records = load_records(dataset, limit)
+    folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    started = time.perf_counter()
+    if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
+        predicted = cross_validate(embedder, records, folds)
+    else:  # bank questions the app's way, the rest with the shipped calibration (or the LLM)
+        assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
+        predicted = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder), records)
+    elapsed = time.perf_counter() - started
+    human = [r.score for r in records]
+    figures = {"grader": kind if kind == "llm" or cv_k else settings.offline_grader, "cv_by_question": cv_k,
+               "folds": len(folds) if folds else None, **agreement(predicted, human, records[0].score_max),
+               "answers_per_s": round(len(records) / elapsed, 2)}
+    if any(r.style for r in records):
+        figures["by_style"] = by_style(records, predicted)
+    if plot:
+        title = f"{kind} grader on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
+        scatter_plot(predicted, human, figures, plot, title, [r.style for r in records])
+    return figures
+
+
+def run_fit(settings: Settings, dataset: Path, out: Path) -> Calibration:
+    """`python -m bot grader fit`: the offline grader's calibration fitted on DATASET, saved to `out`."""
+    from bot.embeddings import SentenceTransformerEmbedder
+    from bot.grading.calibration import save
+
+    records = load_records(dataset)
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    calibration = fit_calibration(records, measure_records(embedder, records), dataset.name, embedder.name)
+    save(calibration, out)
+    return calibration

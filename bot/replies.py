@@ -3,8 +3,9 @@
 A Gradio client's `predict` returns a tuple in the order of the event's outputs, gr.State left
 out. The tabs build their output lists from the names below (bot/ui/practice.py, progress.py,
 coach.py) and their handlers return `{component: value}`, so a new output is added here once;
-API clients (the load test, the tests) read a reply with `reply(api_name, out)["status"]`.
-No Gradio here: a client imports this without loading the app.
+API clients (devtools/loadtest.py, the tests) read a reply with `reply(api_name, out)["status"]`.
+It is the app's API contract, so it lives beside the package's other plain-data modules rather than
+in bot/ui/ (which only app.py imports): no Gradio here, a client imports it without loading the app.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def reply(api_name: str, out: Sequence[Any]) -> dict[str, Any]:
     """An endpoint's reply tuple as {output name: value}."""
     names = [n for n in ENDPOINTS["/" + api_name.lstrip("/")] if n not in LAYOUT]
     if len(out) != len(names):
-        raise ValueError(f"{api_name} replied with {len(out)} values; bot/ui/replies.py names {len(names)}")
+        raise ValueError(f"{api_name} replied with {len(out)} values; bot/replies.py names {len(names)}")
     return dict(zip(names, out, strict=True))
 
 

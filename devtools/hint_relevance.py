@@ -1,6 +1,6 @@
 """Dev tool: how often a "related idea from another question" hint is related, by its cosine.
 
-    python -m bot.hint_relevance [ANSWERS.jsonl] [--json]
+    python -m devtools.hint_relevance [ANSWERS.jsonl] [--json]
 
 Answers each open question of the bank with its model answer, whole and cut in half (and, given a
 JSONL of answers with `question_id` and `answer`, e.g. ../shared/data/interview/dev.jsonl, with

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from bot.appserver import AppServer, AppServerError
 from bot.corpus import ROLES, Corpus, Level, Question, load_corpus
+from bot.replies import reply
 from bot.settings import Settings
 from bot.text import clean_answer, sentences
-from bot.ui.replies import reply
+from devtools.appserver import AppServer, AppServerError
 
 P95_TARGET_MS = 2000.0
 
@@ -93,7 +93,7 @@ class Deadline:
 
 
 def call(client: Any, deadline: Deadline, api_name: str, *args: Any) -> tuple[dict[str, Any], float]:
-    """One request, timed, bounded by the deadline; the reply by output name (bot/ui/replies.py).
+    """One request, timed, bounded by the deadline; the reply by output name (bot/replies.py).
     A non-empty status line counts as a failure."""
     if deadline.left() <= 0:
         raise TimeoutError(f"{api_name}: the overall time limit was reached before it was sent")

@@ -1,0 +1,85 @@
+"""The embedder keeps no state and writes no environment; VectorCache remembers; a tokenizer the word
+vectors cannot read is refused with a sentence."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer, models
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+from bot.embeddings import (
+    Embedder,
+    SentenceTransformerEmbedder,
+    TokenVectors,
+    VectorCache,
+    check_word_pieces,
+    resolve_model_path,
+)
+from bot.settings import DEFAULT_EMBEDDING_MODEL
+
+
+class Counting(Embedder):
+    """One-hot-ish made-up vectors; counts every text it runs."""
+
+    name, dim, supports_tokens = "counting", 4, True
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([tv.sentence for tv in self.token_batch(texts)])
+
+    def token_batch(self, texts: list[str]) -> list[TokenVectors]:
+        self.ran += texts
+        return [TokenVectors(np.eye(4, dtype=np.float32)[len(t) % 4], t.split(), np.eye(4, dtype=np.float32)[:1])
+                for t in texts]
+
+
+def test_the_model_keeps_nothing_and_the_cache_runs_each_text_once() -> None:
+    model = Counting()
+    model.embed_tokens(["a b"])
+    model.embed_tokens(["a b"])
+    assert model.ran == ["a b", "a b"]  # an Embedder is stateless
+
+    model.ran.clear()
+    vectors = VectorCache(model, size=2)
+    first = vectors.embed_tokens(["a b", "c", "a b"])
+    assert model.ran == ["a b", "c"] and first[0] is first[2]
+    assert np.array_equal(vectors.embed(["c"]), model.embed(["c"]))  # sentence vectors from the same pass
+    model.ran.clear()
+    vectors.embed_tokens(["d"])  # size 2: the least recently used ("a b") goes
+    vectors.embed_tokens(["c", "a b"])
+    assert model.ran == ["d", "a b"]
+
+
+def test_pinned_vectors_stay_whatever_passes_through() -> None:
+    model = Counting()
+    vectors = VectorCache(model, size=1)
+    vectors.pin({"a point": TokenVectors(np.ones(4, dtype=np.float32) / 2, ["a", "point"], np.eye(4)[:2])})
+    vectors.embed_tokens(["x", "y", "z"])
+    model.ran.clear()
+    assert vectors.embed_tokens(["a point"])[0].words == ["a", "point"] and model.ran == []
+
+
+def test_a_tokenizer_the_word_vectors_cannot_read_is_refused_with_a_sentence() -> None:
+    check_word_pieces(AutoTokenizer.from_pretrained(str(resolve_model_path(DEFAULT_EMBEDDING_MODEL))), "minilm")
+    bpe = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.BPE()))
+    with pytest.raises(ValueError, match=r"'roberta-like' splits words with a BPE tokenizer.*BOT_EMBEDDING_MODEL"):
+        check_word_pieces(bpe, "roberta-like")
+    other_prefix = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordPiece(
+        {"[UNK]": 0}, unk_token="[UNK]", continuing_subword_prefix="@@")))
+    with pytest.raises(ValueError, match="WordPiece way"):
+        check_word_pieces(other_prefix, "other")
+
+
+def test_loading_the_model_writes_no_environment(monkeypatch) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    import sentence_transformers  # noqa: F401 (torch and friends set their own variables on import)
+
+    before = dict(os.environ)
+    SentenceTransformerEmbedder()
+    assert dict(os.environ) == before  # app.py and the command line set the offline switches at start-up
