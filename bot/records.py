@@ -66,8 +66,8 @@ class TurnRow(TypedDict):
     model_answer_shown_at: str | None
 
 
-class SessionSummary(TypedDict):
-    """One session in a list (SessionStore.find_sessions), with its graded answers' final scores."""
+class _SessionHead(TypedDict):
+    """What every view of a session names it by (a summary in a list, a whole record)."""
 
     session_id: str
     candidate: str
@@ -77,6 +77,11 @@ class SessionSummary(TypedDict):
     started_at: str
     ended_at: str | None
     grader: str
+
+
+class SessionSummary(_SessionHead):
+    """One session in a list (SessionStore.find_sessions), with its graded answers' final scores."""
+
     mode: str
     graded: int
     average: float | None  # of the final scores
@@ -146,15 +151,7 @@ class TurnRecord(TypedDict):
     final_score: float | None
 
 
-class SessionRecord(TypedDict):
-    session_id: str
-    candidate: str
-    owner: str
-    role: str
-    level: str
-    started_at: str
-    ended_at: str | None
-    grader: str
+class SessionRecord(_SessionHead):
     turns: list[TurnRecord]
 
 
