@@ -39,7 +39,7 @@ from bot.grading.claims import (
 
 log = logging.getLogger(__name__)
 EXTRA_PATH = Path(__file__).with_name("claim_extra.jsonl")  # hand-written extra statements (optional)
-SETTINGS = {"epochs": 1, "batch_size": 32, "lr": 4e-5, "warmup": 0.06, "neutral_kept": 5500,
+SETTINGS = {"epochs": 1, "batch_size": 32, "lr": 4e-5, "warmup": 0.06, "neutral_kept": 10000,
             "contradicts_weight": 1.3, "max_tokens": 96}
 
 
