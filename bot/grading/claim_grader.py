@@ -6,11 +6,12 @@ claim checker (claims.py, a cross-encoder) reads the point and each span togethe
 span state the point, contradict it, or neither? The same is done for the rubric's red flags:
 a span that states a red flag's claim makes that flag's point `incorrect`, and the grade quotes
 the candidate's words with the fact. Verdicts come with the span that earned them, verbatim.
-The score is the mean of what the verdicts earn (`score_from_points`: an incorrect point costs a
-quarter of its weight) and the rubric grader's calibrated score (`Limits.blend`): the checker is
-strict (a fluent false answer earns little from it) and the rubric grader generous to answers on
-the point in other words; together they agree with reference grades better than either alone
-(docs/grading.md). Structural STAR points of behavioral questions keep their regex `cues`.
+The score is mostly what the verdicts earn (`score_from_points`: an incorrect point costs a
+quarter of its weight) and a fifth the rubric grader's calibrated score (`Limits.blend`), on a scale
+where 80% of the marks is already 10 (`Limits.full_at`): the checker is strict (a fluent false
+answer earns little from it) and the rubric grader generous to answers on the point in other words;
+together they agree with reference grades better than either alone (docs/grading.md). Structural
+STAR points of behavioral questions keep their regex `cues`.
 
 What the rubric grader did right stays: sentences addressed to the grader are left out, a
 non-answer or a restated question scores 0, a bare list of keywords covers nothing fully and
@@ -55,12 +56,15 @@ class Limits:
     # not confirm the point: "none", "partial" or "full" (never over a contradiction or a red flag).
     about_credit: str = "none"
     # The share of the score that is the rubric grader's calibrated score; the rest is what the
-    # checked verdicts earn. Chosen on synthetic answers to the claim checker's held-out questions
-    # (an answer made of each point's examples, half of them, the red flags, rule-made false versions,
-    # another question's model answer): the mean of the two agreed best there (Pearson 0.65, against
-    # 0.62 for the verdicts alone, 0.64 for their geometric mean, 0.34 for the rubric grader alone);
-    # docs/grading.md. Never chosen on the measuring data.
-    blend: float = 0.5
+    # checked verdicts earn. And the share of the marks at which the grade is already 10: the checker
+    # rarely confirms every point of a complete answer (synthetic answers made of every point's
+    # examples earn 75% from their verdicts). Both chosen on synthetic answers to the claim checker's
+    # held-out questions (an answer made of each point's examples, spoken, the model answer, half of
+    # the points, one point, the red flags, rule-made false versions, another question's model
+    # answer, vague): 0.2 and 0.8 gave the lowest mean absolute error there (1.82 against 2.21 for
+    # the plain mean, Pearson 0.760 against 0.766); docs/grading.md. Never chosen on the measuring data.
+    blend: float = 0.2
+    full_at: float = 0.8
     # P(contradicts), and P(entails) of a red flag, at which a point is incorrect (None: the checker's own).
     incorrect_at: float | None = None
 
@@ -204,8 +208,10 @@ class ClaimGrader(Grader):
                 if CREDIT[credit] > CREDIT[grades[-1].verdict]:
                     grades[-1] = self._pg(p, credit, seen.evidence, seen.coverage)
         grade = self._result(question, points, grades, false_claims)
+        score = grade.score
         if m.rubric is not None and self.limits.blend:
-            grade.score = round((1 - self.limits.blend) * grade.score + self.limits.blend * m.rubric.score, 1)
+            score = (1 - self.limits.blend) * score + self.limits.blend * m.rubric.score
+        grade.score = round(min(10.0, score / self.limits.full_at), 1)
         if m.bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
         return grade
