@@ -49,8 +49,11 @@ INCORRECT_AT = 0.6
 
 @dataclass(frozen=True)
 class Limits:
-    spans_per_point: int = 3  # candidate spans the claim checker reads per point
-    spans_per_flag: int = 3  # and per red flag
+    # Candidate spans the claim checker reads per point (the next ones only while the point is not
+    # covered) and per red flag. Chosen on the synthetic answers below as the fewest pairs within 0.01
+    # Pearson and 0.05 MAE of reading three spans for everything (13.0 pairs an answer against 19.6).
+    spans_per_point: int = 3
+    spans_per_flag: int = 1
     min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
     # What the rubric grader's evidence (the answer is *about* the point) earns when the checker does
     # not confirm the point: "none", "partial" or "full" (never over a contradiction or a red flag).
@@ -132,27 +135,43 @@ class ClaimGrader(Grader):
         if not spans or is_non_answer(answer, question.text, " ".join(claims)):
             return Measure(claims, [], [_PointReading() for _ in points], None, bare_list, empty=True)
 
-        # which (hypothesis, span) pairs the cross-encoder reads
+        # which (hypothesis, span) pairs the cross-encoder reads (most of the cost): the span nearest each
+        # point and each red flag's nearest spans, then a point's next spans only if it is not yet covered
         unit_texts = [s.text for s in spans]
         span_vecs = np.vstack([s.vector for s in spans])
-        flags = [f for f in flags if f.point in {p.id for p in points}]
-        hyp_tvs = self.embedder.embed_tokens(claims + [f.claim for f in flags])
-        hyp_vecs = np.vstack([t.sentence for t in hyp_tvs])
+        index = {p.id: i for i, p in enumerate(points)}
+        flags = [f for f in flags if f.point in index]
+        flag_point = [index[f.point] for f in flags]
+        hyp_texts = claims + [f.claim for f in flags]
+        hyp_vecs = np.vstack([t.sentence for t in self.embedder.embed_tokens(hyp_texts)])
         readings = [_PointReading() for _ in points]
-        jobs: list[tuple[str, int, int]] = []  # (kind, index, span)
+        ranked: dict[tuple[str, int], list[int]] = {}
         for i, p in enumerate(points):
             cue = _cued_sentence(p.cues, unit_texts) if p.cues else None
             if cue is not None:
                 readings[i].cued = cue
-                continue
-            jobs += [("point", i, j) for j in self._top(span_vecs @ hyp_vecs[i], self.limits.spans_per_point)]
+            else:
+                ranked["point", i] = self._top(span_vecs @ hyp_vecs[i], self.limits.spans_per_point)
         for k in range(len(flags)):
-            jobs += [("flag", k, j) for j in self._top(span_vecs @ hyp_vecs[len(claims) + k], self.limits.spans_per_flag)]
-        hyp_texts = claims + [f.claim for f in flags]
-        at = [i if kind == "point" else len(claims) + i for kind, i, _ in jobs]
-        probs = self.checker.probabilities([hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
+            ranked["flag", k] = self._top(span_vecs @ hyp_vecs[len(claims) + k], self.limits.spans_per_flag)
+        first = [(kind, i, j) for (kind, i), js in ranked.items() for j in (js[:1] if kind == "point" else js)]
+        self._read(first, hyp_texts, spans, flag_point, readings, flags)
+        covered = self.checker.thresholds.covered
+        more = [("point", i, j) for (kind, i), js in ranked.items() if kind == "point" and readings[i].ent < covered
+                for j in js[1:]]
+        self._read(more, hyp_texts, spans, flag_point, readings, flags)
+        rubric_grade = None
+        if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
+            rubric_grade = self.fallback.grade(question, points, answer)
+        return Measure(claims, spans, readings, rubric_grade, bare_list)
 
-        index = {p.id: i for i, p in enumerate(points)}
+    def _read(self, jobs: list[tuple[str, int, int]], hyp_texts: list[str], spans: list[_Span],
+              flag_point: list[int], readings: list[_PointReading], flags: list[RedFlag]) -> None:
+        """Have the checker read (point or flag, span) pairs; keep each point's strongest readings (a
+        red flag's on the point it belongs to, flag_point)."""
+        n = len(readings)
+        at = [i if kind == "point" else n + i for kind, i, _ in jobs]
+        probs = self.checker.probabilities([hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
         for (kind, i, j), (_, ent, con) in zip(jobs, probs, strict=True):
             if kind == "point":
                 r = readings[i]
@@ -161,13 +180,9 @@ class ClaimGrader(Grader):
                 if con > ent and con > r.con:
                     r.con, r.con_span = float(con), j
             elif ent > con:
-                r = readings[index[flags[i].point]]
+                r = readings[flag_point[i]]
                 if ent > r.flag:
                     r.flag, r.flag_span, r.red_flag = float(ent), j, flags[i]
-        rubric_grade = None
-        if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
-            rubric_grade = self.fallback.grade(question, points, answer)
-        return Measure(claims, spans, readings, rubric_grade, bare_list)
 
     def decide(self, question: Question, points: list[RubricPoint], m: Measure) -> Grade:
         """Verdicts and score from a measure (thresholds, red flags, the blend with the rubric grader)."""
