@@ -329,6 +329,22 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_p
                f"{figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
 
 
+@grader.command("synthetic")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")
+def grader_synthetic(seed: int, out: Path) -> None:
+    """Write synthetic whole answers to the claim checker's held-out questions, with the scores they should
+    get, as JSON lines for `python -m bot eval` (the set the grader's decision rules were chosen on)."""
+    from collections import Counter
+
+    from bot.grading.claimdata import synthetic_answers
+
+    _, c = _settings_and_corpus()
+    rows = synthetic_answers(c, seed=seed)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    click.echo(f"wrote {len(rows)} answers to {out}: {dict(Counter(r['style'] for r in rows))}")
+
+
 @grader.command("pairs")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")

@@ -142,3 +142,30 @@ def test_rule_made_false_versions_and_spoken_variants() -> None:
     assert falsify("the model is trained with 5 negatives", rng) is not None
     said = spoken("Each step updates only a few negatives.", random.Random(1))
     assert said == said.lower() and "." not in said
+
+
+def test_synthetic_answers_are_for_held_out_questions_with_their_scores(corpus, tmp_path: Path) -> None:
+    """`python -m bot grader synthetic`: the set the decision rules were chosen on. Only questions the
+    checker never trained on, every style once per question, the scores the styles should get."""
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+    from bot.grading.claimdata import split_by_question
+
+    out = tmp_path / "synthetic.jsonl"
+    result = CliRunner().invoke(cli, ["grader", "synthetic", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    train, held = split_by_question(build_pairs(corpus))
+    held_ids, train_ids = {p.question_id for p in held}, {p.question_id for p in train}
+    assert {r["question_id"] for r in rows} == held_ids and not held_ids & train_ids
+    by_style: dict[str, list[dict]] = {}
+    for r in rows:
+        by_style.setdefault(r["style"], []).append(r)
+    assert set(by_style) == {"full", "full-spoken", "model", "half", "one", "flags", "falsified", "offtopic", "vague"}
+    assert all(r["score"] == 10 for s in ("full", "full-spoken", "model") for r in by_style[s])
+    assert all(r["score"] == 0 for s in ("flags", "falsified", "offtopic", "vague") for r in by_style[s])
+    assert all(0 < r["score"] <= 10 for r in by_style["half"])
+    model = {r["question_id"]: r["answer"] for r in by_style["model"]}
+    assert all(model[q] == corpus.rubrics[q].model_answer for q in model)
+    assert all(r["answer"] != corpus.rubrics[r["question_id"]].model_answer for r in by_style["offtopic"])

@@ -258,3 +258,44 @@ def pairs_digest(pairs: list[Pair]) -> str:
     for p in pairs:
         h.update(json.dumps([p.hypothesis, p.premise, p.label, p.question_id]).encode() + b"\n")
     return h.hexdigest()
+
+
+def synthetic_answers(corpus: Corpus, seed: int = 0) -> list[dict]:
+    """Whole answers to the claim checker's held-out questions, each with the score it should get, as
+    `python -m bot eval` records: every point's example (10), the same spoken (10), the model answer
+    (10), half of the points and one point (their share of the weight), the red flags and rule-made
+    false versions of the examples (0), another question's model answer (0), vague buzzwords (0).
+    Written from the rubrics alone; the grader's decision rules were chosen on these, never on the
+    measuring data (docs/grading.md)."""
+    _, held = split_by_question(build_pairs(corpus, seed=seed), seed=seed)
+    held_ids = {p.question_id for p in held}
+    questions = _questions(corpus)
+    others = [q.id for q in questions]
+    rng = random.Random(seed)
+    out: list[dict] = []
+
+    def add(q: Question, points: list[RubricPoint], answer: str, score: float, style: str) -> None:
+        out.append({"question_id": q.id, "question": q.text, "answer": answer, "score": round(score, 3),
+                    "score_max": 10, "rubric": [p.text for p in points], "style": style})
+
+    for q in (q for q in questions if q.id in held_ids):
+        rubric = corpus.rubrics[q.id]
+        points = rubric.expected_points(q.level)
+        total = sum(p.weight for p in points)
+        ex = [rng.choice(p.examples) if p.examples else p.text for p in points]
+
+        add(q, points, " ".join(ex), 10.0, "full")
+        add(q, points, spoken(" ".join(ex), rng), 10.0, "full-spoken")
+        add(q, points, rubric.model_answer, 10.0, "model")
+        half = sorted(rng.sample(range(len(points)), max(1, len(points) // 2)))
+        add(q, points, " ".join(ex[i] for i in half), 10.0 * sum(points[i].weight for i in half) / total, "half")
+        one = rng.randrange(len(points))
+        add(q, points, ex[one], 10.0 * points[one].weight / total, "one")
+        if rubric.red_flags:
+            add(q, points, " ".join(f.claim for f in rubric.red_flags), 0.0, "flags")
+        false = [f for f in (falsify(e, rng) for e in ex) if f]
+        if false:
+            add(q, points, " ".join(false), 0.0, "falsified")
+        add(q, points, corpus.rubrics[rng.choice([i for i in others if i != q.id])].model_answer, 0.0, "offtopic")
+        add(q, points, " ".join(t.format(t=q.topics[0]) for t in rng.sample(_VAGUE, 3)), 0.0, "vague")
+    return out
