@@ -44,14 +44,13 @@ from bot.grading.rubric import INSTRUCTIONS_IGNORED, RubricGrader, _cued_sentenc
 from bot.grading.rubric import Thresholds as RubricThresholds
 from bot.text import content_stems, point_claim, sentences, tokens
 
-INCORRECT_AT = 0.6
-
 
 @dataclass(frozen=True)
 class Limits:
     # Candidate spans the claim checker reads per point (the next ones only while the point is not
-    # covered) and per red flag. Chosen on the synthetic answers below as the fewest pairs within 0.01
-    # Pearson and 0.05 MAE of reading three spans for everything (13.0 pairs an answer against 19.6).
+    # covered) and per red flag. Chosen on the synthetic answers (`grader synthetic`) as the fewest
+    # pairs within 0.01 Pearson and 0.05 MAE of reading three spans for everything (13.0 pairs an
+    # answer against 19.6).
     spans_per_point: int = 3
     spans_per_flag: int = 1
     min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
