@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.grading import MARKS
 from devtools.appserver import AppServer
 from devtools.loadtest import answer_for, question_in
 
@@ -28,6 +29,8 @@ CHROMIUM = Path("/usr/bin/chromium")  # Debian's; the Makefile installs it
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WAIT_MS = 60_000
+# a per-point mark as the feedback shows it: "✓ covered", "◐ partial", "✗ missing" or "⊘ incorrect"
+VERDICT_MARK = re.compile("|".join(f"{re.escape(mark)} {verdict.value}" for verdict, mark in MARKS.items()))
 
 
 class UI:
@@ -115,7 +118,7 @@ def test_a_session_in_a_real_browser(page, corpus) -> None:
     page.get_by_role("button", name=UI.submit, exact=True).click()
     expect(graded_replies(page)).to_have_count(1)
     marks = page.locator(UI.per_point)
-    expect(marks).to_contain_text(re.compile(r"[✓◐✗] (covered|partial|missing)"))
+    expect(marks).to_contain_text(VERDICT_MARK)
     assert re.search(r"\d+\.\d / 10", page.locator(UI.feedback_panel).inner_text())
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -130,7 +133,7 @@ def test_a_session_in_a_real_browser(page, corpus) -> None:
     page.get_by_label(UI.answer, exact=True).fill(corpus.rubrics[question.id].model_answer)
     page.get_by_role("button", name=UI.submit, exact=True).click()
     expect(graded_replies(page)).to_have_count(2)
-    expect(marks).to_contain_text(re.compile(r"[✓◐✗] (covered|partial|missing)"))
+    expect(marks).to_contain_text(VERDICT_MARK)
 
     page.get_by_role("button", name=UI.end, exact=True).click()
     expect(page.get_by_text("Session summary")).to_be_visible()

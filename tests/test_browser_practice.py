@@ -12,6 +12,7 @@ from devtools.loadtest import answer_for, question_in
 from tests.helpers import ROOT
 from tests.test_browser import (
     UI,
+    VERDICT_MARK,
     app_url,
     browser,
     expect,
@@ -84,7 +85,7 @@ def test_feedback_shows_the_evidence_and_stays_while_a_follow_up_is_answered(pag
     follow_ups.get_by_role("radio").first.check()
     page.get_by_role("button", name=UI.answer_follow_up, exact=True).click()
     page.locator(UI.bot_message).filter(has_text="Follow-up 1a:").wait_for()
-    expect(page.locator(UI.per_point)).to_contain_text(re.compile(r"[✓◐✗] (covered|partial|missing)"))
+    expect(page.locator(UI.per_point)).to_contain_text(VERDICT_MARK)
     assert re.search(r"\d+\.\d / 10", score) and re.search(r"\d+\.\d / 10", page.locator(UI.feedback_panel).inner_text())
 
     page.get_by_role("button", name=re.compile("Show model answer")).click()
