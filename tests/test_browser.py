@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.grading import MARKS
+from bot.grading import Verdict, verdict_label
 from devtools.appserver import AppServer
 from devtools.loadtest import answer_for, question_in
 
@@ -30,7 +30,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WAIT_MS = 60_000
 # a per-point mark as the feedback shows it: "✓ covered", "◐ partial", "✗ missing" or "⊘ incorrect"
-VERDICT_MARK = re.compile("|".join(f"{re.escape(mark)} {verdict.value}" for verdict, mark in MARKS.items()))
+VERDICT_MARK = re.compile("|".join(re.escape(verdict_label(v)) for v in Verdict))
 
 
 class UI:
