@@ -176,31 +176,55 @@ def check_word_pieces(tokenizer: object, model: str) -> None:
 
 
 class SentenceTransformerEmbedder(Embedder):
-    """A sentence-transformers model read from disk (app.py and the CLI keep the hub offline,
-    settings.offline_models) whose tokenizer is WordPiece (check_word_pieces)."""
-
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL) -> None:
-        from sentence_transformers import SentenceTransformer
-
-        self.name = model
-        self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu")
-        check_word_pieces(self._model.tokenizer, model)
-        self.dim = int(self._model.get_embedding_dimension())
+    """A sentence-transformers model folder (a transformer, mean or [CLS] pooling, normalised) read from
+    disk with transformers itself (app.py and the CLI keep the hub offline, settings.offline_models),
+    whose tokenizer is WordPiece (check_word_pieces). The sentence-transformers library is not imported:
+    it adds about five seconds to every start for nothing the app uses (the same vectors, to float
+    rounding; tests/test_embeddings.py)."""
 
     supports_tokens = True
+
+    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self.name = model
+        path = resolve_model_path(model)
+        self._pooling, self._max_tokens, lower = _folder_config(path, model)
+        self._lower = lower
+        self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        check_word_pieces(self._tokenizer, model)
+        self._model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        self.dim = int(self._model.config.hidden_size)
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         return np.vstack([tv.sentence for tv in self.token_batch(texts)])
 
     def token_batch(self, texts: list[str]) -> list[TokenVectors]:
-        outs = self._model.encode(texts, batch_size=64, output_value=None, show_progress_bar=False)
-        return [self._token_vectors(o) for o in outs]
+        import torch
 
-    def _token_vectors(self, out: dict) -> TokenVectors:
-        sentence = out["sentence_embedding"].float().numpy()
-        mask = out["attention_mask"].numpy().astype(bool)
-        pieces = self._model.tokenizer.convert_ids_to_tokens(out["input_ids"].numpy()[mask].tolist())
-        vecs = out["token_embeddings"].float().numpy()[mask]
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
+        out: list[TokenVectors | None] = [None] * len(texts)
+        with torch.inference_mode():
+            for start in range(0, len(order), 64):
+                at = order[start:start + 64]
+                batch = [texts[i].lower() if self._lower else texts[i] for i in at]
+                x = self._tokenizer(batch, padding=True, truncation=True, max_length=self._max_tokens,
+                                    return_tensors="pt")
+                hidden = self._model(**x).last_hidden_state.float()
+                mask = x["attention_mask"]
+                if self._pooling == "mean":
+                    m = mask.unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+                else:
+                    pooled = hidden[:, 0]
+                for row, i in enumerate(at):
+                    keep = mask[row].numpy().astype(bool)
+                    out[i] = self._token_vectors(pooled[row].numpy(), x["input_ids"][row].numpy()[keep],
+                                                 hidden[row].numpy()[keep])
+        return out  # type: ignore[return-value]
+
+    def _token_vectors(self, sentence: np.ndarray, ids: np.ndarray, vecs: np.ndarray) -> TokenVectors:
+        pieces = self._tokenizer.convert_ids_to_tokens(ids.tolist())
         words: list[str] = []
         owner: list[int] = []
         for piece in pieces:
@@ -211,6 +235,36 @@ class SentenceTransformerEmbedder(Embedder):
             owner.append(len(words) - 1)
         keep = [i for i, piece in enumerate(pieces) if piece not in ("[CLS]", "[SEP]", "[PAD]")]
         vecs = vecs[keep]
-        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-        return TokenVectors(sentence=sentence / max(float(np.linalg.norm(sentence)), 1e-12),
+        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return TokenVectors(sentence=(sentence / max(float(np.linalg.norm(sentence)), 1e-12)).astype(np.float32),
                             words=[words[owner[i]] for i in keep], vectors=vecs.astype(np.float32))
+
+
+def _folder_config(path: Path, model: str) -> tuple[str, int, bool]:
+    """Pooling ("mean" or "cls"), the longest input in tokens and lower-casing, from a sentence-transformers
+    folder's modules.json, its pooling config and sentence_bert_config.json (a plain transformers folder:
+    mean pooling, 256 tokens, as all-MiniLM-L6-v2)."""
+    import json
+
+    def read(name: str) -> dict | list:
+        f = path / name
+        return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else {}
+
+    modules = read("modules.json") or []
+    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+    if kinds and (kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:])):
+        raise ValueError(
+            f"Embedding model {model!r} has the modules {kinds}; the app reads a transformer with mean or "
+            "[CLS] pooling (and optional normalisation), such as all-MiniLM-L6-v2. Set BOT_EMBEDDING_MODEL "
+            f"to such a folder (or unset it for {DEFAULT_EMBEDDING_MODEL!r}).")
+    pooling = read(f"{modules[1]['path']}/config.json") if len(modules) > 1 else {}
+    mode = "cls" if pooling.get("pooling_mode_cls_token") else "mean"
+    others = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v
+              and k not in ("pooling_mode_mean_tokens", "pooling_mode_cls_token")]
+    if others or (pooling.get("pooling_mode_cls_token") and pooling.get("pooling_mode_mean_tokens")):
+        raise ValueError(
+            f"Embedding model {model!r} pools its tokens with {others or 'mean and [CLS] together'}; the app "
+            "reads mean or [CLS] pooling. Set BOT_EMBEDDING_MODEL to such a folder "
+            f"(or unset it for {DEFAULT_EMBEDDING_MODEL!r}).")
+    config = read("sentence_bert_config.json")
+    return mode, int(config.get("max_seq_length", 256)), bool(config.get("do_lower_case", False))

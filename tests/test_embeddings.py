@@ -1,9 +1,12 @@
-"""The embedder keeps no state and writes no environment; VectorCache remembers; a tokenizer the word
-vectors cannot read is refused with a sentence."""
+"""The embedder gives the vectors the sentence-transformers library gives, keeps no state and writes
+no environment; VectorCache remembers; a tokenizer or a model folder the word vectors cannot read is
+refused with a sentence."""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,11 +78,46 @@ def test_a_tokenizer_the_word_vectors_cannot_read_is_refused_with_a_sentence() -
         check_word_pieces(other_prefix, "other")
 
 
-def test_loading_the_model_writes_no_environment(monkeypatch) -> None:
+def test_loading_the_model_writes_no_environment(monkeypatch, embedder) -> None:
+    # the embedder fixture has loaded the model once: torch and friends set their own variables as they
+    # import (TORCHINDUCTOR_CACHE_DIR), which is not this loader writing
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    import sentence_transformers  # noqa: F401 (torch and friends set their own variables on import)
 
     before = dict(os.environ)
     SentenceTransformerEmbedder()
     assert dict(os.environ) == before  # app.py and the command line set the offline switches at start-up
+
+
+REFERENCE = Path(__file__).parent / "data" / "minilm_reference_vectors.json"
+
+
+def test_the_vectors_are_those_of_the_sentence_transformers_library(embedder) -> None:
+    """The model is read with transformers directly (mean pooling, 256 tokens); the index, the graders'
+    thresholds and the claim checker's training were all made with SentenceTransformer.encode's vectors,
+    saved in the reference file for three texts (a short one, a spoken one, one past 256 tokens)."""
+    ref = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    got = embedder.embed_tokens(ref["texts"])
+    for tv, sentence, first_word, n in zip(got, ref["sentence"], ref["first_word"], ref["tokens"], strict=True):
+        want = np.array(sentence) / np.linalg.norm(sentence)
+        assert np.abs(tv.sentence - want).max() < 1e-5
+        word = np.array(first_word) / np.linalg.norm(first_word)
+        assert np.abs(tv.vectors[0] - word).max() < 1e-5
+        assert len(tv.vectors) == n - 2  # every token but [CLS] and [SEP], the long text cut at 256
+    assert embedder.dim == 384
+
+
+@pytest.mark.parametrize(("files", "says"), [
+    ({"modules.json": [{"path": "", "type": "sentence_transformers.models.Transformer"},
+                       {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                       {"path": "2_Dense", "type": "sentence_transformers.models.Dense"}]}, "has the modules"),
+    ({"modules.json": [{"path": "", "type": "sentence_transformers.models.Transformer"},
+                       {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}],
+      "1_Pooling/config.json": {"pooling_mode_max_tokens": True}}, "pools its tokens with"),
+])
+def test_a_model_folder_the_app_cannot_read_is_refused_with_a_sentence(tmp_path, files, says) -> None:
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(json.dumps(content), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{says}.*BOT_EMBEDDING_MODEL"):
+        SentenceTransformerEmbedder(str(tmp_path))
