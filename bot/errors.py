@@ -37,5 +37,10 @@ class CorpusError(BotError, ValueError):
     """A corpus or rubric file is wrong; the message says which file and field (for the site owner)."""
 
 
+class SettingError(BotError, ValueError):
+    """A setting names something the app cannot use (an embedding model folder); the message says
+    which setting and what to set it to (for the site owner)."""
+
+
 class StoreError(BotError, RuntimeError):
     """The database cannot be written or read; the message says what to do."""

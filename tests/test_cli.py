@@ -59,3 +59,11 @@ def test_a_developer_tool_missing_from_an_installed_package_is_a_sentence(monkey
         result = run(*args)
         assert result.exit_code != 0 and "is a developer tool" in result.stderr, result.output
         assert "Run it from a checkout" in result.stderr and not isinstance(result.exception, ModuleNotFoundError)
+
+
+def test_an_unusable_embedding_model_setting_is_a_sentence(tmp_path: Path) -> None:
+    for command in (["index", "build"], ["ask", "emb-005", "an answer"]):
+        result = run(*command, env={"BOT_EMBEDDING_MODEL": str(tmp_path / "missing"), "BOT_CACHE_DIR": str(tmp_path)})
+        assert result.exit_code == 1 and "set BOT_EMBEDDING_MODEL" in result.stderr, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output
