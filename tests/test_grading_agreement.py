@@ -21,12 +21,14 @@ DEV = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
 NEW_ANSWERS = sorted((ROOT / "tests" / "data" / "answers").glob("*-new.yaml"))
 
 # Measured on these slices with the shipped claim grader on 2 December 2026 (docs/grading.md):
-# dev slice Pearson 0.741, MAE 1.82, wrong 3.08, excellent 6.15, off-topic 0.67; held-out slice (49
+# dev slice Pearson 0.741, MAE 1.82, wrong 3.08, excellent 6.15, off-topic 0.67, a point graded incorrect
+# in 10 of 10 wrong answers and 7 of 10 excellent ones (measured 2 December 2026, session 8); held-out slice (49
 # questions) strong 8.89, wrong 3.17, both right for 42.9% of the questions. The bars sit below, but
 # the rubric grader alone (wrong 5.0 on the dev split) or the first claim checker (held-out strong
 # 6.90, both 14.3%) would fail them.
 DEV_SLICE = 70  # the first ten questions of the dev split, all seven styles of each
-BARS = {"pearson": 0.65, "mae": 2.2, "wrong": 4.0, "excellent": 5.2, "offtopic": 1.6}
+BARS = {"pearson": 0.65, "mae": 2.2, "wrong": 4.0, "excellent": 5.2, "offtopic": 1.6,
+        "wrong_marked_at_least": 8, "excellent_marked_at_most": 9}  # of the slice's 10 each
 HELD_OUT_BARS = {"strong_mean": 8.0, "wrong_mean": 4.0, "both_ok_rate": 0.30}
 
 
@@ -47,6 +49,9 @@ def test_dev_slice_agreement_stays_above_the_bars() -> None:
     assert styles["wrong"]["predicted_mean"] <= BARS["wrong"], styles
     assert styles["excellent"]["predicted_mean"] >= BARS["excellent"], styles
     assert styles["offtopic"]["predicted_mean"] <= BARS["offtopic"], styles
+    # the incorrect verdict tells a fluent wrong answer what was false, and does not say it of everything
+    assert styles["wrong"]["marked_incorrect"] >= BARS["wrong_marked_at_least"], styles
+    assert styles["excellent"]["marked_incorrect"] <= BARS["excellent_marked_at_most"], styles
 
 
 def test_held_out_answers_slice_stays_above_the_bars() -> None:
