@@ -40,7 +40,7 @@ def unpack_tokens(arrays: dict[str, np.ndarray]) -> dict[str, TokenVectors]:
     texts, lengths = arrays["texts"], arrays["lengths"]
     words, vectors, sents = arrays["words"], arrays["vectors"], arrays["sentences"]
     if not (len(texts) == len(lengths) == len(sents) and int(lengths.sum()) == len(words) == len(vectors)):
-        raise SettingError("token vector arrays disagree in length")
+        raise ValueError("token vector arrays disagree in length")
     ends = np.cumsum(lengths)
     return {str(t): TokenVectors(sents[i], words[e - n:e].tolist(), vectors[e - n:e])
             for i, (t, n, e) in enumerate(zip(texts, lengths, ends, strict=True))}
@@ -180,7 +180,7 @@ class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model folder (a transformer, mean or [CLS] pooling, normalised) read from
     disk with transformers itself (app.py and the CLI keep the hub offline, settings.offline_models),
     whose tokenizer is WordPiece (check_word_pieces). The sentence-transformers library is not imported:
-    it adds about five seconds to every start for nothing the app uses (the same vectors, to float
+    its imports were most of every start for nothing the app uses (the same vectors, to float
     rounding; tests/test_embeddings.py)."""
 
     supports_tokens = True
