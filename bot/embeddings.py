@@ -190,8 +190,7 @@ class SentenceTransformerEmbedder(Embedder):
 
         self.name = model
         path = resolve_model_path(model)
-        self._pooling, self._max_tokens, lower = _folder_config(path, model)
-        self._lower = lower
+        self._pooling, self._max_tokens, self._lower = _folder_config(path, model)
         self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         check_word_pieces(self._tokenizer, model)
         self._model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
