@@ -20,17 +20,18 @@ from bot.store import SessionStore
 log = logging.getLogger(__name__)
 
 
-def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind: str = "claims") -> Grader:
+def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind: str = "claims",
+                         precision: str = "auto") -> Grader:
     """The offline grader: with kind "claims" (the default) the claim-checking grader for bank
     questions, blended with the calibrated rubric grader (which grades the rest: Mohler, short
     references); with kind "rubric" the rubric grader alone (BOT_OFFLINE_GRADER=rubric). Without the
     claim checker's weights the rubric grader grades alone; weights that fail their checksum stop
-    the start with a sentence saying what to do."""
+    the start with a sentence saying what to do. `precision`: the checker's (claims.py)."""
     rubric = RubricGrader(embedder)
     if corpus is None or kind != "claims":
         return rubric
     try:
-        checker = ClaimChecker.load()
+        checker = ClaimChecker.load(precision=precision)
     except ClaimCheckerMissing as exc:
         log.warning("%s Grading with the rubric grader alone.", exc)
         return rubric
@@ -39,7 +40,7 @@ def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind:
 
 def build_grader(settings: Settings, embedder: Embedder, corpus: Corpus | None = None, llm: bool = True) -> Grader:
     """The LLM grader (falling back to the offline one) when an LLM is configured, else offline."""
-    offline = build_offline_grader(embedder, corpus, settings.offline_grader)
+    offline = build_offline_grader(embedder, corpus, settings.offline_grader, settings.checker_precision)
     if not (llm and settings.llm_configured):
         return offline
     client = make_client(settings.openai_api_key, settings.openai_base_url,

@@ -56,6 +56,13 @@ def _offline_grader(value: str | None) -> str:
     raise ValueError(f"BOT_OFFLINE_GRADER={value!r} is not a grader; set it to rubric or claims, or unset it.")
 
 
+def _precision(value: str | None) -> str:
+    if value in (None, "", "auto", "float32", "bfloat16"):
+        return value or "auto"
+    raise ValueError(f"BOT_CHECKER_PRECISION={value!r} is not a precision; set it to auto, float32 or bfloat16, "
+                     "or unset it.")
+
+
 def _hf_router(e: Mapping[str, str]) -> dict:
     """An LLM named, no OpenAI key or endpoint, but a Hugging Face token: use HF's router with it."""
     if (e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL")) and e.get("HF_TOKEN") and not (
@@ -74,6 +81,7 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     llm_model: str | None = None
     offline_grader: str = "claims"  # the claim checker with the rubric grader (docs/grading.md), or "rubric" alone
+    checker_precision: str = "auto"  # the claim checker's arithmetic: bfloat16 where the CPU has it natively (claims.py)
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     llm_timeout_s: float = 30.0
@@ -129,6 +137,7 @@ class Settings:
             "speech_model": e.get("BOT_SPEECH_MODEL") or "whisper-base-offline",
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,
             "offline_grader": _offline_grader(e.get("BOT_OFFLINE_GRADER")),
+            "checker_precision": _precision(e.get("BOT_CHECKER_PRECISION")),
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
             **_hf_router(e),

@@ -190,3 +190,34 @@ def test_synthetic_answers_are_for_held_out_questions_with_their_scores(corpus, 
     model = {r["question_id"]: r["answer"] for r in by_style["model"]}
     assert all(model[q] == corpus.rubrics[q].model_answer for q in model)
     assert all(r["answer"] != corpus.rubrics[r["question_id"]].model_answer for r in by_style["offtopic"])
+
+
+def test_bfloat16_only_where_the_cpu_multiplies_it(tmp_path: Path) -> None:
+    from bot.grading.claims import native_bfloat16
+    from bot.settings import Settings
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n")
+    assert native_bfloat16(info)
+    info.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f avx512_vnni\n")
+    assert not native_bfloat16(info)
+    assert not native_bfloat16(tmp_path / "absent")  # not Linux: float32
+    assert Settings.from_env({"BOT_CHECKER_PRECISION": "bfloat16"}).checker_precision == "bfloat16"
+    with pytest.raises(ValueError, match="BOT_CHECKER_PRECISION='half' is not a precision"):
+        Settings.from_env({"BOT_CHECKER_PRECISION": "half"})
+
+
+def test_bfloat16_checker_reads_pairs_as_float32_does(corpus) -> None:
+    """The faster precision gives the same most-probable label on (nearly) every pair of the checker's
+    held-out questions, and probabilities within a few hundredths."""
+    import numpy as np
+
+    from bot.grading.claimdata import split_by_question
+
+    _, held = split_by_question(build_pairs(corpus))
+    pairs = random.Random(0).sample(held, 120)
+    hyps, prems = [p.hypothesis for p in pairs], [p.premise for p in pairs]
+    full = ClaimChecker.load(precision="float32").probabilities(hyps, prems)
+    half = ClaimChecker.load(precision="bfloat16").probabilities(hyps, prems)
+    assert np.mean(full.argmax(axis=1) == half.argmax(axis=1)) >= 0.97
+    assert np.abs(full - half).max() <= 0.08
