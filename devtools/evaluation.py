@@ -176,7 +176,6 @@ def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, 
     """Records on a bank question graded the app's way (Assessor.grade_answer on that question's rubric
     at its level, as `python -m bot ask`); the others as `predict` does, with `fallback`. Also which
     answers had a point graded incorrect."""
-    from bot.grading import Verdict
     from bot.text import clean_answer
 
     out = np.zeros(len(records))
@@ -189,7 +188,7 @@ def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, 
         points = assessor.corpus.rubrics[question.id].expected_points(question.level)
         grade, _ = assessor.grade_answer(question, points, clean_answer(r.answer))
         out[i] = grade.score / 10 * r.score_max
-        marked[i] = any(p.verdict is Verdict.incorrect for p in grade.points)
+        marked[i] = grade.has_incorrect
     return out, marked
 
 

@@ -92,6 +92,11 @@ class Grade(BaseModel):
     model: str | None = None
     notices: list[str] = []
 
+    @property
+    def has_incorrect(self) -> bool:
+        """Some point is graded incorrect: the candidate is told they said something false."""
+        return any(p.verdict is Verdict.incorrect for p in self.points)
+
 
 class GradingError(RuntimeError):
     """A grader could not produce a grade (the LLM timed out, answered nonsense, ...)."""
