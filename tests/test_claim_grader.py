@@ -106,7 +106,7 @@ def test_model_answers_are_seldom_marked_incorrect(assessor: Assessor) -> None:
     for qid in qids:
         q, rubric = corpus.questions[qid], corpus.rubrics[qid]
         g = assessor.grade_answer(q, rubric.expected_points(Level.expert), rubric.model_answer)[0]
-        marked += [qid] if any(p.verdict is Verdict.incorrect for p in g.points) else []
+        marked += [qid] if g.has_incorrect else []
     assert len(qids) >= 60
     assert len(marked) / len(qids) <= MODEL_ANSWERS_MARKED_AT_MOST, marked
 
@@ -221,3 +221,34 @@ def test_bfloat16_checker_reads_pairs_as_float32_does(corpus) -> None:
     half = ClaimChecker.load(precision="bfloat16").probabilities(hyps, prems)
     assert np.mean(full.argmax(axis=1) == half.argmax(axis=1)) >= 0.97
     assert np.abs(full - half).max() <= 0.08
+
+
+def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
+    """claim_statements.jsonl says something true, something false and something beside the point for
+    every checked point; a point renamed or removed in a rubric leaves no orphan behind."""
+    from bot.grading.claimdata import _questions, load_statements
+
+    statements = load_statements()
+    points = {(q.id, p.id) for q in _questions(corpus) for p in corpus.rubrics[q.id].points if not p.cues}
+    assert set(statements) == points, sorted(set(statements) ^ points)[:5]
+    assert all(len(s.says) >= 2 and s.false and s.near for s in statements.values())
+    sources = {p.source.removesuffix("+spoken") for p in build_pairs(corpus)}
+    assert {"written-says", "written-false", "written-near", "written-other-point"} <= sources
+
+
+def test_choosing_answers_are_for_questions_the_checker_never_trained_on(corpus) -> None:
+    """devtools/data/choosing_answers.jsonl chooses between graders (docs/grading.md): written for the
+    project, graded twice, seven styles per question, all on the checker's held-out questions."""
+    from bot.grading.claimdata import split_by_question
+
+    rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / "choosing_answers.jsonl").read_text().splitlines()]
+    train, _ = split_by_question(build_pairs(corpus))
+    trained = {p.question_id for p in train}
+    assert len(rows) >= 190 and not {r["question_id"] for r in rows} & trained
+    styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
+    by_q: dict[str, set] = {}
+    for r in rows:
+        by_q.setdefault(r["question_id"], set()).add(r["style"])
+        assert 0 <= r["score"] <= 10 and r["question"] == corpus.questions[r["question_id"]].text
+        assert abs(r["score"] - sum(r["rater_scores"]) / 2) < 0.01  # the mean of two raters
+    assert all(s == styles for s in by_q.values())

@@ -10,6 +10,11 @@ Each pair is (hypothesis, premise, label): does the premise, a few words a candi
   swapped numbers); a red flag with the point it contradicts.
 - neutral: a point with the question, with other points' sentences of the same question, with
   sentences of other questions on the same topics, and with vague buzzword sentences.
+- hand-written statements (claim_statements.jsonl, per point): what a candidate might say that
+  states the point in other words (entails), a fluent misconception about it that is not a
+  one-word edit (contradicts), and a true neighbouring fact that is not the point (neutral).
+  The rule-made texts alone taught the checker that a one-word difference is a contradiction and
+  a different wording is not the point (docs/grading.md).
 
 Some premises get a spoken-style variant (lower case, no punctuation, fillers, restarts), as a
 transcribed answer reads. Nothing here reads the measuring data (dev.jsonl, tests/data/answers):
@@ -23,6 +28,7 @@ import json
 import random
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -30,6 +36,7 @@ from bot.corpus import Category, Corpus, Question, RubricPoint
 from bot.text import content_stems, point_claim, sentences
 
 NEUTRAL, ENTAILS, CONTRADICTS = 0, 1, 2
+STATEMENTS_PATH = Path(__file__).with_name("claim_statements.jsonl")
 LABELS = ("neutral", "entails", "contradicts")
 
 
@@ -64,7 +71,7 @@ _NEGATE = [
 ]
 _QUANT = [
     (r"\bonly (?:a few|a handful of|some|a small number of)\b", "every one of the"),
-    (r"\b(?:every|all (?:the|of the)?)\b", "only a few"), (r"\bonly\b", "all"),
+    (r"\b(?:every|all(?: the| of the)?)\b", "only a few"), (r"\bonly\b", "all"),
     (r"\bnone of\b", "all of"), (r"\ball\b", "none of the"),
 ]
 _FILLERS = ["um", "uh", "you know", "like", "so basically", "I mean", "kind of", "right", "so yeah"]
@@ -152,8 +159,34 @@ def _align(points: list[RubricPoint], sents: list[str]) -> list[list[int]]:
     return out
 
 
-def build_pairs(corpus: Corpus, seed: int = 0, extra: list[dict] | None = None) -> list[Pair]:
-    """Every training pair for the claim checker, from the corpus's rubrics (and hand-written extras)."""
+@dataclass(frozen=True)
+class Statements:
+    """Hand-written statements about one rubric point (claim_statements.jsonl)."""
+
+    says: tuple[str, ...] = ()  # state the point in other words
+    false: tuple[str, ...] = ()  # a fluent misconception that contradicts it
+    near: tuple[str, ...] = ()  # true and on its subject, but not the point
+
+
+def load_statements(path: Path = STATEMENTS_PATH) -> dict[tuple[str, str], Statements]:
+    """{(question id, point id): Statements}; one JSON object per question and line, as written."""
+    if not path.is_file():
+        return {}
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for row in map(json.loads, filter(str.strip, f)):
+            for pid, st in row["points"].items():
+                out[row["question_id"], pid] = Statements(*(tuple(st.get(k, ())) for k in ("says", "false", "near")))
+    return out
+
+
+def build_pairs(corpus: Corpus, seed: int = 0, statements: dict[tuple[str, str], Statements] | None = None) -> list[Pair]:
+    """Every training pair for the claim checker, from the corpus's rubrics and the hand-written
+    statements about their points (by default the shipped claim_statements.jsonl)."""
+    statements = load_statements() if statements is None else statements
+    says_of: dict[str, list[str]] = {}
+    for (qid, _), st in sorted(statements.items()):
+        says_of.setdefault(qid, []).extend(st.says)
     rng = random.Random(seed)
     questions = _questions(corpus)
     by_topic: dict[str, list[str]] = {}
@@ -211,6 +244,23 @@ def build_pairs(corpus: Corpus, seed: int = 0, extra: list[dict] | None = None) 
             for s in rng.sample(others, min(2, len(others))):
                 add(h, s, NEUTRAL, q.id, "other-question", speak=0.15)
             add(h, rng.choice(_VAGUE).format(t=topic), NEUTRAL, q.id, "vague", speak=0.3)
+            st = statements.get((q.id, p.id), Statements())
+            for text in st.says:
+                add(h, text, ENTAILS, q.id, "written-says", speak=0.3)
+            for text in st.false:
+                add(h, text, CONTRADICTS, q.id, "written-false", speak=0.3)
+            for text in st.near:
+                add(h, text, NEUTRAL, q.id, "written-near", speak=0.2)
+            # on the question's topic but another claim: what a checker that only matches topics gets wrong
+            theirs = [t for o in rest for t in statements.get((q.id, o.id), Statements()).says]
+            for text in rng.sample(theirs, min(4, len(theirs))):
+                add(h, text, NEUTRAL, q.id, "written-other-point", speak=0.1)
+            wrong_there = [t for o in rest for t in statements.get((q.id, o.id), Statements()).false]
+            for text in rng.sample(wrong_there, min(1, len(wrong_there))):
+                add(h, text, NEUTRAL, q.id, "written-other-false", speak=0.1)
+            nearby = [t for o in neighbours[:6] for t in says_of.get(o, [])]
+            for text in rng.sample(nearby, min(2, len(nearby))):
+                add(h, text, NEUTRAL, q.id, "written-other-question", speak=0.1)
         by_id = {p.id: p for p in points}
         for flag in rubric.red_flags:
             if flag.point not in by_id:
@@ -222,11 +272,11 @@ def build_pairs(corpus: Corpus, seed: int = 0, extra: list[dict] | None = None) 
                 add(flag.claim, flag.fact, CONTRADICTS, q.id, "flag-vs-fact", speak=0.2)
             for j in aligned[i][:1]:
                 add(flag.claim, sents[j], CONTRADICTS, q.id, "flag-vs-model-answer", speak=0.2)
+            for text in statements.get((q.id, flag.point), Statements()).says[:1]:
+                add(flag.claim, text, CONTRADICTS, q.id, "flag-vs-written", speak=0.2)
             for other in [o for o in points if o.id != flag.point][:2]:
                 add(flag.claim, _hypothesis(other), NEUTRAL, q.id, "flag-vs-other-point", speak=0.1)
             add(flag.claim, q.text, NEUTRAL, q.id, "flag-vs-question", speak=0.1)
-    for row in extra or []:
-        add(row["hypothesis"], row["premise"], LABELS.index(row["label"]), row.get("question_id", "extra"), "extra")
     return pairs
 
 

@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,9 +21,11 @@ import numpy as np
 from bot.grading.claimdata import (
     LABELS,
     NEUTRAL,
+    STATEMENTS_PATH,
     Pair,
     build_pairs,
     load_pairs,
+    load_statements,
     pairs_digest,
     split_by_question,
 )
@@ -38,8 +41,7 @@ from bot.grading.claims import (
 )
 
 log = logging.getLogger(__name__)
-EXTRA_PATH = Path(__file__).with_name("claim_extra.jsonl")  # hand-written extra statements (optional)
-SETTINGS = {"epochs": 1, "batch_size": 32, "lr": 4e-5, "warmup": 0.06, "neutral_kept": 10000,
+SETTINGS = {"epochs": 1, "batch_size": 32, "lr": 4e-5, "warmup": 0.06, "neutral_kept": 20000,
             "contradicts_weight": 1.3, "max_tokens": 96}
 
 
@@ -74,9 +76,8 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
     torch.set_num_threads(threads)
     rng = random.Random(seed)
     started = time.perf_counter()
-    extra = ([json.loads(line) for line in EXTRA_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
-             if EXTRA_PATH.is_file() else [])
-    pairs = load_pairs(pairs_path) if pairs_path else build_pairs(corpus, seed=seed, extra=extra)
+    statements = load_statements()
+    pairs = load_pairs(pairs_path) if pairs_path else build_pairs(corpus, seed=seed, statements=statements)
     train_pairs, val_pairs = split_by_question(pairs, seed=seed)
     train_pairs = sample_training(train_pairs, settings["neutral_kept"], seed)
     progress(f"{len(pairs)} pairs; training on {len(train_pairs)}, {len(val_pairs)} held out by question")
@@ -127,12 +128,12 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
     probs = checker.probabilities([p.hypothesis for p in val_pairs], [p.premise for p in val_pairs])
     figures = held_out_figures(probs, np.array([p.label for p in val_pairs]))
     progress(f"held-out questions: {figures} ({time.perf_counter() - started:.0f} s)")
-    return write_record(corpus, pairs, train_pairs, val_pairs, extra, figures, history, weights_path, record_path,
+    return write_record(corpus, pairs, train_pairs, val_pairs, statements, figures, history, weights_path, record_path,
                         settings={"seed": seed, "threads": threads, **settings},
                         seconds=time.perf_counter() - started)
 
 
-def write_record(corpus, pairs, train_pairs, val_pairs, extra, figures, history, weights_path: Path,
+def write_record(corpus, pairs, train_pairs, val_pairs, statements, figures, history, weights_path: Path,
                  record_path: Path, settings: dict, seconds: float) -> dict:
     """What the weights were made from and how they do on the held-out questions, beside the weights."""
     record = {
@@ -148,7 +149,9 @@ def write_record(corpus, pairs, train_pairs, val_pairs, extra, figures, history,
                    "held_out_questions": len({p.question_id for p in val_pairs}),
                    "by_label": {LABELS[i]: int(c) for i, c in
                                 enumerate(np.bincount([p.label for p in pairs], minlength=3))},
-                   "extra_statements": len(extra)},
+                   "written_statements": sum(len(s.says) + len(s.false) + len(s.near) for s in statements.values()),
+                   "by_source": dict(sorted(Counter(p.source.removesuffix("+spoken") for p in pairs).items()))},
+        "statements_sha256": sha256_file(STATEMENTS_PATH) if STATEMENTS_PATH.is_file() else None,
         "settings": settings,
         "thresholds": Thresholds().__dict__,
         "held_out": figures,
