@@ -76,7 +76,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
     torch.set_num_threads(threads)
     rng = random.Random(seed)
     started = time.perf_counter()
-    statements = load_statements()
+    statements = {} if pairs_path else load_statements()  # pairs from a file: their own sources say what they hold
     pairs = load_pairs(pairs_path) if pairs_path else build_pairs(corpus, seed=seed, statements=statements)
     train_pairs, val_pairs = split_by_question(pairs, seed=seed)
     train_pairs = sample_training(train_pairs, settings["neutral_kept"], seed)
@@ -151,7 +151,7 @@ def write_record(corpus, pairs, train_pairs, val_pairs, statements, figures, his
                                 enumerate(np.bincount([p.label for p in pairs], minlength=3))},
                    "written_statements": sum(len(s.says) + len(s.false) + len(s.near) for s in statements.values()),
                    "by_source": dict(sorted(Counter(p.source.removesuffix("+spoken") for p in pairs).items()))},
-        "statements_sha256": sha256_file(STATEMENTS_PATH) if STATEMENTS_PATH.is_file() else None,
+        "statements_sha256": sha256_file(STATEMENTS_PATH) if statements else None,
         "settings": settings,
         "thresholds": Thresholds().__dict__,
         "held_out": figures,
