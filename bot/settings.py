@@ -50,17 +50,12 @@ def offline_models() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def _offline_grader(value: str | None) -> str:
-    if value in (None, "", "rubric", "claims"):
-        return value or "claims"
-    raise ValueError(f"BOT_OFFLINE_GRADER={value!r} is not a grader; set it to rubric or claims, or unset it.")
-
-
-def _precision(value: str | None) -> str:
-    if value in (None, "", "auto", "float32", "bfloat16"):
-        return value or "auto"
-    raise ValueError(f"BOT_CHECKER_PRECISION={value!r} is not a precision; set it to auto, float32 or bfloat16, "
-                     "or unset it.")
+def _one_of(name: str, value: str | None, what: str, choices: tuple[str, ...]) -> str:
+    """An enumerated setting: unset is the first choice; anything else is refused with a sentence."""
+    if value in (None, "", *choices):
+        return value or choices[0]
+    listed = f"{', '.join(choices[:-1])} or {choices[-1]}"
+    raise ValueError(f"{name}={value!r} is not {what}; set it to {listed}, or unset it.")
 
 
 def _hf_router(e: Mapping[str, str]) -> dict:
@@ -136,8 +131,9 @@ class Settings:
             "embedding_model": e.get("BOT_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
             "speech_model": e.get("BOT_SPEECH_MODEL") or "whisper-base-offline",
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,
-            "offline_grader": _offline_grader(e.get("BOT_OFFLINE_GRADER")),
-            "checker_precision": _precision(e.get("BOT_CHECKER_PRECISION")),
+            "offline_grader": _one_of("BOT_OFFLINE_GRADER", e.get("BOT_OFFLINE_GRADER"), "a grader", ("claims", "rubric")),
+            "checker_precision": _one_of("BOT_CHECKER_PRECISION", e.get("BOT_CHECKER_PRECISION"), "a precision",
+                                         ("auto", "float32", "bfloat16")),
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
             **_hf_router(e),

@@ -252,10 +252,11 @@ def build_pairs(corpus: Corpus, seed: int = 0, statements: dict[tuple[str, str],
             for text in st.near:
                 add(h, text, NEUTRAL, q.id, "written-near", speak=0.2)
             # on the question's topic but another claim: what a checker that only matches topics gets wrong
-            theirs = [t for o in rest for t in statements.get((q.id, o.id), Statements()).says]
+            beside = [statements.get((q.id, o.id), Statements()) for o in rest]
+            theirs = [t for o in beside for t in o.says]
             for text in rng.sample(theirs, min(4, len(theirs))):
                 add(h, text, NEUTRAL, q.id, "written-other-point", speak=0.1)
-            wrong_there = [t for o in rest for t in statements.get((q.id, o.id), Statements()).false]
+            wrong_there = [t for o in beside for t in o.false]
             for text in rng.sample(wrong_there, min(1, len(wrong_there))):
                 add(h, text, NEUTRAL, q.id, "written-other-false", speak=0.1)
             nearby = [t for o in neighbours[:6] for t in says_of.get(o, [])]
