@@ -14,11 +14,12 @@ import yaml
 
 from bot.embeddings import VectorCache
 from bot.grading import Verdict
-from bot.grading.claim_grader import ClaimGrader
+from bot.grading.claim_grader import ClaimGrader, _verbatim_window
 from bot.grading.claimdata import build_pairs, falsify, spoken
 from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH, ClaimChecker, ClaimCheckerError
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
+from bot.text import sentences
 from bot.interview import Assessor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +82,22 @@ def test_evidence_and_quotes_are_verbatim(assessor: Assessor) -> None:
         assert p.evidence is None or p.evidence in answer
     for c in g.false_claims:
         assert c.quote in answer
+
+
+def test_a_run_on_spoken_answer_is_quoted_once_not_repeated() -> None:
+    # text.sentences cuts a transcript without punctuation into overlapping 40-word windows; the
+    # checker reads two neighbouring windows together, and the quote must not say the shared words twice
+    words = [f"w{i}" for i in range(70)]
+    answer = "um " + " ".join(words)
+    units = sentences(answer)
+    assert len(units) >= 2 and units[0].split()[-1] in units[1].split()
+    window = _verbatim_window(answer, units[0], units[1])
+    assert window in answer
+    assert len(window.split()) == len(set(window.split()))
+    # whitespace the sentence splitter normalised: still once, in the answer's order
+    spaced = answer.replace(" w30 ", "  w30\n")
+    window = _verbatim_window(spaced, *sentences(spaced)[:2])
+    assert window.split() == answer.split()[:len(window.split())]
 
 
 def test_non_answers_score_near_zero(assessor: Assessor) -> None:

@@ -276,12 +276,12 @@ class Measure:
 
 
 def _verbatim_window(answer: str, first: str, second: str) -> str:
-    """The answer's own text from the start of `first` to the end of `second` (or both joined)."""
+    """The answer's own text from the start of `first` to the end of `second`. Two windows of one
+    run-on sentence (text.sentences) overlap: their shared words appear once, not twice."""
     start = answer.find(first)
-    end = answer.find(second, start + len(first)) if start >= 0 else -1
-    if start >= 0 and end >= 0 and end - start - len(first) < 20:
-        return answer[start:end + len(second)]
-    return f"{first} {second}"
-
-
-
+    at = answer.find(second, start + 1) if start >= 0 else -1
+    if at >= 0 and at - start - len(first) < 20:
+        return answer[start:max(at + len(second), start + len(first))]
+    a, b = first.split(), second.split()
+    shared = next((k for k in range(min(len(a), len(b)) - 1, 0, -1) if a[-k:] == b[:k]), 0)
+    return " ".join(a + b[shared:])
