@@ -125,7 +125,7 @@ def index_build() -> None:
     from bot.index import RubricIndex
 
     settings, c = _settings_and_corpus()
-    vectors = VectorCache(SentenceTransformerEmbedder(settings.embedding_model))
+    vectors = VectorCache(SentenceTransformerEmbedder(settings.embedding_model, settings.precision))
     started = time.perf_counter()
     built = RubricIndex.build(c, vectors)
     elapsed = time.perf_counter() - started

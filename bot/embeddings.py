@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import SettingError
+from bot.precision import resolve
 from bot.settings import DEFAULT_EMBEDDING_MODEL
 
 
@@ -54,6 +55,7 @@ class Embedder(ABC):
     name: str = "embedder"
     dim: int = 0
     supports_tokens: bool = False  # embed_tokens() gives contextual word vectors too
+    precision: str = "float32"  # the model's arithmetic (bot/precision.py)
 
     @abstractmethod
     def embed_batch(self, texts: list[str]) -> np.ndarray:
@@ -87,6 +89,7 @@ class VectorCache(Embedder):
     def __init__(self, embedder: Embedder, size: int = 4096) -> None:
         self.embedder, self.size = embedder, size
         self.name, self.dim, self.supports_tokens = embedder.name, embedder.dim, embedder.supports_tokens
+        self.precision = embedder.precision
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._tokens: OrderedDict[str, TokenVectors] = OrderedDict()
         self._pinned: dict[str, TokenVectors] = {}
@@ -185,7 +188,9 @@ class SentenceTransformerEmbedder(Embedder):
 
     supports_tokens = True
 
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL) -> None:
+    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, precision: str = "float32") -> None:
+        """`precision` as bot/precision.py reads it (the app passes its setting; float32 gives the
+        library's vectors exactly, bfloat16 the same to a cosine of 0.9998)."""
         from transformers import AutoModel, AutoTokenizer
 
         self.name = model
@@ -194,6 +199,11 @@ class SentenceTransformerEmbedder(Embedder):
         self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         check_word_pieces(self._tokenizer, model)
         self._model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        self.precision = resolve(precision)
+        if self.precision == "bfloat16":
+            import torch
+
+            self._model.to(torch.bfloat16)
         self.dim = int(self._model.config.hidden_size)
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:

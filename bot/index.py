@@ -1,7 +1,7 @@
 """RubricIndex: every rubric point embedded into a FAISS inner-product index (cosine).
 
 The index is cached on disk under a key made of the corpus content hash and the embedding
-model, so it is loaded on start and rebuilt by itself when the questions or rubrics change.
+model (and its precision), so it is loaded on start and rebuilt by itself when the questions or rubrics change.
 Beside it are the contextual word vectors of every point, question and red flag (where the
 embedder gives them): pinned in the VectorCache the index is given, which the graders read too, so
 grading an answer runs the model on the answer alone.
@@ -59,7 +59,7 @@ class RubricIndex:
 
     @staticmethod
     def cache_key(corpus: Corpus, embedder: Embedder) -> str:
-        raw = f"{INDEX_FORMAT}|{corpus.content_hash}|{embedder.name}|{embedder.dim}"
+        raw = f"{INDEX_FORMAT}|{corpus.content_hash}|{embedder.name}|{embedder.dim}|{embedder.precision}"
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
     @classmethod

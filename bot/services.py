@@ -40,7 +40,7 @@ def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind:
 
 def build_grader(settings: Settings, embedder: Embedder, corpus: Corpus | None = None, llm: bool = True) -> Grader:
     """The LLM grader (falling back to the offline one) when an LLM is configured, else offline."""
-    offline = build_offline_grader(embedder, corpus, settings.offline_grader, settings.checker_precision)
+    offline = build_offline_grader(embedder, corpus, settings.offline_grader, settings.precision)
     if not (llm and settings.llm_configured):
         return offline
     client = make_client(settings.openai_api_key, settings.openai_base_url,
@@ -53,7 +53,7 @@ def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
     """The corpus, its index and the grader, sharing one VectorCache over the embedding model: the
     index pins the corpus's word vectors in it and the graders read them from it."""
     corpus = load_corpus(settings.corpus_dir, settings.rubrics_dir)
-    vectors = VectorCache(embedder or SentenceTransformerEmbedder(settings.embedding_model))
+    vectors = VectorCache(embedder or SentenceTransformerEmbedder(settings.embedding_model, settings.precision))
     index = RubricIndex.open(corpus, vectors, settings.cache)
     return Assessor(corpus, index, grader or build_grader(settings, vectors, corpus, llm))
 

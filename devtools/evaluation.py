@@ -290,7 +290,7 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
 
     if dataset.is_dir() or dataset.suffix in (".yaml", ".yml"):  # the held-out test answers
         answers = load_answer_sheets(dataset)
-        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+        embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.precision)
         started = time.perf_counter()
         assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
         figures = {"grader": kind if kind == "llm" else settings.offline_grader,
@@ -299,7 +299,7 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
         return figures
     records = load_records(dataset, limit)
     folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.precision)
     started = time.perf_counter()
     marked = None
     if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
@@ -327,7 +327,7 @@ def run_fit(settings: Settings, dataset: Path, out: Path) -> Calibration:
     from bot.grading.calibration import save
 
     records = load_records(dataset)
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.precision)
     calibration = fit_calibration(records, measure_records(embedder, records), dataset.name, embedder.name)
     save(calibration, out)
     return calibration

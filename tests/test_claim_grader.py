@@ -210,7 +210,7 @@ def test_synthetic_answers_are_for_held_out_questions_with_their_scores(corpus, 
 
 
 def test_bfloat16_only_where_the_cpu_multiplies_it(tmp_path: Path) -> None:
-    from bot.grading.claims import native_bfloat16
+    from bot.precision import native_bfloat16
     from bot.settings import Settings
 
     info = tmp_path / "cpuinfo"
@@ -219,9 +219,10 @@ def test_bfloat16_only_where_the_cpu_multiplies_it(tmp_path: Path) -> None:
     info.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f avx512_vnni\n")
     assert not native_bfloat16(info)
     assert not native_bfloat16(tmp_path / "absent")  # not Linux: float32
-    assert Settings.from_env({"BOT_CHECKER_PRECISION": "bfloat16"}).checker_precision == "bfloat16"
-    with pytest.raises(ValueError, match="BOT_CHECKER_PRECISION='half' is not a precision"):
-        Settings.from_env({"BOT_CHECKER_PRECISION": "half"})
+    assert Settings.from_env({"BOT_PRECISION": "bfloat16"}).precision == "bfloat16"
+    assert Settings.from_env({"BOT_CHECKER_PRECISION": "float32"}).precision == "float32"  # its earlier name
+    with pytest.raises(ValueError, match="BOT_PRECISION='half' is not a precision"):
+        Settings.from_env({"BOT_PRECISION": "half"})
 
 
 def test_bfloat16_checker_reads_pairs_as_float32_does(corpus) -> None:

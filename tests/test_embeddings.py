@@ -107,6 +107,22 @@ def test_the_vectors_are_those_of_the_sentence_transformers_library(embedder) ->
     assert embedder.dim == 384
 
 
+def test_bfloat16_vectors_are_the_float32_ones_to_rounding(embedder) -> None:
+    """Where the CPU multiplies bfloat16 natively the app embeds in it (bot/precision.py): the vectors
+    must stay the library's to a cosine of 0.999, words and sentences, and the index is cached apart."""
+    from bot.index import RubricIndex
+
+    texts = json.loads(REFERENCE.read_text(encoding="utf-8"))["texts"]
+    half = SentenceTransformerEmbedder(precision="bfloat16")
+    assert half.precision == "bfloat16" and embedder.precision == "float32"
+    for a, b in zip(embedder.embed_tokens(texts), half.embed_tokens(texts), strict=True):
+        assert a.words == b.words
+        assert float(a.sentence @ b.sentence) > 0.999
+        assert float((a.vectors * b.vectors).sum(1).min()) > 0.99
+    corpus = type("C", (), {"content_hash": "x"})()
+    assert RubricIndex.cache_key(corpus, half) != RubricIndex.cache_key(corpus, embedder)
+
+
 @pytest.mark.parametrize(("files", "says"), [
     ({"modules.json": [{"path": "", "type": "sentence_transformers.models.Transformer"},
                        {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},

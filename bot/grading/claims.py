@@ -13,11 +13,9 @@ Tried before this (docs/grading.md): a small attention-comparison network over t
 frozen word vectors. It ran a millisecond per pair but could not tell a fluent false statement
 from a true one on the interview answers.
 
-Precision: on a CPU that multiplies bfloat16 natively (AVX-512 BF16 or AMX, read from
-/proc/cpuinfo) the checker runs in bfloat16: `python -m bot bench` grades in 191 ms instead of 389
-at the median, and the dev agreement is unchanged (docs/grading.md; a test checks the labels
-agree with float32). Elsewhere bfloat16 would be emulated and slower, so float32.
-BOT_CHECKER_PRECISION=float32 or bfloat16 chooses.
+Precision: on a CPU that multiplies bfloat16 natively the checker runs in bfloat16 (bot/precision.py):
+`python -m bot bench` graded in 191 ms instead of 389 at the median with the dev agreement unchanged
+(docs/grading.md; a test checks the labels agree with float32).
 
 Weights: one safetensors file beside this module, its sha256 in the training record
 (`claim_checker.json`), checked at load. The app never trains and never downloads.
@@ -28,13 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bot.embeddings import TokenVectors
+from bot.precision import resolve
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +66,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def native_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX); False when unknown."""
-    try:
-        return re.search(r"\b(?:avx512_bf16|amx_bf16)\b", cpuinfo.read_text(errors="replace")) is not None
-    except OSError:
-        return False
 
 
 def base_model_path() -> Path:
@@ -124,7 +114,7 @@ class ClaimChecker:
     @classmethod
     def load(cls, weights: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH, precision: str = "auto") -> ClaimChecker:
         """Load the shipped weights after checking their sha256 against the training record; `precision`
-        "float32", "bfloat16" or "auto" (bfloat16 where the CPU has it natively)."""
+        as bot/precision.py reads it."""
         if not weights.is_file() or not record_path.is_file():
             raise ClaimCheckerMissing(
                 f"The claim checker's weights ({weights.name} and {record_path.name}) are missing; run "
@@ -145,7 +135,7 @@ class ClaimChecker:
             raise ClaimCheckerError(
                 f"The claim checker's weights {weights} do not fit the model {record.get('base_model')!r} "
                 "(other tensor names); rebuild them with `python -m bot grader train`.")
-        if precision == "bfloat16" or (precision == "auto" and native_bfloat16()):
+        if resolve(precision) == "bfloat16":
             import torch
 
             model.to(torch.bfloat16)
