@@ -19,8 +19,8 @@ from bot.grading.claimdata import build_pairs, falsify, spoken
 from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH, ClaimChecker, ClaimCheckerError
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
-from bot.text import sentences
 from bot.interview import Assessor
+from bot.text import sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
