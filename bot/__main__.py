@@ -121,11 +121,12 @@ def index() -> None:
 @index.command("build")
 def index_build() -> None:
     """Embed every rubric point and save the FAISS index to the cache directory."""
-    from bot.embeddings import SentenceTransformerEmbedder, VectorCache
+    from bot.embeddings import VectorCache
     from bot.index import RubricIndex
+    from bot.services import build_embedder
 
     settings, c = _settings_and_corpus()
-    vectors = VectorCache(SentenceTransformerEmbedder(settings.embedding_model, settings.precision))
+    vectors = VectorCache(build_embedder(settings))
     started = time.perf_counter()
     built = RubricIndex.build(c, vectors)
     elapsed = time.perf_counter() - started

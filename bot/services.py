@@ -20,6 +20,11 @@ from bot.store import SessionStore
 log = logging.getLogger(__name__)
 
 
+def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """The embedding model as the app runs it (its name and precision from the settings)."""
+    return SentenceTransformerEmbedder(settings.embedding_model, settings.precision)
+
+
 def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind: str = "claims",
                          precision: str = "auto") -> Grader:
     """The offline grader: with kind "claims" (the default) the claim-checking grader for bank
@@ -53,7 +58,7 @@ def build_assessor(settings: Settings, *, embedder: Embedder | None = None,
     """The corpus, its index and the grader, sharing one VectorCache over the embedding model: the
     index pins the corpus's word vectors in it and the graders read them from it."""
     corpus = load_corpus(settings.corpus_dir, settings.rubrics_dir)
-    vectors = VectorCache(embedder or SentenceTransformerEmbedder(settings.embedding_model, settings.precision))
+    vectors = VectorCache(embedder or build_embedder(settings))
     index = RubricIndex.open(corpus, vectors, settings.cache)
     return Assessor(corpus, index, grader or build_grader(settings, vectors, corpus, llm))
 

@@ -284,13 +284,12 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
     DATASET (JSONL), or on held-out answer sheets (a folder or a YAML file)."""
     import time
 
-    from bot.embeddings import SentenceTransformerEmbedder
     from bot.grading.rubric import RubricGrader
-    from bot.services import build_assessor
+    from bot.services import build_assessor, build_embedder
 
     if dataset.is_dir() or dataset.suffix in (".yaml", ".yml"):  # the held-out test answers
         answers = load_answer_sheets(dataset)
-        embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.precision)
+        embedder = build_embedder(settings)
         started = time.perf_counter()
         assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
         figures = {"grader": kind if kind == "llm" else settings.offline_grader,
@@ -299,7 +298,7 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
         return figures
     records = load_records(dataset, limit)
     folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
-    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.precision)
+    embedder = build_embedder(settings)
     started = time.perf_counter()
     marked = None
     if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
@@ -323,11 +322,11 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
 
 def run_fit(settings: Settings, dataset: Path, out: Path) -> Calibration:
     """`python -m bot grader fit`: the offline grader's calibration fitted on DATASET, saved to `out`."""
-    from bot.embeddings import SentenceTransformerEmbedder
     from bot.grading.calibration import save
+    from bot.services import build_embedder
 
     records = load_records(dataset)
-    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.precision)
+    embedder = build_embedder(settings)
     calibration = fit_calibration(records, measure_records(embedder, records), dataset.name, embedder.name)
     save(calibration, out)
     return calibration
