@@ -1,7 +1,7 @@
 """SessionStore: sessions, turns and grades in SQLite through sqlite-utils.
 
-Gradio runs handlers on worker threads, so every operation opens its own short-lived
-connection (WAL mode and a busy timeout let them share the file safely). Every read returns a
+Gradio runs handlers on worker threads, so each thread has a connection of its own, kept
+for the next operation on that thread (WAL mode and a busy timeout let them share the file safely). Every read returns a
 named shape from bot/records.py (or grading's Grade): rows become records there, not here.
 """
 
@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,6 +98,7 @@ def diagnose(path: Path, exc: BaseException) -> str:
 class SessionStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._local = threading.local()  # each thread's connection (_db)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._db() as db:
@@ -109,18 +111,28 @@ class SessionStore:
 
     @contextmanager
     def _db(self) -> Iterator[Database]:
+        """This thread's connection, opened on its first use and kept (opening one, and SQLite reading
+        the schema again on it, was a tenth of the app's CPU under `python -m bot loadtest`). A
+        connection that failed is closed and not kept: the next operation opens a fresh one."""
+        db = getattr(self._local, "db", None)
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            if db is None:
+                db = Database(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False))
+                db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                db.execute("PRAGMA foreign_keys = ON")
+                self._local.db = db
+            yield db
         except sqlite3.Error as exc:
+            self.close()
+            if db is not None:
+                db.conn.close()  # (closed twice when it was kept: harmless)
             raise self._failure(exc) from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            yield Database(conn)
-        except sqlite3.Error as exc:
-            raise self._failure(exc) from exc
-        finally:
-            conn.close()
+
+    def close(self) -> None:
+        """Close this thread's connection (the next operation on the thread opens a new one)."""
+        db, self._local.db = getattr(self._local, "db", None), None
+        if db is not None:
+            db.conn.close()
 
     def _failure(self, exc: sqlite3.Error) -> StoreError:
         """A sentence for the candidate; the details go to the log for the site owner."""
