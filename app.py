@@ -49,7 +49,7 @@ def main() -> None:
     # a handler that checks its owner (or the coach) and hands Gradio the samples, which it writes
     # into its own cache as a WAV (docs/security.md). No run history (it kept every input, the
     # coach password too, in the browser's localStorage) and no /monitoring page.
-    demo.queue(default_concurrency_limit=max(1, settings.concurrency)).launch(
+    demo.queue(default_concurrency_limit=settings.requests_at_once).launch(
         server_name=settings.host, server_port=settings.port, max_file_size=f"{settings.max_upload_mb}mb",
         run_history=False, footer_links=["api", "gradio", "settings"], enable_monitoring=False)
 

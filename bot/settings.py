@@ -89,7 +89,7 @@ class Settings:
     max_audio_seconds: float = 300.0
     max_upload_mb: int = 50  # a recording larger than this is refused before it is read
     threads_per_request: int = 1  # the app grades several answers at once; see app.py
-    concurrency: int = 4  # requests the app handles at once (Gradio's queue)
+    concurrency: int | None = None  # requests the app handles at once (Gradio's queue); None: requests_at_once
     host: str = "127.0.0.1"
     port: int = 7860
     coach_password: str | None = field(default=None, repr=False)
@@ -114,6 +114,18 @@ class Settings:
     @property
     def cache(self) -> Path:
         return self.cache_dir or self.data_dir / "cache"
+
+    @property
+    def requests_at_once(self) -> int:
+        """BOT_CONCURRENCY, or by default one request per core when grading is the CPU's work (the
+        offline grader: more at once only share the cores, and cost more CPU per answer switching
+        between them, `python -m bot loadtest`), and 4 when an LLM grades (requests wait on the network)."""
+        if self.concurrency is not None:
+            return max(1, self.concurrency)
+        if self.llm_configured:
+            return 4
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # (not on macOS)
+        return max(1, cores or 1)
 
     @property
     def llm_configured(self) -> bool:

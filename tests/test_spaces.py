@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -88,3 +89,12 @@ def test_on_a_space_the_app_listens_where_the_space_looks() -> None:
     ours = Settings.from_env({"SPACE_ID": "x/y", "GRADIO_SERVER_PORT": "7861", "BOT_HOST": "127.0.0.1",
                               "BOT_PORT": "9000"})
     assert (ours.host, ours.port) == ("127.0.0.1", 9000)
+
+
+def test_the_app_takes_one_request_per_core_when_grading_offline_and_more_with_an_llm() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert Settings.from_env({}).requests_at_once == cores  # grading is CPU work: a Space's 2 vCPUs, 2
+    llm = {"BOT_LLM_MODEL": "gpt-4o-mini", "OPENAI_API_KEY": "sk-test"}
+    assert Settings.from_env(llm).requests_at_once == 4  # waiting on the network
+    assert Settings.from_env({**llm, "BOT_CONCURRENCY": "7"}).requests_at_once == 7
+    assert Settings.from_env({"BOT_CONCURRENCY": "0"}).requests_at_once == 1
