@@ -1,8 +1,8 @@
 """SessionStore: sessions, turns and grades in SQLite through sqlite-utils.
 
-Gradio runs handlers on worker threads, so each thread has a connection of its own, kept
-for the next operation on that thread (WAL mode and a busy timeout let them share the file safely). Every read returns a
-named shape from bot/records.py (or grading's Grade): rows become records there, not here.
+Gradio runs handlers on worker threads, so each thread has a connection of its own, kept for
+its next operation (WAL mode and a busy timeout let them share the file safely). Every read
+returns a named shape from bot/records.py (or grading's Grade): rows become records there, not here.
 """
 
 from __future__ import annotations
@@ -122,6 +122,8 @@ class SessionStore:
                 db.execute("PRAGMA foreign_keys = ON")
                 self._local.db = db
             yield db
+            if db.conn.in_transaction:  # nothing is left open to hold the write lock (as closing did)
+                db.conn.rollback()
         except sqlite3.Error as exc:
             self.close()
             if db is not None:
