@@ -125,9 +125,9 @@ class SessionStore:
             if db.conn.in_transaction:  # nothing is left open to hold the write lock (as closing did)
                 db.conn.rollback()
         except sqlite3.Error as exc:
-            self.close()
+            self._local.db = None  # not kept: the next operation opens a fresh one
             if db is not None:
-                db.conn.close()  # (closed twice when it was kept: harmless)
+                db.conn.close()
             raise self._failure(exc) from exc
 
     def close(self) -> None:
