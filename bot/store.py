@@ -121,9 +121,11 @@ class SessionStore:
                 db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
                 db.execute("PRAGMA foreign_keys = ON")
                 self._local.db = db
-            yield db
-            if db.conn.in_transaction:  # nothing is left open to hold the write lock (as closing did)
-                db.conn.rollback()
+            try:
+                yield db
+            finally:  # nothing is left open to hold the write lock (as closing did), whatever was raised
+                if db.conn.in_transaction:
+                    db.conn.rollback()
         except sqlite3.Error as exc:
             self._local.db = None  # not kept: the next operation opens a fresh one
             if db is not None:
@@ -152,13 +154,9 @@ class SessionStore:
         locked" if another connection committed meanwhile. Taking the lock first lets the busy
         timeout queue concurrent writers instead (found by `python -m bot loadtest`).
         """
-        with self._db() as db:
+        with self._db() as db:  # which rolls it back if anything is raised
             db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.conn.rollback()
-                raise
+            yield db
             db.conn.commit()
 
     # writes -------------------------------------------------------------------------------
