@@ -36,3 +36,33 @@ def test_concurrent_sessions_write_without_database_is_locked(tmp_path: Path) ->
     assert errors == []
     for session in sessions:
         assert [t["seq"] for t in store.turns(session)] == list(range(1, 16))
+
+
+def test_an_operation_that_raises_mid_transaction_leaves_no_write_lock(tmp_path: Path, monkeypatch) -> None:
+    """The thread's connection is kept between operations; one that raised with a write transaction open
+    (not a SQLite error: the connection stays) must not keep the lock from every other connection."""
+    import bot.store
+
+    store = SessionStore(tmp_path / "s.db")
+    session = store.create_session("a", "embedding-engineer", "mid", "rubric", {})
+
+    class Interrupted(Exception):
+        pass
+
+    try:
+        with store._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("UPDATE sessions SET candidate = 'b' WHERE id = ?", [session])
+            raise Interrupted
+    except Interrupted:
+        pass
+
+    monkeypatch.setattr(bot.store, "BUSY_TIMEOUT_S", 0.2)  # a lock still held fails fast, not in 10 s
+    other = SessionStore(tmp_path / "s.db")
+    done: list[str] = []
+    thread = threading.Thread(target=lambda: done.append(other.create_session("c", "embedding-engineer",
+                                                                               "mid", "rubric", {})))
+    thread.start()
+    thread.join()
+    assert len(done) == 1  # the other connection wrote
+    assert store.session(session)["candidate"] == "a"  # and the interrupted change was rolled back
