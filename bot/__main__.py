@@ -240,15 +240,28 @@ def transcribe(recording: Path, as_json: bool) -> None:
 @click.option("--limit", type=int, default=None, help="Only the first N records (a quick slice).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None, help="Write a scatter of predicted vs human.")
-def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, as_json: bool, plot: Path | None) -> None:
+@click.option("--rule", "rule", default=None, metavar="NAMES",
+              help="Decision rules tried over the claim checker's readings, comma-separated, or 'all' "
+                   "(devtools/rules.py; docs/grading.md): the figures of each instead of the app's.")
+def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, as_json: bool, plot: Path | None,
+                 rule: str | None) -> None:
     """Agreement of a grader with human scores on DATASET (JSONL), or the held-out test answers
     (a folder or file of tests/data/answers YAML). Answers to bank questions are graded the app's way."""
     evaluation = _devtool("evaluation", "eval")
     settings = Settings.from_env()
     if kind == "llm" and not settings.llm_configured:
         raise click.ClickException("--grader llm needs BOT_LLM_MODEL and OPENAI_API_KEY or OPENAI_BASE_URL.")
+    rules = None
+    if rule is not None:
+        if kind == "llm" or cv_k or plot:
+            raise click.ClickException("--rule grades with the offline claim grader: leave out --grader llm, "
+                                       "--cv-by-question and --plot.")
+        try:
+            rules = _devtool("rules", "eval --rule").rule_names(rule)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
     try:
-        figures = evaluation.run_eval(settings, dataset, kind, cv_k=cv_k, limit=limit, plot=plot)
+        figures = evaluation.run_eval(settings, dataset, kind, cv_k=cv_k, limit=limit, plot=plot, rules=rules)
     except evaluation.DatasetError as exc:
         raise click.ClickException(str(exc)) from None
     _print_figures(figures, as_json)

@@ -279,14 +279,17 @@ def cross_validate(embedder, records: list[Record], folds: list[np.ndarray]) -> 
 
 
 def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None = None, limit: int | None = None,
-             plot: Path | None = None) -> dict:
+             plot: Path | None = None, rules: list[str] | None = None) -> dict:
     """`python -m bot eval`: the figures for `kind` ("rubric": the app's offline grader; "llm") on
-    DATASET (JSONL), or on held-out answer sheets (a folder or a YAML file)."""
+    DATASET (JSONL), or on held-out answer sheets (a folder or a YAML file). With `rules`, the figures
+    of each named decision rule over the claim checker's readings instead (devtools/rules.py)."""
     import time
 
     from bot.grading.rubric import RubricGrader
     from bot.services import build_assessor, build_embedder
 
+    if rules:
+        return run_rules(settings, dataset, rules, limit)
     if dataset.is_dir() or dataset.suffix in (".yaml", ".yml"):  # the held-out test answers
         answers = load_answer_sheets(dataset)
         embedder = build_embedder(settings)
@@ -318,6 +321,62 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
         title = f"{kind} grader on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
         scatter_plot(predicted, human, figures, plot, title, [r.style for r in records])
     return figures
+
+
+def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | None = None) -> dict:
+    """Each decision rule's figures on DATASET or the held-out answer sheets: the app's path, with the
+    claim grader deciding by that rule (each answer read by the checker once for all of them)."""
+    from dataclasses import replace
+
+    from bot.grading.claim_grader import ClaimGrader
+    from bot.grading.rubric import RubricGrader
+    from bot.services import build_assessor, build_embedder
+    from devtools.rules import RULES, RuleGrader
+
+    sheets = dataset.is_dir() or dataset.suffix in (".yaml", ".yml")
+    answers = load_answer_sheets(dataset) if sheets else None
+    records = None if sheets else load_records(dataset, limit)
+    if answers is not None and limit:
+        answers = answers[:limit]
+    embedder = build_embedder(settings)
+    assessor = build_assessor(settings, embedder=embedder, llm=False)
+    if not isinstance(assessor.grader, ClaimGrader):
+        raise DatasetError("--rule needs the claim grader (BOT_OFFLINE_GRADER=claims) and its weights.")
+    grader = RuleGrader(assessor.grader)
+    assessor = replace(assessor, grader=grader, index=KeptRetrieval(assessor.index))
+    out: dict = {}
+    for name in names:
+        grader.rule, grader.extra_pairs = RULES[name], 0
+        if records is None:
+            figures = held_out_figures(assessor, answers)
+            figures.pop("per_question")
+            n = figures["answers"]
+        else:
+            predicted, marked = predict_app(assessor, RubricGrader(embedder), records)
+            figures = agreement(predicted, [r.score for r in records], records[0].score_max)
+            if any(r.style for r in records):
+                figures["by_style"] = by_style(records, predicted, marked)
+            n = len(records)
+        out[name] = {"rule": RULES[name].text, "extra_pairs_per_answer": round(grader.extra_pairs / max(1, n), 2),
+                     **figures}
+    return {"grader": "claims", "dataset": str(dataset), "rules": out}
+
+
+class KeptRetrieval:
+    """The rubric index, each answer's retrieval kept: every rule grades the same answers, and
+    retrieval embeds the answer again each time (the embedding's own cache is bounded)."""
+
+    def __init__(self, index) -> None:
+        self.index, self._kept = index, {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.index, name)
+
+    def retrieve(self, question, points, answer_sentences, hints: int = 3):
+        key = (question.id, tuple(p.id for p in points), tuple(answer_sentences), hints)
+        if key not in self._kept:
+            self._kept[key] = self.index.retrieve(question, points, answer_sentences, hints)
+        return self._kept[key]
 
 
 def run_fit(settings: Settings, dataset: Path, out: Path) -> Calibration:

@@ -21,7 +21,8 @@ references) go to the fallback grader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -154,34 +155,26 @@ class ClaimGrader(Grader):
         for k in range(len(flags)):
             ranked["flag", k] = self._top(span_vecs @ hyp_vecs[len(claims) + k], self.limits.spans_per_flag)
         first = [(kind, i, j) for (kind, i), js in ranked.items() for j in (js[:1] if kind == "point" else js)]
-        self._read(first, hyp_texts, spans, flag_point, readings, flags)
+        pairs = fold(self._read(first, hyp_texts, spans, flag_point, flags), readings)
         covered = self.checker.thresholds.covered
         more = [("point", i, j) for (kind, i), js in ranked.items() if kind == "point" and readings[i].ent < covered
                 for j in js[1:]]
-        self._read(more, hyp_texts, spans, flag_point, readings, flags)
+        pairs += fold(self._read(more, hyp_texts, spans, flag_point, flags), readings)
         rubric_grade = None
         if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
             rubric_grade = self.fallback.grade(question, points, answer)
-        return Measure(claims, spans, readings, rubric_grade, bare_list)
+        return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs)
 
     def _read(self, jobs: list[tuple[str, int, int]], hyp_texts: list[str], spans: list[_Span],
-              flag_point: list[int], readings: list[_PointReading], flags: list[RedFlag]) -> None:
-        """Have the checker read (point or flag, span) pairs; keep each point's strongest readings (a
-        red flag's on the point it belongs to, flag_point)."""
-        n = len(readings)
+              flag_point: list[int], flags: list[RedFlag]) -> list[PairRead]:
+        """Have the checker read (point or flag, span) pairs; a red flag's reading belongs to its point
+        (flag_point)."""
+        n = len(hyp_texts) - len(flags)  # the points' claims come first, then the red flags'
         at = [i if kind == "point" else n + i for kind, i, _ in jobs]
         probs = self.checker.probabilities([hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
-        for (kind, i, j), (_, ent, con) in zip(jobs, probs, strict=True):
-            if kind == "point":
-                r = readings[i]
-                if ent > r.ent:
-                    r.ent, r.ent_span = float(ent), j
-                if con > ent and con > r.con:
-                    r.con, r.con_span = float(con), j
-            elif ent > con:
-                r = readings[flag_point[i]]
-                if ent > r.flag:
-                    r.flag, r.flag_span, r.red_flag = float(ent), j, flags[i]
+        return [PairRead(i, j, float(ent), float(con)) if kind == "point" else
+                PairRead(flag_point[i], j, float(ent), float(con), flags[i])
+                for (kind, i, j), (_, ent, con) in zip(jobs, probs, strict=True)]
 
     def decide(self, question: Question, points: list[RubricPoint], m: Measure) -> Grade:
         """Verdicts and score from a measure (thresholds, red flags, the blend with the rubric grader)."""
@@ -273,6 +266,32 @@ class Measure:
     rubric: Grade | None  # the rubric grader's grade of the same answer (for the blend)
     bare_list: bool  # a list of keywords rather than sentences
     empty: bool = False  # nothing to read: a non-answer or the question restated
+    pairs: list[PairRead] = field(default_factory=list)  # every pair the checker read, in order
+
+
+class PairRead(NamedTuple):
+    """One (hypothesis, span) pair the checker read: a point's own claim, or (`flag`) one of its red flags."""
+
+    point: int  # which of the points graded, in the order given
+    span: int
+    ent: float  # P(entails)
+    con: float  # P(contradicts)
+    flag: RedFlag | None = None
+
+
+def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]:
+    """Keep each point's strongest readings of these pairs: its best P(entails), its strongest contradiction
+    (only where the span contradicts more than it entails), and the red flag stated most strongly."""
+    for p in pairs:
+        r = readings[p.point]
+        if p.flag is None:
+            if p.ent > r.ent:
+                r.ent, r.ent_span = p.ent, p.span
+            if p.con > p.ent and p.con > r.con:
+                r.con, r.con_span = p.con, p.span
+        elif p.ent > p.con and p.ent > r.flag:
+            r.flag, r.flag_span, r.red_flag = p.ent, p.span, p.flag
+    return pairs
 
 
 def _verbatim_window(answer: str, first: str, second: str) -> str:

@@ -1,0 +1,171 @@
+"""`python -m bot eval FILE --rule NAME`: decision rules tried over the claim checker's readings.
+
+Sessions 11 and 12 tried other ways of turning the checker's readings into verdicts, each judged
+by a rule written down before it was measured (docs/grading.md). This module makes those tables
+reproducible: every answer is read once (the shipped `ClaimGrader.measure`, which keeps every pair
+the checker read), then each named rule folds the same readings its own way, reading a few more
+pairs where the rule needs them (a contradicting window's sentences, a point's `examples`), and
+the shipped `decide` gives the grade. The rule `shipped` folds them as the app does, so its figures
+are `eval`'s own. None of these rules is in the app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.grading import Grade, Verdict
+from bot.grading.claim_grader import ClaimGrader, Measure, PairRead, _PointReading, fold
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str  # what the rule does, as docs/grading.md's table says it
+    # a contradiction read in a two-sentence window counts only at this P(contradicts) (above 1: never)
+    window_at: float = 0.0
+    window_needs_sentence: bool = False  # ... only if one of its two sentences contradicts the point too
+    flag_span_wins: bool = False  # a red flag stated by the span that entails the point makes it incorrect
+    flag_span_covers_nothing: bool = False  # a span that states any red flag entails no point
+    rubric_covered_veto: float | None = None  # no contradiction where the rubric grader covers the point this well
+    # when a span contradicts a point, read it against the point's examples: the contradiction stands if
+    # it contradicts "all" / a "majority" / "any" of them, or the "mean" P(contradicts) over the point and
+    # them is at the threshold; it falls if the span entails one of them ("entails"), or also if it
+    # contradicts none ("entails-or-none")
+    examples: str | None = None
+    widen: int = 0  # a point not covered: its examples against its nearest spans read for it (this many)
+
+
+RULES: dict[str, Rule] = {
+    "shipped": Rule("shipped (the app's own decision)"),
+    # session 11
+    "window-never": Rule("a window's contradiction never counts (sentences alone do)", window_at=1.01),
+    "window-0.7": Rule("a window's contradiction counts at P >= 0.7", window_at=0.7),
+    "window-0.8": Rule("a window's contradiction counts at P >= 0.8", window_at=0.8),
+    "window-0.9": Rule("a window's contradiction counts at P >= 0.9", window_at=0.9),
+    "window-0.95": Rule("a window's contradiction counts at P >= 0.95", window_at=0.95),
+    "window-sentence": Rule("a window's contradiction counts only if one of its sentences contradicts too",
+                            window_needs_sentence=True),
+    "flag-span-wins": Rule("a red flag stated by the span that entails the point wins", flag_span_wins=True),
+    "flag-span-covers-nothing": Rule("a span that states any red flag covers nothing", flag_span_covers_nothing=True),
+    "rubric-veto-0.5": Rule("no contradiction where the rubric grader finds the point covered (coverage >= 0.5)",
+                            rubric_covered_veto=0.5),
+    "rubric-veto-0.7": Rule("no contradiction where the rubric grader finds the point covered (coverage >= 0.7)",
+                            rubric_covered_veto=0.7),
+    # session 12
+    "examples-all": Rule("contradiction stands only if the span contradicts every example", examples="all"),
+    "examples-majority": Rule("... a majority of the examples", examples="majority"),
+    "examples-any": Rule("... any example", examples="any"),
+    "examples-mean": Rule("... the mean P(contradicts) over point and examples >= the threshold", examples="mean"),
+    "examples-entails": Rule("no contradiction where the span entails an example", examples="entails"),
+    "examples-entails-or-none": Rule("... or contradicts none of them", examples="entails-or-none"),
+    "widen-1": Rule("widen: the examples against a point's nearest span", widen=1),
+    "widen-3": Rule("widen with three spans", widen=3),
+}
+
+
+class RuleGrader(ClaimGrader):
+    """The shipped claim grader with another decision rule. Each answer is measured once and kept, so
+    every rule after the first costs only its extra pairs (counted in `extra_pairs`)."""
+
+    def __init__(self, base: ClaimGrader) -> None:
+        super().__init__(base.embedder, base.corpus, base.checker, base.fallback, base.limits)
+        self.rule = RULES["shipped"]
+        self.extra_pairs = 0
+        self._measures: dict[tuple, Measure] = {}
+        self._read_pairs: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def measure(self, question, points, flags, answer) -> Measure:
+        key = (question.id, tuple(p.id for p in points), answer)
+        if key not in self._measures:
+            self._measures[key] = super().measure(question, points, flags, answer)
+        return self._measures[key]
+
+    def decide(self, question, points, m: Measure) -> Grade:
+        if not m.empty:
+            m = dataclasses.replace(m, readings=self.refold(points, m))
+        return super().decide(question, points, m)
+
+    def _probabilities(self, hyps: list[str], prems: list[str]) -> list[tuple[float, float]]:
+        """(P(entails), P(contradicts)) of extra pairs; each distinct pair read once over all rules."""
+        self.extra_pairs += len(hyps)
+        need = list(dict.fromkeys(k for k in zip(hyps, prems, strict=True) if k not in self._read_pairs))
+        if need:
+            probs = self.checker.probabilities([h for h, _ in need], [p for _, p in need])
+            self._read_pairs.update({k: (float(e), float(c)) for k, (_, e, c) in zip(need, probs, strict=True)})
+        return [self._read_pairs[k] for k in zip(hyps, prems, strict=True)]
+
+    def refold(self, points, m: Measure) -> list[_PointReading]:
+        """Each point's readings under `self.rule`, from the pairs the checker read."""
+        rule, t = self.rule, self.checker.thresholds
+        spans, n_units = m.spans, (len(m.spans) + 1) // 2  # sentences first, then each with the next
+        readings = [_PointReading(cued=r.cued) for r in m.readings]
+        stating = {p.span for p in m.pairs if p.flag is not None and p.ent > p.con and p.ent >= t.flag}
+        kept: list[PairRead] = []
+        for p in m.pairs:
+            if p.flag is None:
+                if rule.flag_span_covers_nothing and p.span in stating:
+                    p = p._replace(ent=0.0, con=p.con if p.con > p.ent else 0.0)
+                if p.span >= n_units and p.con > p.ent and p.con >= t.contradicts and not self._window_stands(
+                        m, p, n_units):
+                    p = p._replace(con=0.0)
+            kept.append(p)
+        fold(kept, readings)
+        rubric = {g.point_id: g for g in m.rubric.points} if m.rubric is not None else {}
+        for i, (point, r) in enumerate(zip(points, readings, strict=True)):
+            seen = rubric.get(point.id)
+            if rule.rubric_covered_veto is not None and seen is not None and seen.verdict is Verdict.covered \
+                    and seen.coverage >= rule.rubric_covered_veto:
+                r.con = 0.0
+            if rule.flag_span_wins and r.red_flag is not None and r.flag >= t.flag and r.flag_span == r.ent_span:
+                r.ent = min(r.ent, r.flag - 1e-6)
+            examples = list(point.examples)
+            if r.cued is not None or not examples:
+                continue
+            if rule.examples and r.con >= t.contradicts and r.con > r.ent:
+                read = self._probabilities(examples, [spans[r.con_span].text] * len(examples))
+                if not self._contradiction_stands(read, r.con):
+                    r.con = 0.0
+            if rule.widen and r.ent < t.covered:
+                near = [p.span for p in m.pairs if p.flag is None and p.point == i][:rule.widen]
+                jobs = [(e, j) for e in examples for j in near]
+                for (ent, con), (_, j) in zip(self._probabilities([e for e, _ in jobs], [spans[j].text for _, j in jobs]),
+                                              jobs, strict=True):
+                    if ent > r.ent and ent > con:
+                        r.ent, r.ent_span = ent, j
+        return readings
+
+    def _window_stands(self, m: Measure, p: PairRead, n_units: int) -> bool:
+        if p.con < self.rule.window_at:
+            return False
+        if not self.rule.window_needs_sentence:
+            return True
+        t, u = self.checker.thresholds, p.span - n_units  # the window of sentences u and u + 1
+        read = self._probabilities([m.claims[p.point]] * 2, [m.spans[u].text, m.spans[u + 1].text])
+        return any(con >= t.contradicts and con > ent for ent, con in read)
+
+    def _contradiction_stands(self, read: list[tuple[float, float]], con: float) -> bool:
+        mode, t = self.rule.examples, self.checker.thresholds
+        if mode in ("entails", "entails-or-none"):
+            if any(e >= t.covered and e > c for e, c in read):
+                return False
+            return mode == "entails" or any(c >= t.contradicts and c > e for e, c in read)
+        votes = [c >= t.contradicts and c > e for e, c in read]
+        if mode == "all":
+            return all(votes)
+        if mode == "majority":
+            return 2 * sum(votes) > len(votes)
+        if mode == "any":
+            return any(votes)
+        return float(np.mean([c for _, c in read] + [con])) >= t.contradicts  # "mean"
+
+
+def rule_names(value: str) -> list[str]:
+    """The rules named in a comma-separated list ("all": every one), or a ValueError naming the unknown."""
+    names = list(RULES) if value == "all" else [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in RULES]
+    if unknown or not names:
+        shown = ", ".join(unknown) if unknown else repr(value)
+        raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}")
+    return names

@@ -1,0 +1,110 @@
+"""`python -m bot eval --rule`: the decision rules tried over the claim checker's readings
+(devtools/rules.py) fold the same readings as the app when told to, and each changes what it says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from bot.__main__ import cli
+from bot.grading.claim_grader import Measure, PairRead, _PointReading, _Span
+from bot.grading.claims import Thresholds
+from devtools.rules import RULES, RuleGrader, rule_names
+
+CHOOSING = Path(__file__).resolve().parent.parent / "devtools" / "data" / "choosing_answers.jsonl"
+
+
+class ScriptedChecker:
+    """Says (P(entails), P(contradicts)) for each premise from a table: the rules' logic, not a model's."""
+
+    def __init__(self, table: dict[str, tuple[float, float]]) -> None:
+        self.thresholds, self.record, self.table, self.read = Thresholds(), {}, table, []
+
+    def probabilities(self, hyps: list[str], prems: list[str]) -> np.ndarray:
+        self.read += list(zip(hyps, prems, strict=True))
+        rows = [self.table.get(f"{h}|{p}", self.table.get(p, (0.1, 0.1))) for h, p in zip(hyps, prems, strict=True)]
+        return np.array([[1 - e - c, e, c] for e, c in rows], dtype=np.float32)
+
+
+def grader_for(table: dict[str, tuple[float, float]]) -> RuleGrader:
+    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker(table), fallback=None, limits=None)
+    return RuleGrader(base)
+
+
+POINT = SimpleNamespace(id="p", examples=["example one", "example two", "example three"])
+
+
+def contradicted_in(span: int, con: float, n_sentences: int = 2) -> Measure:
+    """One point, `n_sentences` sentences and their windows; the checker read the point against `span`."""
+    texts = [f"sentence {k}" for k in range(n_sentences)] + [f"window {k}" for k in range(n_sentences - 1)]
+    return Measure(claims=["the point"], spans=[_Span(t, None) for t in texts], readings=[_PointReading()],
+                   rubric=None, bare_list=False, pairs=[PairRead(0, span, 0.1, con)])
+
+
+@pytest.mark.parametrize(("rule", "span", "con", "stands"), [
+    ("shipped", 2, 0.85, True),
+    ("window-never", 2, 0.99, False),
+    ("window-never", 0, 0.85, True),  # a sentence alone still contradicts
+    ("window-0.8", 2, 0.85, True),
+    ("window-0.9", 2, 0.85, False),
+])
+def test_window_rules_keep_or_drop_a_contradiction_read_in_a_window(rule: str, span: int, con: float,
+                                                                    stands: bool) -> None:
+    grader = grader_for({})
+    grader.rule = RULES[rule]
+    r = grader.refold([POINT], contradicted_in(span, con))[0]
+    assert (r.con >= 0.5) is stands
+
+
+@pytest.mark.parametrize(("rule", "examples", "stands"), [
+    ("examples-all", [(0.1, 0.8), (0.1, 0.8), (0.1, 0.8)], True),
+    ("examples-all", [(0.1, 0.8), (0.1, 0.8), (0.3, 0.2)], False),
+    ("examples-majority", [(0.1, 0.8), (0.1, 0.8), (0.3, 0.2)], True),
+    ("examples-any", [(0.3, 0.2), (0.3, 0.2), (0.1, 0.6)], True),
+    ("examples-any", [(0.3, 0.2), (0.3, 0.2), (0.3, 0.2)], False),
+    ("examples-entails", [(0.1, 0.8), (0.1, 0.8), (0.7, 0.1)], False),  # the span states an example
+    ("examples-entails", [(0.3, 0.2), (0.3, 0.2), (0.3, 0.2)], True),
+    ("examples-entails-or-none", [(0.3, 0.2), (0.3, 0.2), (0.3, 0.2)], False),  # contradicts none of them
+])
+def test_example_rules_confirm_or_drop_a_contradiction(rule: str, examples: list, stands: bool) -> None:
+    table = {f"{e}|sentence 0": p for e, p in zip(POINT.examples, examples, strict=True)}
+    grader = grader_for(table)
+    grader.rule = RULES[rule]
+    r = grader.refold([POINT], contradicted_in(0, 0.9))[0]
+    assert (r.con >= 0.5) is stands
+    assert grader.extra_pairs == 3  # the span against each example
+
+
+def test_widen_credits_a_point_whose_example_the_span_states() -> None:
+    grader = grader_for({"example two|sentence 1": (0.8, 0.05)})
+    grader.rule = RULES["widen-1"]
+    m = Measure(claims=["the point"], spans=[_Span(f"sentence {k}", None) for k in range(2)],
+                readings=[_PointReading()], rubric=None, bare_list=False, pairs=[PairRead(0, 1, 0.2, 0.1)])
+    r = grader.refold([POINT], m)[0]
+    assert (r.ent, r.ent_span) == (pytest.approx(0.8), 1)
+    grader.rule = RULES["shipped"]
+    assert grader.refold([POINT], m)[0].ent == pytest.approx(0.2)
+
+
+def test_unknown_rule_names_are_refused_with_the_list() -> None:
+    assert rule_names("all") == list(RULES)
+    with pytest.raises(ValueError, match="unknown rule widen-9; the rules are: shipped"):
+        rule_names("shipped,widen-9")
+    result = CliRunner().invoke(cli, ["eval", str(CHOOSING), "--rule", "nope"])
+    assert result.exit_code != 0 and "unknown rule nope" in result.output
+
+
+def test_the_shipped_rule_gives_the_apps_own_figures(shared_cache: Path) -> None:
+    env = {"BOT_CACHE_DIR": str(shared_cache)}
+    app = CliRunner().invoke(cli, ["eval", str(CHOOSING), "--limit", "14", "--json"], env=env, catch_exceptions=False)
+    ruled = CliRunner().invoke(cli, ["eval", str(CHOOSING), "--limit", "14", "--json", "--rule",
+                                     "shipped,window-never"], env=env, catch_exceptions=False)
+    app_figures, rules = json.loads(app.stdout), json.loads(ruled.stdout)["rules"]
+    for key in ("pearson", "mae", "rmse", "by_style"):
+        assert rules["shipped"][key] == app_figures[key]
+    assert rules["window-never"]["rule"] == RULES["window-never"].text
