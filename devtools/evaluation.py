@@ -290,7 +290,7 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
 
     if rules:
         return run_rules(settings, dataset, rules, limit)
-    if dataset.is_dir() or dataset.suffix in (".yaml", ".yml"):  # the held-out test answers
+    if is_answer_sheets(dataset):  # the held-out test answers
         answers = load_answer_sheets(dataset)
         embedder = build_embedder(settings)
         started = time.perf_counter()
@@ -313,13 +313,24 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
     elapsed = time.perf_counter() - started
     human = [r.score for r in records]
     figures = {"grader": kind if kind == "llm" or cv_k else settings.offline_grader, "cv_by_question": cv_k,
-               "folds": len(folds) if folds else None, **agreement(predicted, human, records[0].score_max),
+               "folds": len(folds) if folds else None, **record_figures(records, predicted, marked),
                "answers_per_s": round(len(records) / elapsed, 2)}
-    if any(r.style for r in records):
-        figures["by_style"] = by_style(records, predicted, marked)
     if plot:
         title = f"{kind} grader on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
         scatter_plot(predicted, human, figures, plot, title, [r.style for r in records])
+    return figures
+
+
+def is_answer_sheets(dataset: Path) -> bool:
+    """The held-out test answers (a folder or a YAML file), not JSONL records."""
+    return dataset.is_dir() or dataset.suffix in (".yaml", ".yml")
+
+
+def record_figures(records: list[Record], predicted: np.ndarray, marked: np.ndarray | None) -> dict:
+    """Agreement with the records' scores, and by style when they have one."""
+    figures = agreement(predicted, [r.score for r in records], records[0].score_max)
+    if any(r.style for r in records):
+        figures["by_style"] = by_style(records, predicted, marked)
     return figures
 
 
@@ -333,11 +344,9 @@ def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | 
     from bot.services import build_assessor, build_embedder
     from devtools.rules import RULES, RuleGrader
 
-    sheets = dataset.is_dir() or dataset.suffix in (".yaml", ".yml")
-    answers = load_answer_sheets(dataset) if sheets else None
+    sheets = is_answer_sheets(dataset)
+    answers = load_answer_sheets(dataset)[:limit or None] if sheets else None
     records = None if sheets else load_records(dataset, limit)
-    if answers is not None and limit:
-        answers = answers[:limit]
     embedder = build_embedder(settings)
     assessor = build_assessor(settings, embedder=embedder, llm=False)
     if not isinstance(assessor.grader, ClaimGrader):
@@ -352,10 +361,7 @@ def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | 
             figures.pop("per_question")
             n = figures["answers"]
         else:
-            predicted, marked = predict_app(assessor, RubricGrader(embedder), records)
-            figures = agreement(predicted, [r.score for r in records], records[0].score_max)
-            if any(r.style for r in records):
-                figures["by_style"] = by_style(records, predicted, marked)
+            figures = record_figures(records, *predict_app(assessor, RubricGrader(embedder), records))
             n = len(records)
         out[name] = {"rule": RULES[name].text, "extra_pairs_per_answer": round(grader.extra_pairs / max(1, n), 2),
                      **figures}
