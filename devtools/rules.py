@@ -35,10 +35,20 @@ class Rule:
     # contradicts none ("entails-or-none")
     examples: str | None = None
     widen: int = 0  # a point not covered: its examples against its nearest spans read for it (this many)
+    # a point whose own examples the checker misreads (read as the span, the point's claim as the hypothesis)
+    # is not trusted to be contradicted (its red flags still count): "contradicts" when one of them reads as
+    # contradicting it (the app's own check since session 14, ClaimGrader.trusted), "not-entailed" when one
+    # of them does not read as stating it; None: every contradiction is trusted (the app until session 13)
+    self_check: str | None = None
+    # a point one of whose own examples does not read as stating it: the rubric grader's evidence for it
+    # (the answer is about it) earns partial credit where the checker finds nothing
+    about_unread: bool = False
 
 
 RULES: dict[str, Rule] = {
-    "shipped": Rule("shipped (the app's own decision)"),
+    "shipped": Rule("shipped (the app's own decision)", self_check="contradicts"),
+    # the rules below are read against this one: what the app decided until session 13
+    "session-13": Rule("the app's decision until session 13 (every contradiction trusted)"),
     # session 11
     "window-never": Rule("a window's contradiction never counts (sentences alone do)", window_at=1.01),
     "window-0.7": Rule("a window's contradiction counts at P >= 0.7", window_at=0.7),
@@ -62,6 +72,13 @@ RULES: dict[str, Rule] = {
     "examples-entails-or-none": Rule("... or contradicts none of them", examples="entails-or-none"),
     "widen-1": Rule("widen: the examples against a point's nearest span", widen=1),
     "widen-3": Rule("widen with three spans", widen=3),
+    # session 14
+    "self-check-ent": Rule("no contradiction of a point one of whose own examples does not read as stating it",
+                           self_check="not-entailed"),
+    "self-check-about": Rule("shipped, and the rubric grader's evidence earns partial for a point one of whose own "
+                             "examples does not read as stating it", self_check="contradicts", about_unread=True),
+    "self-check-examples-entails": Rule("shipped, and no contradiction where the span entails an example",
+                                        self_check="contradicts", examples="entails"),
 }
 
 
@@ -84,7 +101,8 @@ class RuleGrader(ClaimGrader):
 
     def decide(self, question, points, m: Measure) -> Grade:
         if not m.empty:
-            m = dataclasses.replace(m, readings=self.refold(points, m))
+            m = dataclasses.replace(m, readings=self.refold(points, m),
+                                    untrusted=m.untrusted if self.rule.self_check == "contradicts" else frozenset())
         return super().decide(question, points, m)
 
     def _probabilities(self, hyps: list[str], prems: list[str]) -> list[tuple[float, float]]:
@@ -123,6 +141,13 @@ class RuleGrader(ClaimGrader):
             examples = list(point.examples)
             if r.cued is not None or not examples:
                 continue
+            if rule.self_check == "not-entailed" and r.con >= t.contradicts and r.con > r.ent and not all(
+                    e >= t.covered for e, _ in self._probabilities([m.claims[i]] * len(examples), examples)):
+                r.con = 0.0
+            if rule.about_unread and r.ent < t.partial and seen is not None and seen.verdict is not Verdict.missing \
+                    and not all(e >= t.covered for e, _ in self._probabilities([m.claims[i]] * len(examples), examples)):
+                near = [p.span for p in m.pairs if p.flag is None and p.point == i]
+                r.ent, r.ent_span = t.partial, near[0] if near else 0
             if rule.examples and r.con >= t.contradicts and r.con > r.ent:
                 read = self._probabilities(examples, [spans[r.con_span].text] * len(examples))
                 if not self._contradiction_stands(read, r.con):

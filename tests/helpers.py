@@ -1,11 +1,15 @@
 """Helpers shared by the tests (fixtures live in conftest.py): a tiny corpus on disk, the repo root,
-and the question a session should open on when a test needs an open (not multiple-choice) answer."""
+and the question a session should open on when a test needs an open (not multiple-choice) answer;
+a claim checker that reads from a table."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from bot.corpus import Corpus, Level
+from bot.grading.claims import Thresholds
 from bot.picker import eligible
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,3 +56,15 @@ def open_question(corpus: Corpus, role: str = "embedding-engineer", level: str =
         if not q.options and q.category.value != "behavioral" and eligible(q, levels, lvl):
             return q.id
     raise LookupError(f"no open question for {role} at {level}")
+
+
+class ScriptedChecker:
+    """Says (P(entails), P(contradicts)) for each premise from a table: the rules' logic, not a model's."""
+
+    def __init__(self, table: dict[str, tuple[float, float]]) -> None:
+        self.thresholds, self.record, self.table, self.read = Thresholds(), {}, table, []
+
+    def probabilities(self, hyps: list[str], prems: list[str]) -> np.ndarray:
+        self.read += list(zip(hyps, prems, strict=True))
+        rows = [self.table.get(f"{h}|{p}", self.table.get(p, (0.1, 0.1))) for h, p in zip(hyps, prems, strict=True)]
+        return np.array([[1 - e - c, e, c] for e, c in rows], dtype=np.float32)

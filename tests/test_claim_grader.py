@@ -14,13 +14,15 @@ import yaml
 
 from bot.embeddings import VectorCache
 from bot.grading import Verdict
-from bot.grading.claim_grader import ClaimGrader, _verbatim_window
+from bot.corpus import RedFlag
+from bot.grading.claim_grader import ClaimGrader, Measure, PairRead, _PointReading, _Span, _verbatim_window, fold
 from bot.grading.claimdata import build_pairs, falsify, spoken
 from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH, ClaimChecker, ClaimCheckerError
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.interview import Assessor
 from bot.text import sentences
+from tests.helpers import ScriptedChecker
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
@@ -71,6 +73,35 @@ def test_paraphrase_in_other_words_is_credited(assessor: Assessor) -> None:
     assert sum(p.verdict is Verdict.covered for p in g.points) >= 2, g.points
     assert not g.false_claims
     assert g.score >= 5
+
+
+def test_a_point_whose_own_examples_read_as_contradicting_it_is_not_marked_incorrect() -> None:
+    # the checker reads "the point" against each of its examples once; where it contradicts one of them, a
+    # contradiction of that point in an answer is no longer believed (its red flags still are)
+    from types import SimpleNamespace
+
+    point = SimpleNamespace(id="p", text="the point", weight=1, probe="Why?", examples=["ex one", "ex two"])
+    fine = SimpleNamespace(id="q", text="other point", weight=1, probe="How?", examples=["ex three"])
+    checker = ScriptedChecker({"the point|ex two": (0.2, 0.7)})
+    grader = ClaimGrader(None, None, checker, None)
+    assert not grader.trusted("the point", point) and grader.trusted("other point", fine)
+    assert grader.trusted("the point", point) is False and len(checker.read) == 3  # read once per point
+
+    q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    flag = RedFlag(point="p", claim="a false claim", fact="the fact")
+
+    def decided(untrusted: frozenset[int], with_flag: bool = False):
+        readings = [_PointReading(), _PointReading()]
+        pairs = [PairRead(0, 0, 0.1, 0.8), PairRead(1, 0, 0.1, 0.8)]
+        pairs += [PairRead(0, 0, 0.9, 0.05, flag)] if with_flag else []
+        fold(pairs, readings)
+        m = Measure(["the point", "other point"], [_Span("They said a thing.", None)], readings, None, False,
+                    pairs=pairs, untrusted=untrusted)
+        return [g.verdict for g in grader.decide(q, [point, fine], m).points]
+
+    assert decided(frozenset()) == [Verdict.incorrect, Verdict.incorrect]
+    assert decided(frozenset({0})) == [Verdict.missing, Verdict.incorrect]
+    assert decided(frozenset({0}), with_flag=True)[0] is Verdict.incorrect  # a red flag still counts
 
 
 def test_evidence_and_quotes_are_verbatim(assessor: Assessor) -> None:

@@ -7,28 +7,15 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from bot.__main__ import cli
 from bot.grading.claim_grader import Measure, PairRead, _PointReading, _Span
-from bot.grading.claims import Thresholds
 from devtools.rules import RULES, RuleGrader, rule_names
+from tests.helpers import ScriptedChecker
 
 CHOOSING = Path(__file__).resolve().parent.parent / "devtools" / "data" / "choosing_answers.jsonl"
-
-
-class ScriptedChecker:
-    """Says (P(entails), P(contradicts)) for each premise from a table: the rules' logic, not a model's."""
-
-    def __init__(self, table: dict[str, tuple[float, float]]) -> None:
-        self.thresholds, self.record, self.table, self.read = Thresholds(), {}, table, []
-
-    def probabilities(self, hyps: list[str], prems: list[str]) -> np.ndarray:
-        self.read += list(zip(hyps, prems, strict=True))
-        rows = [self.table.get(f"{h}|{p}", self.table.get(p, (0.1, 0.1))) for h, p in zip(hyps, prems, strict=True)]
-        return np.array([[1 - e - c, e, c] for e, c in rows], dtype=np.float32)
 
 
 def grader_for(table: dict[str, tuple[float, float]]) -> RuleGrader:

@@ -106,6 +106,7 @@ class ClaimGrader(Grader):
         self.limits = limits or Limits()
         self.rt = RubricThresholds()
         self.model = f"claim-checker:{str(checker.record.get('weights_sha256', ''))[:12]}"
+        self._trust: dict[tuple[str, tuple[str, ...]], bool] = {}  # trusted(), per point's claim and examples
 
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
               red_flags: list[RedFlag] = ()) -> Grade:
@@ -160,10 +161,27 @@ class ClaimGrader(Grader):
         more = [("point", i, j) for (kind, i), js in ranked.items() if kind == "point" and readings[i].ent < covered
                 for j in js[1:]]
         pairs += fold(self._read(more, hyp_texts, spans, flag_point, flags), readings)
+        t = self.checker.thresholds
+        at = min(t.contradicts, self.limits.incorrect_at or 1.0)
+        untrusted = frozenset(i for i, (p, r) in enumerate(zip(points, readings, strict=True))
+                              if r.cued is None and r.con >= at and r.con > r.ent and not self.trusted(claims[i], p))
         rubric_grade = None
         if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
             rubric_grade = self.fallback.grade(question, points, answer)
-        return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs)
+        return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs, untrusted=untrusted)
+
+    def trusted(self, claim: str, point: RubricPoint) -> bool:
+        """Can the checker's contradiction of this point be believed? Not when it reads one of the point's
+        own `examples` (other valid ways of stating it) as contradicting the point: then what it reads as
+        contradicting the point in an answer is as likely a right answer in other words. Once per point."""
+        key = (claim, tuple(point.examples))
+        if key not in self._trust:
+            if len(self._trust) >= 4096:  # a bank's worth of points; edited rubrics must not grow it forever
+                self._trust.clear()
+            t = self.checker.thresholds
+            probs = self.checker.probabilities([claim] * len(point.examples), list(point.examples))
+            self._trust[key] = not any(con >= t.contradicts and con > ent for _, ent, con in probs)
+        return self._trust[key]
 
     def _read(self, jobs: list[tuple[str, int, int]], hyp_texts: list[str], spans: list[_Span],
               flag_point: list[int], flags: list[RedFlag]) -> list[PairRead]:
@@ -198,13 +216,13 @@ class ClaimGrader(Grader):
                 grades.append(self._pg(p, Verdict.incorrect, spans[r.flag_span].text, 0.0))
                 false_claims.append(FalseClaim(quote=spans[r.flag_span].text, fact=r.red_flag.fact or m.claims[i],
                                                point_id=p.id))
-            elif r.con >= t.contradicts and r.con > r.ent:
+            elif r.con >= t.contradicts and r.con > r.ent and i not in m.untrusted:
                 grades.append(self._pg(p, Verdict.incorrect, spans[r.con_span].text, 0.0))
                 false_claims.append(FalseClaim(quote=spans[r.con_span].text, fact=m.claims[i], point_id=p.id))
             elif r.ent >= t.covered:
                 fluent = not m.bare_list and _fluency(spans[r.ent_span].text) >= self.rt.min_fluency
                 grades.append(self._pg(p, Verdict.covered if fluent else Verdict.partial, spans[r.ent_span].text, r.ent))
-            elif r.ent >= t.partial:
+            elif r.ent >= t.partial and not m.bare_list:  # a list of keywords states nothing half-way either
                 grades.append(self._pg(p, Verdict.partial, spans[r.ent_span].text, r.ent))
             else:
                 grades.append(self._pg(p, Verdict.missing, None, r.ent))
@@ -267,6 +285,9 @@ class Measure:
     bare_list: bool  # a list of keywords rather than sentences
     empty: bool = False  # nothing to read: a non-answer or the question restated
     pairs: list[PairRead] = field(default_factory=list)  # every pair the checker read, in order
+    # points the checker contradicts here but also reads one of their own examples as contradicting
+    # (ClaimGrader.trusted): their contradictions make no verdict (their red flags still do)
+    untrusted: frozenset[int] = frozenset()
 
 
 class PairRead(NamedTuple):
