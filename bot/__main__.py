@@ -388,6 +388,31 @@ def grader_pairs(seed: int, out: Path) -> None:
     click.echo(f"wrote {len(pairs)} pairs to {out}: {dict(Counter(LABELS[p.label] for p in pairs))}")
 
 
+@grader.command("untrusted")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def grader_untrusted(as_json: bool) -> None:
+    """List the rubric points whose own examples the claim checker reads as contradicting them: the app does
+    not believe its contradictions of those points (their red flags still count). Rewording such a point
+    or example so that the checker reads it right makes its contradictions count again."""
+    from bot.grading.claim_grader import reads_own_examples
+    from bot.grading.claims import ClaimChecker, ClaimCheckerError
+    from bot.text import point_claim
+
+    settings, c = _settings_and_corpus()
+    try:
+        checker = ClaimChecker.load(precision=settings.precision)
+    except ClaimCheckerError as exc:
+        raise click.ClickException(str(exc)) from None
+    points = [(qid, p) for qid, r in sorted(c.rubrics.items()) for p in r.points if p.examples]
+    untrusted = [f"{qid}/{p.id}" for qid, p in points
+                 if not reads_own_examples(checker, point_claim(p.text), list(p.examples))]  # as the app reads them
+    if as_json:
+        click.echo(json.dumps({"points_with_examples": len(points), "untrusted": untrusted}, indent=2))
+        return
+    click.echo("\n".join(untrusted))
+    click.echo(f"{len(untrusted)} of {len(points)} points with examples are not trusted to be contradicted.", err=True)
+
+
 @cli.command("first-question", hidden=True)
 def first_question() -> None:
     """Start the services and ask one question (the bench times this from a cold process)."""

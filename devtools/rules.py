@@ -38,7 +38,8 @@ class Rule:
     # a point whose own examples the checker misreads (read as the span, the point's claim as the hypothesis)
     # is not trusted to be contradicted (its red flags still count): "contradicts" when one of them reads as
     # contradicting it (the app's own check since session 14, ClaimGrader.trusted), "not-entailed" when one
-    # of them does not read as stating it; None: every contradiction is trusted (the app until session 13)
+    # of them does not read as stating it, "margin": a contradiction must be stronger than the strongest such
+    # reading of an example; None: every contradiction is trusted (the app until session 13)
     self_check: str | None = None
     # a point one of whose own examples does not read as stating it: the rubric grader's evidence for it
     # (the answer is about it) earns partial credit where the checker finds nothing
@@ -75,6 +76,8 @@ RULES: dict[str, Rule] = {
     # session 14
     "self-check-ent": Rule("no contradiction of a point one of whose own examples does not read as stating it",
                            self_check="not-entailed"),
+    "self-check-margin": Rule("a contradiction stands only above the P(contradicts) with which the checker reads "
+                              "one of the point's own examples", self_check="margin"),
     "self-check-about": Rule("shipped, and the rubric grader's evidence earns partial for a point one of whose own "
                              "examples does not read as stating it", self_check="contradicts", about_unread=True),
     "self-check-examples-entails": Rule("shipped, and no contradiction where the span entails an example",
@@ -141,9 +144,13 @@ class RuleGrader(ClaimGrader):
             examples = list(point.examples)
             if r.cued is not None or not examples:
                 continue
-            if rule.self_check == "not-entailed" and r.con >= t.contradicts and r.con > r.ent and not all(
-                    e >= t.covered for e, _ in self._probabilities([m.claims[i]] * len(examples), examples)):
-                r.con = 0.0
+            if rule.self_check in ("not-entailed", "margin") and r.con >= t.contradicts and r.con > r.ent:
+                read = self._probabilities([m.claims[i]] * len(examples), examples)
+                if rule.self_check == "not-entailed" and not all(e >= t.covered for e, _ in read):
+                    r.con = 0.0
+                if rule.self_check == "margin" and r.con <= max(
+                        (c for e, c in read if c >= t.contradicts and c > e), default=0.0):
+                    r.con = 0.0
             if rule.about_unread and r.ent < t.partial and seen is not None and seen.verdict is not Verdict.missing \
                     and not all(e >= t.covered for e, _ in self._probabilities([m.claims[i]] * len(examples), examples)):
                 near = [p.span for p in m.pairs if p.flag is None and p.point == i]

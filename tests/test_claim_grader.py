@@ -104,6 +104,24 @@ def test_a_point_whose_own_examples_read_as_contradicting_it_is_not_marked_incor
     assert decided(frozenset({0}), with_flag=True)[0] is Verdict.incorrect  # a red flag still counts
 
 
+def test_grader_untrusted_lists_the_points_the_app_does_not_believe_contradicted(corpus, checker) -> None:
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+    from bot.text import point_claim
+
+    result = CliRunner().invoke(cli, ["grader", "untrusted", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    with_examples = [(qid, p) for qid, r in corpus.rubrics.items() for p in r.points if p.examples]
+    assert listed["points_with_examples"] == len(with_examples)
+    assert 0 < len(listed["untrusted"]) < len(with_examples)
+    grader = ClaimGrader(None, corpus, checker, None)
+    untrusted = set(listed["untrusted"])
+    for qid, p in with_examples[::40]:  # the app's own check agrees with the list
+        assert grader.trusted(point_claim(p.text), p) is (f"{qid}/{p.id}" not in untrusted), (qid, p.id)
+
+
 def test_evidence_and_quotes_are_verbatim(assessor: Assessor) -> None:
     answer = ("Well, the full softmax is costly: it normalises over every word!\n"
               "negative sampling instead updates only the true context word plus k sampled negatives.  "

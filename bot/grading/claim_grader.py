@@ -171,16 +171,12 @@ class ClaimGrader(Grader):
         return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs, untrusted=untrusted)
 
     def trusted(self, claim: str, point: RubricPoint) -> bool:
-        """Can the checker's contradiction of this point be believed? Not when it reads one of the point's
-        own `examples` (other valid ways of stating it) as contradicting the point: then what it reads as
-        contradicting the point in an answer is as likely a right answer in other words. Once per point."""
+        """Can the checker's contradiction of this point be believed (`reads_own_examples`)? Once per point."""
         key = (claim, tuple(point.examples))
         if key not in self._trust:
             if len(self._trust) >= 4096:  # a bank's worth of points; edited rubrics must not grow it forever
                 self._trust.clear()
-            t = self.checker.thresholds
-            probs = self.checker.probabilities([claim] * len(point.examples), list(point.examples))
-            self._trust[key] = not any(con >= t.contradicts and con > ent for _, ent, con in probs)
+            self._trust[key] = reads_own_examples(self.checker, claim, list(point.examples))
         return self._trust[key]
 
     def _read(self, jobs: list[tuple[str, int, int]], hyp_texts: list[str], spans: list[_Span],
@@ -298,6 +294,17 @@ class PairRead(NamedTuple):
     ent: float  # P(entails)
     con: float  # P(contradicts)
     flag: RedFlag | None = None
+
+
+def reads_own_examples(checker: ClaimChecker, claim: str, examples: list[str]) -> bool:
+    """Does the checker read none of a point's own `examples` (other valid ways of stating it) as
+    contradicting the point's claim? Where it reads one so, what it reads as contradicting the point in
+    an answer is as likely a right answer in other words, and the app does not believe it (`python -m
+    bot grader untrusted` lists those points). One point's examples are read as one batch: in bfloat16
+    a pair's reading moves a little with what it is batched with."""
+    t = checker.thresholds
+    return not any(con >= t.contradicts and con > ent
+                   for _, ent, con in checker.probabilities([claim] * len(examples), examples))
 
 
 def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]:
