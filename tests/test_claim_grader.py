@@ -12,10 +12,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.corpus import RedFlag
 from bot.embeddings import VectorCache
 from bot.grading import Verdict
-from bot.corpus import RedFlag
-from bot.grading.claim_grader import ClaimGrader, Measure, PairRead, _PointReading, _Span, _verbatim_window, fold
+from bot.grading.claim_grader import (
+    ClaimGrader,
+    Measure,
+    PairRead,
+    _PointReading,
+    _Span,
+    _verbatim_window,
+    fold,
+)
 from bot.grading.claimdata import build_pairs, falsify, spoken
 from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH, ClaimChecker, ClaimCheckerError
 from bot.grading.rubric import RubricGrader
