@@ -44,10 +44,13 @@ class Rule:
     # a point one of whose own examples does not read as stating it: the rubric grader's evidence for it
     # (the answer is about it) earns partial credit where the checker finds nothing
     about_unread: bool = False
+    # a point not trusted (self_check "contradicts"): its contradiction stands after all if the span also
+    # contradicts "majority" (the app's own since session 14, ClaimGrader.untrusted) / "any" of its examples
+    untrusted_examples: str | None = None
 
 
 RULES: dict[str, Rule] = {
-    "shipped": Rule("shipped (the app's own decision)", self_check="contradicts"),
+    "shipped": Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority"),
     # the rules below are read against this one: what the app decided until session 13
     "session-13": Rule("the app's decision until session 13 (every contradiction trusted)"),
     # session 11
@@ -74,13 +77,18 @@ RULES: dict[str, Rule] = {
     "widen-1": Rule("widen: the examples against a point's nearest span", widen=1),
     "widen-3": Rule("widen with three spans", widen=3),
     # session 14
+    "self-check": Rule("no contradiction of a point one of whose own examples reads as contradicting it",
+                       self_check="contradicts"),
     "self-check-ent": Rule("no contradiction of a point one of whose own examples does not read as stating it",
                            self_check="not-entailed"),
     "self-check-margin": Rule("a contradiction stands only above the P(contradicts) with which the checker reads "
                               "one of the point's own examples", self_check="margin"),
-    "self-check-about": Rule("shipped, and the rubric grader's evidence earns partial for a point one of whose own "
+    "self-check-then-examples-any": Rule(
+        "self-check, but a point not trusted is still contradicted where the span contradicts one of its examples",
+        self_check="contradicts", untrusted_examples="any"),
+    "self-check-about": Rule("self-check, and the rubric grader's evidence earns partial for a point one of whose own "
                              "examples does not read as stating it", self_check="contradicts", about_unread=True),
-    "self-check-examples-entails": Rule("shipped, and no contradiction where the span entails an example",
+    "self-check-examples-entails": Rule("self-check, and no contradiction where the span entails an example",
                                         self_check="contradicts", examples="entails"),
 }
 
@@ -104,8 +112,8 @@ class RuleGrader(ClaimGrader):
 
     def decide(self, question, points, m: Measure) -> Grade:
         if not m.empty:
-            m = dataclasses.replace(m, readings=self.refold(points, m),
-                                    untrusted=m.untrusted if self.rule.self_check == "contradicts" else frozenset())
+            readings = self.refold(points, m)
+            m = dataclasses.replace(m, readings=readings, untrusted=self.untrusted_by_rule(points, m, readings))
         return super().decide(question, points, m)
 
     def _probabilities(self, hyps: list[str], prems: list[str]) -> list[tuple[float, float]]:
@@ -167,6 +175,25 @@ class RuleGrader(ClaimGrader):
                     if ent > r.ent and ent > con:
                         r.ent, r.ent_span = ent, j
         return readings
+
+    def untrusted_by_rule(self, points, m: Measure, readings: list[_PointReading]) -> frozenset[int]:
+        """The points whose contradiction is not believed under `self.rule` (ClaimGrader.untrusted's own
+        steps, each pair read through the rules' cache)."""
+        rule, t = self.rule, self.checker.thresholds
+        if rule.self_check != "contradicts":
+            return frozenset()
+        if rule.untrusted_examples == "majority":  # the app's own, read with the answer (the shipped readings)
+            return m.untrusted
+        doubtful = [i for i, (p, r) in enumerate(zip(points, readings, strict=True))
+                    if r.cued is None and r.con >= t.contradicts and r.con > r.ent and not self.trusted(m.claims[i], p)]
+        if not rule.untrusted_examples:
+            return frozenset(doubtful)
+        kept = []
+        for i in doubtful:
+            examples = list(points[i].examples)
+            read = self._probabilities(examples, [m.spans[readings[i].con_span].text] * len(examples))
+            kept += [] if any(c >= t.contradicts and c > e for e, c in read) else [i]  # "any"
+        return frozenset(kept)
 
     def _window_stands(self, m: Measure, p: PairRead, n_units: int) -> bool:
         if p.con < self.rule.window_at:

@@ -85,7 +85,8 @@ def test_paraphrase_in_other_words_is_credited(assessor: Assessor) -> None:
 
 def test_a_point_whose_own_examples_read_as_contradicting_it_is_not_marked_incorrect() -> None:
     # the checker reads "the point" against each of its examples once; where it contradicts one of them, a
-    # contradiction of that point in an answer is no longer believed (its red flags still are)
+    # contradiction of that point in an answer is believed only if the span contradicts most of the examples
+    # too (its red flags still count)
     from types import SimpleNamespace
 
     point = SimpleNamespace(id="p", text="the point", weight=1, probe="Why?", examples=["ex one", "ex two"])
@@ -106,6 +107,13 @@ def test_a_point_whose_own_examples_read_as_contradicting_it_is_not_marked_incor
         m = Measure(["the point", "other point"], [_Span("They said a thing.", None)], readings, None, False,
                     pairs=pairs, untrusted=untrusted)
         return [g.verdict for g in grader.decide(q, [point, fine], m).points]
+
+    # the contradicting span against the point's examples: a span that contradicts most of them is believed
+    spans = [_Span("They said a thing.", None)]
+    contradicted = [_PointReading(con=0.8, ent=0.1), _PointReading(con=0.8, ent=0.1)]
+    assert grader.untrusted([point, fine], ["the point", "other point"], spans, contradicted) == {0}
+    checker.table.update({"ex one|They said a thing.": (0.1, 0.9), "ex two|They said a thing.": (0.1, 0.9)})
+    assert grader.untrusted([point, fine], ["the point", "other point"], spans, contradicted) == frozenset()
 
     assert decided(frozenset()) == [Verdict.incorrect, Verdict.incorrect]
     assert decided(frozenset({0})) == [Verdict.missing, Verdict.incorrect]

@@ -38,7 +38,7 @@ from bot.grading import (
     probe_follow_ups,
     score_from_points,
 )
-from bot.grading.claims import ClaimChecker, join_tokens
+from bot.grading.claims import ClaimChecker, Thresholds, join_tokens
 from bot.grading.features import is_non_answer
 from bot.grading.injection import grader_directed
 from bot.grading.rubric import INSTRUCTIONS_IGNORED, RubricGrader, _cued_sentence, _fluency
@@ -161,14 +161,22 @@ class ClaimGrader(Grader):
         more = [("point", i, j) for (kind, i), js in ranked.items() if kind == "point" and readings[i].ent < covered
                 for j in js[1:]]
         pairs += fold(self._read(more, hyp_texts, spans, flag_point, flags), readings)
-        t = self.checker.thresholds
-        at = min(t.contradicts, self.limits.incorrect_at or 1.0)
-        untrusted = frozenset(i for i, (p, r) in enumerate(zip(points, readings, strict=True))
-                              if r.cued is None and r.con >= at and r.con > r.ent and not self.trusted(claims[i], p))
         rubric_grade = None
         if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
             rubric_grade = self.fallback.grade(question, points, answer)
-        return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs, untrusted=untrusted)
+        return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs,
+                       untrusted=self.untrusted(points, claims, spans, readings))
+
+    def untrusted(self, points: list[RubricPoint], claims: list[str], spans: list[_Span],
+                  readings: list[_PointReading]) -> frozenset[int]:
+        """The points the checker contradicts here whose contradiction is not believed: it misreads the
+        point's own examples (`trusted`), and the contradicting span does not contradict most of them either."""
+        t = self.checker.thresholds
+        at = min(t.contradicts, self.limits.incorrect_at or 1.0)
+        doubtful = [i for i, (p, r) in enumerate(zip(points, readings, strict=True))
+                    if r.cued is None and r.con >= at and r.con > r.ent and not self.trusted(claims[i], p)]
+        return frozenset(i for i in doubtful if not contradicts_most(t, self.checker.probabilities(
+            list(points[i].examples), [spans[readings[i].con_span].text] * len(points[i].examples))[:, 1:]))
 
     def trusted(self, claim: str, point: RubricPoint) -> bool:
         """Can the checker's contradiction of this point be believed (`reads_own_examples`)? Once per point."""
@@ -282,7 +290,7 @@ class Measure:
     empty: bool = False  # nothing to read: a non-answer or the question restated
     pairs: list[PairRead] = field(default_factory=list)  # every pair the checker read, in order
     # points the checker contradicts here but also reads one of their own examples as contradicting
-    # (ClaimGrader.trusted): their contradictions make no verdict (their red flags still do)
+    # (ClaimGrader.untrusted): their contradictions make no verdict (their red flags still do)
     untrusted: frozenset[int] = frozenset()
 
 
@@ -305,6 +313,12 @@ def reads_own_examples(checker: ClaimChecker, claim: str, examples: list[str]) -
     t = checker.thresholds
     return not any(con >= t.contradicts and con > ent
                    for _, ent, con in checker.probabilities([claim] * len(examples), examples))
+
+
+def contradicts_most(t: Thresholds, read) -> bool:
+    """Does a span contradict most of a point's examples? `read`: (P(entails), P(contradicts)) per example."""
+    votes = [con >= t.contradicts and con > ent for ent, con in read]
+    return 2 * sum(votes) > len(votes)
 
 
 def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]:
