@@ -391,9 +391,10 @@ def grader_pairs(seed: int, out: Path) -> None:
 @grader.command("untrusted")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def grader_untrusted(as_json: bool) -> None:
-    """List the rubric points whose own examples the claim checker reads as contradicting them: the app does
-    not believe its contradictions of those points (their red flags still count). Rewording such a point
-    or example so that the checker reads it right makes its contradictions count again."""
+    """List the rubric points whose own examples the claim checker reads as contradicting them: the app
+    believes its contradiction of such a point only where the span contradicts most of the examples too
+    (red flags count as always). Rewording such a point or example so that the checker reads it right
+    makes its contradictions count as before."""
     from bot.grading.claim_grader import reads_own_examples
     from bot.grading.claims import ClaimChecker, ClaimCheckerError
     from bot.text import point_claim
@@ -410,7 +411,8 @@ def grader_untrusted(as_json: bool) -> None:
         click.echo(json.dumps({"points_with_examples": len(points), "untrusted": untrusted}, indent=2))
         return
     click.echo("\n".join(untrusted))
-    click.echo(f"{len(untrusted)} of {len(points)} points with examples are not trusted to be contradicted.", err=True)
+    click.echo(f"{len(untrusted)} of {len(points)} points with examples: a contradiction of one needs a second "
+               "reading (against its examples).", err=True)
 
 
 @cli.command("first-question", hidden=True)

@@ -316,7 +316,8 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
                "folds": len(folds) if folds else None, **record_figures(records, predicted, marked),
                "answers_per_s": round(len(records) / elapsed, 2)}
     if plot:
-        title = f"{kind} grader on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
+        name = {"claims": "claim grader", "rubric": "rubric grader", "llm": "LLM grader"}[figures["grader"]]
+        title = f"{name} on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
         scatter_plot(predicted, human, figures, plot, title, [r.style for r in records])
     return figures
 

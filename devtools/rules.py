@@ -47,6 +47,9 @@ class Rule:
     # a point not trusted (self_check "contradicts"): its contradiction stands after all if the span also
     # contradicts "majority" (the app's own since session 14, ClaimGrader.untrusted) / "any" of its examples
     untrusted_examples: str | None = None
+    # a point whose best-read own example (as the span) reads below the covered threshold is covered by a span
+    # the checker reads at least as strongly (and at the partial threshold or more)
+    own_examples_cover: bool = False
 
 
 RULES: dict[str, Rule] = {
@@ -83,6 +86,8 @@ RULES: dict[str, Rule] = {
                            self_check="not-entailed"),
     "self-check-margin": Rule("a contradiction stands only above the P(contradicts) with which the checker reads "
                               "one of the point's own examples", self_check="margin"),
+    "own-examples-cover": Rule("shipped, and a point is covered by a span read as strongly as its best-read example",
+                               self_check="contradicts", untrusted_examples="majority", own_examples_cover=True),
     "self-check-then-examples-any": Rule(
         "self-check, but a point not trusted is still contradicted where the span contradicts one of its examples",
         self_check="contradicts", untrusted_examples="any"),
@@ -159,6 +164,10 @@ class RuleGrader(ClaimGrader):
                 if rule.self_check == "margin" and r.con <= max(
                         (c for e, c in read if c >= t.contradicts and c > e), default=0.0):
                     r.con = 0.0
+            if rule.own_examples_cover and t.partial <= r.ent < t.covered:
+                best = max(e for e, _ in self._probabilities([m.claims[i]] * len(examples), examples))
+                if r.ent >= best:
+                    r.ent = t.covered
             if rule.about_unread and r.ent < t.partial and seen is not None and seen.verdict is not Verdict.missing \
                     and not all(e >= t.covered for e, _ in self._probabilities([m.claims[i]] * len(examples), examples)):
                 near = [p.span for p in m.pairs if p.flag is None and p.point == i]

@@ -24,7 +24,9 @@ NEW_ANSWERS = sorted((ROOT / "tests" / "data" / "answers").glob("*-new.yaml"))
 # docs/grading.md), 2 December 2026: dev slice Pearson 0.855, MAE 1.47, wrong 2.23, excellent 7.00,
 # off-topic 0.98, a point graded incorrect in 9 of 10 wrong answers and 6 of 10 excellent ones; held-out
 # slice (49 questions) strong 9.13, wrong 2.37, both right for 59.2% of the questions (bfloat16 checker;
-# float32 gives grades within a few hundredths). The bars sit below, but the rubric grader alone (wrong 5.0
+# float32 gives grades within a few hundredths). With session 14's second reading of points the checker
+# misreads (3 December): dev slice 0.863 / 1.47, wrong 2.57, excellent 7.58, off-topic 0.86, marked 9 of
+# 10 wrong and 5 of 10 excellent; held-out slice strong 9.24, wrong 2.51, both 61.2%. The bars sit below, but the rubric grader alone (wrong 5.0
 # on the dev split), the first claim checker (held-out strong 6.90, both 14.3%) or the previous one (dev
 # slice Pearson 0.741, held-out both 42.9%) would fail them.
 DEV_SLICE = 70  # the first ten questions of the dev split, all seven styles of each

@@ -5,7 +5,9 @@ spans of the answer - a sentence or two neighbouring sentences - most about the 
 claim checker (claims.py, a cross-encoder) reads the point and each span together: does the
 span state the point, contradict it, or neither? The same is done for the rubric's red flags:
 a span that states a red flag's claim makes that flag's point `incorrect`, and the grade quotes
-the candidate's words with the fact. Verdicts come with the span that earned them, verbatim.
+the candidate's words with the fact. A contradiction of a point whose own `examples` the checker
+misreads as contradicting it is believed only where the span contradicts most of those examples too
+(`ClaimGrader.untrusted`; docs/grading.md, session 14). Verdicts come with the span that earned them, verbatim.
 The score is mostly what the verdicts earn (`score_from_points`: an incorrect point costs a
 quarter of its weight) and a fifth the rubric grader's calibrated score (`Limits.blend`), on a scale
 where 80% of the marks is already 10 (`Limits.full_at`): the checker is strict (a fluent false
@@ -38,7 +40,7 @@ from bot.grading import (
     probe_follow_ups,
     score_from_points,
 )
-from bot.grading.claims import ClaimChecker, Thresholds, join_tokens
+from bot.grading.claims import ClaimChecker, join_tokens
 from bot.grading.features import is_non_answer
 from bot.grading.injection import grader_directed
 from bot.grading.rubric import INSTRUCTIONS_IGNORED, RubricGrader, _cued_sentence, _fluency
@@ -175,8 +177,12 @@ class ClaimGrader(Grader):
         at = min(t.contradicts, self.limits.incorrect_at or 1.0)
         doubtful = [i for i, (p, r) in enumerate(zip(points, readings, strict=True))
                     if r.cued is None and r.con >= at and r.con > r.ent and not self.trusted(claims[i], p)]
-        return frozenset(i for i in doubtful if not contradicts_most(t, self.checker.probabilities(
-            list(points[i].examples), [spans[readings[i].con_span].text] * len(points[i].examples))[:, 1:]))
+        out = []
+        for i in doubtful:  # believed after all where the span contradicts most of the point's examples too
+            examples = list(points[i].examples)
+            read = self.checker.probabilities(examples, [spans[readings[i].con_span].text] * len(examples))
+            out += [] if 2 * sum(con >= t.contradicts and con > ent for _, ent, con in read) > len(examples) else [i]
+        return frozenset(out)
 
     def trusted(self, claim: str, point: RubricPoint) -> bool:
         """Can the checker's contradiction of this point be believed (`reads_own_examples`)? Once per point."""
@@ -307,18 +313,12 @@ class PairRead(NamedTuple):
 def reads_own_examples(checker: ClaimChecker, claim: str, examples: list[str]) -> bool:
     """Does the checker read none of a point's own `examples` (other valid ways of stating it) as
     contradicting the point's claim? Where it reads one so, what it reads as contradicting the point in
-    an answer is as likely a right answer in other words, and the app does not believe it (`python -m
-    bot grader untrusted` lists those points). One point's examples are read as one batch: in bfloat16
+    an answer is as likely a right answer in other words, and the app believes it only where the span
+    contradicts most of the examples too (`python -m bot grader untrusted` lists those points). One point's examples are read as one batch: in bfloat16
     a pair's reading moves a little with what it is batched with."""
     t = checker.thresholds
     return not any(con >= t.contradicts and con > ent
                    for _, ent, con in checker.probabilities([claim] * len(examples), examples))
-
-
-def contradicts_most(t: Thresholds, read) -> bool:
-    """Does a span contradict most of a point's examples? `read`: (P(entails), P(contradicts)) per example."""
-    votes = [con >= t.contradicts and con > ent for ent, con in read]
-    return 2 * sum(votes) > len(votes)
 
 
 def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]:
