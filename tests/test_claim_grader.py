@@ -83,7 +83,7 @@ def test_paraphrase_in_other_words_is_credited(assessor: Assessor) -> None:
     assert g.score >= 5
 
 
-def test_a_point_whose_own_examples_read_as_contradicting_it_is_not_marked_incorrect() -> None:
+def test_a_contradiction_of_a_point_the_checker_misreads_needs_its_examples_contradicted_too() -> None:
     # the checker reads "the point" against each of its examples once; where it contradicts one of them, a
     # contradiction of that point in an answer is believed only if the span contradicts most of the examples
     # too (its red flags still count)
@@ -120,7 +120,7 @@ def test_a_point_whose_own_examples_read_as_contradicting_it_is_not_marked_incor
     assert decided(frozenset({0}), with_flag=True)[0] is Verdict.incorrect  # a red flag still counts
 
 
-def test_grader_untrusted_lists_the_points_the_app_does_not_believe_contradicted(corpus, checker) -> None:
+def test_grader_untrusted_lists_the_points_the_app_checks_twice(corpus, checker) -> None:
     from click.testing import CliRunner
 
     from bot.__main__ import cli

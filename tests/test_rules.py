@@ -78,6 +78,21 @@ def test_widen_credits_a_point_whose_example_the_span_states() -> None:
     assert grader.refold([POINT], m)[0].ent == pytest.approx(0.2)
 
 
+@pytest.mark.parametrize(("rule", "stands"), [
+    ("session-13", True),  # every contradiction believed
+    ("self-check", False),  # the point's example "example two" reads as contradicting it: not believed
+    ("self-check-then-examples-any", True),  # ... unless the span contradicts one of its examples too
+    ("self-check-margin", True),  # 0.9 is above the 0.7 with which the example reads as contradicting it
+])
+def test_self_check_rules_doubt_a_point_whose_own_example_reads_as_contradicting_it(rule: str, stands: bool) -> None:
+    grader = grader_for({"the point|example two": (0.2, 0.7), "example three|sentence 0": (0.1, 0.8)})
+    grader.rule = RULES[rule]
+    m = contradicted_in(0, 0.9)
+    readings = grader.refold([POINT], m)
+    stood = readings[0].con >= 0.5 and 0 not in grader.untrusted_by_rule([POINT], m, readings)
+    assert stood is stands
+
+
 def test_unknown_rule_names_are_refused_with_the_list() -> None:
     assert rule_names("all") == list(RULES)
     with pytest.raises(ValueError, match="unknown rule widen-9; the rules are: shipped"):
