@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from bot.coach import CoachAuth, SignInThrottle
-from bot.corpus import CorpusError
+from bot.errors import BotError
 from bot.services import build_interview, limit_threads
 from bot.settings import Settings, offline_models, storage_warning
 from bot.store import StoreError
@@ -27,7 +27,7 @@ def main() -> None:
         private_temp_dir(settings)
         limit_threads(settings.threads_per_request)
         interview = build_interview(settings)
-    except (CorpusError, StoreError, ValueError, OSError) as exc:  # a setting or a file to fix: one sentence
+    except (BotError, StoreError, ValueError, OSError) as exc:  # a setting or a file to fix: one sentence
         raise SystemExit(f"The app cannot start: {exc}") from None
     removed = interview.remove_orphan_recordings()
     if removed:

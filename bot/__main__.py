@@ -401,7 +401,8 @@ def grader_untrusted(as_json: bool) -> None:
 
     settings, c = _settings_and_corpus()
     try:
-        checker = ClaimChecker.load(precision=settings.precision)
+        checker = (ClaimChecker.from_folder(settings.claim_checker, settings.precision) if settings.claim_checker
+                   else ClaimChecker.load(precision=settings.precision))
     except ClaimCheckerError as exc:
         raise click.ClickException(str(exc)) from None
     points = [(qid, p) for qid, r in sorted(c.rubrics.items()) for p in r.points if p.examples]

@@ -44,3 +44,8 @@ class SettingError(BotError, ValueError):
 
 class StoreError(BotError, RuntimeError):
     """The database cannot be written or read; the message says what to do."""
+
+
+class ClaimCheckerError(BotError, RuntimeError):
+    """The claim checker's weights cannot be used (missing, damaged, or not what a setting names); the
+    message says what to do (for the site owner)."""

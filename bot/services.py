@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from bot.corpus import Corpus, load_corpus
 from bot.embeddings import Embedder, SentenceTransformerEmbedder, VectorCache
@@ -26,26 +27,31 @@ def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 
 
 def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind: str = "claims",
-                         precision: str = "auto") -> Grader:
+                         precision: str = "auto", checker: Path | None = None) -> Grader:
     """The offline grader: with kind "claims" (the default) the claim-checking grader for bank
     questions, blended with the calibrated rubric grader (which grades the rest: Mohler, short
     references); with kind "rubric" the rubric grader alone (BOT_OFFLINE_GRADER=rubric). Without the
     claim checker's weights the rubric grader grades alone; weights that fail their checksum stop
-    the start with a sentence saying what to do. `precision`: the checker's (claims.py)."""
+    the start with a sentence saying what to do. `precision`: the checker's (claims.py); `checker`: a
+    folder that `grader train --out` wrote, instead of the shipped weights (BOT_CLAIM_CHECKER; it must
+    hold a checker, or the start stops with a sentence)."""
     rubric = RubricGrader(embedder)
     if corpus is None or kind != "claims":
         return rubric
+    if checker is not None:
+        return ClaimGrader(embedder, corpus, ClaimChecker.from_folder(checker, precision), rubric)
     try:
-        checker = ClaimChecker.load(precision=precision)
+        shipped = ClaimChecker.load(precision=precision)
     except ClaimCheckerMissing as exc:
         log.warning("%s Grading with the rubric grader alone.", exc)
         return rubric
-    return ClaimGrader(embedder, corpus, checker, rubric)
+    return ClaimGrader(embedder, corpus, shipped, rubric)
 
 
 def build_grader(settings: Settings, embedder: Embedder, corpus: Corpus | None = None, llm: bool = True) -> Grader:
     """The LLM grader (falling back to the offline one) when an LLM is configured, else offline."""
-    offline = build_offline_grader(embedder, corpus, settings.offline_grader, settings.precision)
+    offline = build_offline_grader(embedder, corpus, settings.offline_grader, settings.precision,
+                                   settings.claim_checker)
     if not (llm and settings.llm_configured):
         return offline
     client = make_client(settings.openai_api_key, settings.openai_base_url,

@@ -38,7 +38,8 @@ def run_bench(settings: Settings, count: int) -> dict:
         settings = replace(settings, data_dir=Path(tmp), db_path=None, cache_dir=None)
         assessor = build_assessor(settings)  # builds and caches the index for the cold start below
         grader = build_offline_grader(assessor.index.vectors, assessor.corpus,
-                                      settings.offline_grader, settings.precision)  # as the app grades
+                                      settings.offline_grader, settings.precision,
+                                      settings.claim_checker)  # as the app grades
         store = SessionStore(Path(tmp) / "bench.db")
         session = store.create_session("bench", "bench", "mid", grader.kind, {})
         questions = [q for q in assessor.corpus.questions.values() if not q.options]

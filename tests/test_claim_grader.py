@@ -206,6 +206,33 @@ def test_checksum_mismatch_is_refused_with_a_sentence(tmp_path: Path) -> None:
         ClaimChecker.load(weights, record)
 
 
+def test_bot_claim_checker_names_a_retrained_checker_or_stops_with_a_sentence(tmp_path: Path, corpus, embedder) -> None:
+    # a folder as `grader train --out FOLDER` writes it: the app, eval and bench grade with that checker
+    from bot.services import build_offline_grader
+    from bot.settings import Settings
+
+    folder = tmp_path / "retrained"
+    folder.mkdir()
+    shutil.copyfile(WEIGHTS_PATH, folder / WEIGHTS_PATH.name)
+    shutil.copyfile(RECORD_PATH, folder / RECORD_PATH.name)
+    settings = Settings.from_env({"BOT_CLAIM_CHECKER": str(folder)})
+    assert settings.claim_checker == folder
+    grader = build_offline_grader(embedder, corpus, "claims", "auto", settings.claim_checker)
+    assert isinstance(grader, ClaimGrader) and grader.checker.record == json.loads(RECORD_PATH.read_text())
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ClaimCheckerError, match=rf"BOT_CLAIM_CHECKER={re.escape(str(empty))} holds no claim checker"):
+        build_offline_grader(embedder, corpus, "claims", "auto", empty)
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    result = CliRunner().invoke(cli, ["grader", "untrusted"], env={"BOT_CLAIM_CHECKER": str(empty)})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # a sentence, not a traceback
+    assert "holds no claim checker" in result.stderr
+
+
 def test_record_describes_the_weights() -> None:
     record = json.loads(RECORD_PATH.read_text())
     assert WEIGHTS_PATH.stat().st_size <= 50_000_000

@@ -83,6 +83,16 @@ def test_the_app_will_not_start_on_a_broken_corpus_and_says_why(tmp_path: Path, 
     assert "Traceback" not in result.stderr
 
 
+def test_the_app_will_not_start_on_a_claim_checker_folder_without_one_and_says_why(tmp_path: Path) -> None:
+    empty = tmp_path / "checker"
+    empty.mkdir()
+    result = run(["app.py"], {"BOT_CLAIM_CHECKER": str(empty), "BOT_DATA_DIR": str(tmp_path), "BOT_PORT": "1"},
+                 timeout=180)
+    assert result.returncode != 0
+    assert "The app cannot start:" in result.stderr and str(empty) in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_app_will_not_start_on_an_unusable_database_and_says_why(tmp_path: Path) -> None:
     folder = tmp_path / "sessions.db"
     folder.mkdir()  # the database path is a folder

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.embeddings import TokenVectors
+from bot.errors import ClaimCheckerError  # re-exported: its home before bot.errors held it
 from bot.precision import resolve
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,6 @@ WEIGHTS_PATH = Path(__file__).with_name("claim_checker.safetensors")
 RECORD_PATH = Path(__file__).with_name("claim_checker.json")
 MAX_TOKENS = 128  # hypothesis and span together; a longer span is cut at the end
 BATCH = 32
-
-
-class ClaimCheckerError(RuntimeError):
-    """The claim checker's weights cannot be used; the message says what to do."""
 
 
 class ClaimCheckerMissing(ClaimCheckerError):
@@ -110,6 +107,17 @@ class ClaimChecker:
     def __init__(self, model, tokenizer, thresholds: Thresholds, record: dict | None = None) -> None:
         self.model, self.tokenizer = model.eval(), tokenizer
         self.thresholds, self.record = thresholds, record or {}
+
+    @classmethod
+    def from_folder(cls, folder: Path, precision: str = "auto") -> ClaimChecker:
+        """A checker that `python -m bot grader train --out FOLDER` wrote (BOT_CLAIM_CHECKER)."""
+        weights, record = folder / WEIGHTS_PATH.name, folder / RECORD_PATH.name
+        if not weights.is_file() or not record.is_file():
+            raise ClaimCheckerError(
+                f"BOT_CLAIM_CHECKER={folder} holds no claim checker ({WEIGHTS_PATH.name} and {RECORD_PATH.name}); "
+                "point it at a folder that `python -m bot grader train --out FOLDER` wrote, or unset it to use "
+                "the shipped checker.")
+        return cls.load(weights, record, precision)
 
     @classmethod
     def load(cls, weights: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH, precision: str = "auto") -> ClaimChecker:
