@@ -396,15 +396,12 @@ def grader_untrusted(as_json: bool) -> None:
     (red flags count as always). Rewording such a point or example so that the checker reads it right
     makes its contradictions count as before."""
     from bot.grading.claim_grader import reads_own_examples
-    from bot.grading.claims import ClaimChecker, ClaimCheckerError
+    from bot.grading.claims import ClaimChecker
     from bot.text import point_claim
 
     settings, c = _settings_and_corpus()
-    try:
-        checker = (ClaimChecker.from_folder(settings.claim_checker, settings.precision) if settings.claim_checker
-                   else ClaimChecker.load(precision=settings.precision))
-    except ClaimCheckerError as exc:
-        raise click.ClickException(str(exc)) from None
+    checker = (ClaimChecker.from_folder(settings.claim_checker, settings.precision) if settings.claim_checker
+               else ClaimChecker.load(precision=settings.precision))  # a ClaimCheckerError is a sentence (BotError)
     points = [(qid, p) for qid, r in sorted(c.rubrics.items()) for p in r.points if p.examples]
     untrusted = [f"{qid}/{p.id}" for qid, p in points
                  if not reads_own_examples(checker, point_claim(p.text), list(p.examples))]  # as the app reads them
