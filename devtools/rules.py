@@ -193,8 +193,7 @@ class RuleGrader(ClaimGrader):
             return frozenset()
         if rule.untrusted_examples == "majority":  # the app's own, read with the answer (the shipped readings)
             return m.untrusted
-        doubtful = [i for i, (p, r) in enumerate(zip(points, readings, strict=True))
-                    if r.cued is None and r.con >= t.contradicts and r.con > r.ent and not self.trusted(m.claims[i], p)]
+        doubtful = self.doubtful(points, m.claims, readings)
         if not rule.untrusted_examples:
             return frozenset(doubtful)
         kept = []

@@ -173,16 +173,19 @@ class ClaimGrader(Grader):
                   readings: list[_PointReading]) -> frozenset[int]:
         """The points the checker contradicts here whose contradiction is not believed: it misreads the
         point's own examples (`trusted`), and the contradicting span does not contradict most of them either."""
-        t = self.checker.thresholds
-        at = min(t.contradicts, self.limits.incorrect_at or 1.0)
-        doubtful = [i for i, (p, r) in enumerate(zip(points, readings, strict=True))
-                    if r.cued is None and r.con >= at and r.con > r.ent and not self.trusted(claims[i], p)]
-        out = []
-        for i in doubtful:  # believed after all where the span contradicts most of the point's examples too
+        t, out = self.checker.thresholds, []
+        for i in self.doubtful(points, claims, readings):
             examples = list(points[i].examples)
             read = self.checker.probabilities(examples, [spans[readings[i].con_span].text] * len(examples))
             out += [] if 2 * sum(con >= t.contradicts and con > ent for _, ent, con in read) > len(examples) else [i]
         return frozenset(out)
+
+    def doubtful(self, points: list[RubricPoint], claims: list[str], readings: list[_PointReading]) -> list[int]:
+        """The points contradicted here that the checker misreads (`trusted`): their contradiction needs a second
+        reading."""
+        at = min(self.checker.thresholds.contradicts, self.limits.incorrect_at or 1.0)
+        return [i for i, (p, r) in enumerate(zip(points, readings, strict=True))
+                if r.cued is None and r.con >= at and r.con > r.ent and not self.trusted(claims[i], p)]
 
     def trusted(self, claim: str, point: RubricPoint) -> bool:
         """Can the checker's contradiction of this point be believed (`reads_own_examples`)? Once per point."""
