@@ -50,6 +50,14 @@ class Rule:
     # a point whose best-read own example (as the span) reads below the covered threshold is covered by a span
     # the checker reads at least as strongly (and at the partial threshold or more)
     own_examples_cover: bool = False
+    # the score, not the verdicts (session 15): what an incorrect point costs (None: the app's quarter of its
+    # weight), and the rubric grader's share when some point is incorrect (Limits.rubric_if_incorrect)
+    penalty: float | None = None
+    rubric_if_incorrect: str = "all"
+    # a red flag's statement makes no false claim where the span reads as stating the flag's fact at least as
+    # strongly (one more pair per red flag stated)
+    flag_fact_clears: bool = False
+    one_claim_per_span: bool = False  # a span contradicts at most one point: the one it contradicts most
 
 
 RULES: dict[str, Rule] = {
@@ -95,6 +103,23 @@ RULES: dict[str, Rule] = {
                              "examples does not read as stating it", self_check="contradicts", about_unread=True),
     "self-check-examples-entails": Rule("self-check, and no contradiction where the span entails an example",
                                         self_check="contradicts", examples="entails"),
+    # session 15: the score of an answer the checker finds saying something false
+    "no-blend-if-incorrect": Rule("shipped, and an answer with an incorrect point gets no rubric share (verdicts alone)",
+                                  self_check="contradicts", untrusted_examples="majority", rubric_if_incorrect="none"),
+    "blend-by-correct-share": Rule("shipped, and the rubric share times the weight share of points not incorrect",
+                                   self_check="contradicts", untrusted_examples="majority",
+                                   rubric_if_incorrect="correct"),
+    "penalty-0.5": Rule("shipped, and an incorrect point costs half its weight", self_check="contradicts",
+                        untrusted_examples="majority", penalty=0.5),
+    "penalty-1.0": Rule("shipped, and an incorrect point costs its whole weight", self_check="contradicts",
+                        untrusted_examples="majority", penalty=1.0),
+    "flag-fact-clears": Rule("shipped, and a span read as stating a red flag's fact as strongly as its claim "
+                             "states no red flag", self_check="contradicts", untrusted_examples="majority",
+                             flag_fact_clears=True),
+    "one-claim-per-span": Rule("shipped, and a span contradicts at most one point (the one it contradicts most)",
+                               self_check="contradicts", untrusted_examples="majority", one_claim_per_span=True),
+    "no-blend-penalty-0.5": Rule("no-blend-if-incorrect and penalty-0.5 together", self_check="contradicts",
+                                 untrusted_examples="majority", rubric_if_incorrect="none", penalty=0.5),
 }
 
 
@@ -104,6 +129,7 @@ class RuleGrader(ClaimGrader):
 
     def __init__(self, base: ClaimGrader) -> None:
         super().__init__(base.embedder, base.corpus, base.checker, base.fallback, base.limits)
+        self.shipped_limits = self.limits
         self.rule = RULES["shipped"]
         self.extra_pairs = 0
         self._measures: dict[tuple, Measure] = {}
@@ -116,6 +142,10 @@ class RuleGrader(ClaimGrader):
         return self._measures[key]
 
     def decide(self, question, points, m: Measure) -> Grade:
+        rule = self.rule
+        self.limits = dataclasses.replace(self.shipped_limits, rubric_if_incorrect=rule.rubric_if_incorrect,
+                                          incorrect_penalty=self.shipped_limits.incorrect_penalty
+                                          if rule.penalty is None else rule.penalty)
         if not m.empty:
             readings = self.refold(points, m)
             m = dataclasses.replace(m, readings=readings, untrusted=self.untrusted_by_rule(points, m, readings))
@@ -137,7 +167,17 @@ class RuleGrader(ClaimGrader):
         readings = [_PointReading(cued=r.cued) for r in m.readings]
         stating = {p.span for p in m.pairs if p.flag is not None and p.ent > p.con and p.ent >= t.flag}
         kept: list[PairRead] = []
+        strongest: dict[int, tuple[float, int]] = {}  # span -> the contradiction it makes most strongly, of which point
         for p in m.pairs:
+            if rule.one_claim_per_span and p.flag is None and p.con > p.ent and p.con >= t.contradicts:
+                strongest[p.span] = max(strongest.get(p.span, (0.0, -1)), (p.con, p.point))
+        for p in m.pairs:
+            if p.flag is not None and rule.flag_fact_clears and p.flag.fact and p.ent > p.con and p.ent >= t.flag:
+                (fact_ent, _), = self._probabilities([p.flag.fact], [spans[p.span].text])
+                if fact_ent >= p.ent:
+                    p = p._replace(ent=0.0)
+            if p.flag is None and p.span in strongest and strongest[p.span][1] != p.point and p.con > p.ent:
+                p = p._replace(con=0.0)
             if p.flag is None:
                 if rule.flag_span_covers_nothing and p.span in stating:
                     p = p._replace(ent=0.0, con=p.con if p.con > p.ent else 0.0)
@@ -191,16 +231,19 @@ class RuleGrader(ClaimGrader):
         rule, t = self.rule, self.checker.thresholds
         if rule.self_check != "contradicts":
             return frozenset()
-        if rule.untrusted_examples == "majority":  # the app's own, read with the answer (the shipped readings)
-            return m.untrusted
         doubtful = self.doubtful(points, m.claims, readings)
         if not rule.untrusted_examples:
             return frozenset(doubtful)
         kept = []
         for i in doubtful:
+            if rule.untrusted_examples == "majority" and readings[i].con_span == m.readings[i].con_span:
+                kept += [i] if i in m.untrusted else []  # the app's own reading, with the answer (shipped)
+                continue
             examples = list(points[i].examples)
             read = self._probabilities(examples, [m.spans[readings[i].con_span].text] * len(examples))
-            kept += [] if any(c >= t.contradicts and c > e for e, c in read) else [i]  # "any"
+            votes = [c >= t.contradicts and c > e for e, c in read]
+            stands = 2 * sum(votes) > len(votes) if rule.untrusted_examples == "majority" else any(votes)
+            kept += [] if stands else [i]
         return frozenset(kept)
 
     def _window_stands(self, m: Measure, p: PairRead, n_units: int) -> bool:

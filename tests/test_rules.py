@@ -110,3 +110,61 @@ def test_the_shipped_rule_gives_the_apps_own_figures(shared_cache: Path) -> None
     for key in ("pearson", "mae", "rmse", "by_style"):
         assert rules["shipped"][key] == app_figures[key]
     assert rules["window-never"]["rule"] == RULES["window-never"].text
+
+
+@pytest.mark.parametrize(("rule", "score"), [
+    ("shipped", 5.8),  # verdicts 3.8 (a quarter of the incorrect point's weight lost), the rubric's 8.0 a fifth
+    ("no-blend-if-incorrect", 4.75),  # the verdicts alone
+    ("blend-by-correct-share", 4.8),  # the rubric's 8.0 halved: one of the two points is incorrect
+    ("penalty-0.5", 4.5),
+    ("penalty-1.0", 2.0),
+    ("no-blend-penalty-0.5", 3.1),
+])
+def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, score: float) -> None:
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[]) for p in ("p", "q")]
+    question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None, limits=Limits())
+    grader = RuleGrader(base)
+    grader.rule = RULES[rule]
+
+    def graded(con: float):
+        m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
+                    readings=[_PointReading(), _PointReading()], rubric=SimpleNamespace(score=8.0, points=[]),
+                    bare_list=False, pairs=[PairRead(0, 0, 0.1, con), PairRead(1, 1, 0.9, 0.05)])
+        return grader.decide(question, points, m)
+
+    wrong = graded(0.9)
+    assert [g.verdict.value for g in wrong.points] == ["incorrect", "covered"]
+    assert wrong.score == pytest.approx(score, abs=0.051)
+    assert graded(0.3).score == pytest.approx(7.0)  # nothing incorrect: every rule scores as the app does
+
+
+def test_a_span_stating_a_red_flags_fact_states_no_red_flag() -> None:
+    from bot.corpus import RedFlag
+
+    flag = RedFlag(point="p", claim="the model runs the tool", fact="the application runs the tool")
+    m = Measure(claims=["the point"], spans=[_Span("the model doesn't actually run it", None)],
+                readings=[_PointReading()], rubric=None, bare_list=False, pairs=[PairRead(0, 0, 0.8, 0.1, flag)])
+    for fact_read, stated in (((0.9, 0.05), False), ((0.3, 0.1), True)):
+        grader = grader_for({"the application runs the tool|the model doesn't actually run it": fact_read})
+        grader.rule = RULES["flag-fact-clears"]
+        r = grader.refold([POINT], m)[0]
+        assert (r.red_flag is not None) is stated
+        grader.rule = RULES["shipped"]
+        assert grader.refold([POINT], m)[0].red_flag is flag  # the app reads no fact
+
+
+def test_a_span_contradicts_at_most_one_point_under_one_claim_per_span() -> None:
+    other = SimpleNamespace(id="q", examples=[])
+    m = Measure(claims=["the point", "another"], spans=[_Span("sentence 0", None), _Span("sentence 1", None)],
+                readings=[_PointReading(), _PointReading()], rubric=None, bare_list=False,
+                pairs=[PairRead(0, 0, 0.1, 0.7), PairRead(1, 0, 0.1, 0.9), PairRead(1, 1, 0.1, 0.6)])
+    grader = grader_for({})
+    grader.rule = RULES["one-claim-per-span"]
+    first, second = grader.refold([POINT, other], m)
+    assert first.con == 0.0  # sentence 0 contradicts "another" more strongly
+    assert (second.con, second.con_span) == (pytest.approx(0.9), 0)
+    grader.rule = RULES["shipped"]
+    assert grader.refold([POINT, other], m)[0].con == pytest.approx(0.7)

@@ -102,13 +102,14 @@ class GradingError(RuntimeError):
     """A grader could not produce a grade (the LLM timed out, answered nonsense, ...)."""
 
 
-def score_from_points(points: list[PointGrade]) -> float:
-    """Weighted share of credit over the points, less the penalty for incorrect ones, on 0-10, one decimal."""
+def score_from_points(points: list[PointGrade], penalty: float = INCORRECT_PENALTY) -> float:
+    """Weighted share of credit over the points, less `penalty` (a share of its weight) for each incorrect one,
+    on 0-10, one decimal."""
     total = sum(p.weight for p in points)
     if total <= 0:
         return 0.0
     earned = sum(p.weight * CREDIT[p.verdict] for p in points)
-    earned -= INCORRECT_PENALTY * sum(p.weight for p in points if p.verdict is Verdict.incorrect)
+    earned -= penalty * sum(p.weight for p in points if p.verdict is Verdict.incorrect)
     return round(max(0.0, 10.0 * earned / total), 1)
 
 

@@ -32,6 +32,7 @@ from bot.corpus import Corpus, Question, RedFlag, RubricPoint
 from bot.embeddings import Embedder, TokenVectors
 from bot.grading import (
     CREDIT,
+    INCORRECT_PENALTY,
     FalseClaim,
     Grade,
     Grader,
@@ -46,6 +47,8 @@ from bot.grading.injection import grader_directed
 from bot.grading.rubric import INSTRUCTIONS_IGNORED, RubricGrader, _cued_sentence, _fluency
 from bot.grading.rubric import Thresholds as RubricThresholds
 from bot.text import content_stems, point_claim, sentences, tokens
+
+CLAIM_MODEL = "claim-checker:"  # a grade's `model` names the checker's weights after this
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,13 @@ class Limits:
     full_at: float = 0.8
     # P(contradicts), and P(entails) of a red flag, at which a point is incorrect (None: the checker's own).
     incorrect_at: float | None = None
+    # What an incorrect point costs, a share of its weight (`score_from_points`), and the rubric grader's
+    # share of the score when some point is incorrect: "all" (as for any answer), "none" (the verdicts are
+    # the whole score), "correct" (its score times the weight share of the points not incorrect). Other
+    # values than these were tried in session 15 (`eval --rule penalty-0.5` ..., docs/grading.md) and
+    # did not pass the rule written before measuring them.
+    incorrect_penalty: float = INCORRECT_PENALTY
+    rubric_if_incorrect: str = "all"
 
 
 @dataclass
@@ -107,7 +117,7 @@ class ClaimGrader(Grader):
         self.embedder, self.corpus, self.checker, self.fallback = embedder, corpus, checker, fallback
         self.limits = limits or Limits()
         self.rt = RubricThresholds()
-        self.model = f"claim-checker:{str(checker.record.get('weights_sha256', ''))[:12]}"
+        self.model = f"{CLAIM_MODEL}{str(checker.record.get('weights_sha256', ''))[:12]}"
         self._trust: dict[tuple[str, tuple[str, ...]], bool] = {}  # trusted(), per point's claim and examples
 
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
@@ -246,9 +256,15 @@ class ClaimGrader(Grader):
                 if CREDIT[credit] > CREDIT[grades[-1].verdict]:
                     grades[-1] = self._pg(p, credit, seen.evidence, seen.coverage)
         grade = self._result(question, points, grades, false_claims)
-        score = grade.score
-        if m.rubric is not None and self.limits.blend:
-            score = (1 - self.limits.blend) * score + self.limits.blend * m.rubric.score
+        score, blend = score_from_points(grades, self.limits.incorrect_penalty), self.limits.blend
+        if m.rubric is not None and blend:
+            rubric_score = m.rubric.score
+            wrong = sum(g.weight for g in grades if g.verdict is Verdict.incorrect)
+            if wrong and self.limits.rubric_if_incorrect == "none":
+                blend = 0.0
+            elif wrong and self.limits.rubric_if_incorrect == "correct":
+                rubric_score *= 1 - wrong / sum(g.weight for g in grades)
+            score = (1 - blend) * score + blend * rubric_score
         grade.score = round(min(10.0, score / self.limits.full_at), 1)
         if m.bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
