@@ -36,3 +36,20 @@ def test_other_ways_come_from_the_examples_of_points_not_covered(corpus) -> None
         PointGrade(point_id=miss.id, text=miss.text, weight=1, verdict=Verdict.missing)])
     assert other_ways(rubric, grade) == {miss.id: miss.examples[:2]}
     assert isinstance(hit, RubricPoint)
+
+
+def test_the_claim_graders_score_says_how_it_is_made_from_the_points(corpus) -> None:
+    # "10.0 / 10" beside "4 of 5 points covered" is the rule (80% of the marks is a 10), and says so
+    qid = next(qid for qid, r in corpus.rubrics.items() if len(r.points) >= 5 and not corpus.questions[qid].options)
+    question, rubric = corpus.questions[qid], corpus.rubrics[qid]
+    points = [PointGrade(point_id=p.id, text=p.text, weight=1, verdict=Verdict.covered if k else Verdict.partial)
+              for k, p in enumerate(rubric.points[:5])]
+    shown = {}
+    for grader, model in (("rubric", "claim-checker:3bdda58f5fe2"), ("rubric", "rubric-calibrated"), ("llm", "gpt")):
+        grade = Grade(score=10.0, grader=grader, model=model, points=points)
+        shown[model] = feedback_view(View("s", 1, []), Feedback(1, question, grade, [], rubric.model_answer, None, {}))
+    claim = shown["claim-checker:3bdda58f5fe2"].score
+    assert "4 of 5 points covered, 1 partial" in claim
+    assert "an incorrect one loses 25% of its weight; 20% of the score is how closely" in claim
+    assert "80% of the marks is already 10" in claim
+    assert "How the score is made" not in shown["rubric-calibrated"].score + shown["gpt"].score

@@ -9,7 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.grading import MARKS, Grade, GraderKind, PointGrade, Verdict, verdict_counts, verdict_label
+from bot.grading import (
+    INCORRECT_PENALTY,
+    MARKS,
+    Grade,
+    GraderKind,
+    PointGrade,
+    Verdict,
+    verdict_counts,
+    verdict_label,
+)
+from bot.grading.claim_grader import CLAIM_MODEL, Limits
 from bot.records import Hint
 from bot.text import escape_markdown
 
@@ -35,6 +45,19 @@ def headline(g: Grade, label: str = "", follow_up: bool = False) -> str:
     own = "its own point" if len(g.points) == 1 else f"its own {len(g.points)} points"
     return (f"### {g.score:.1f} / 10\nFollow-up {label}, graded on {own}: {verdict_counts(g.points)} · "
             f"{grader_name(g)}")
+
+
+def how_scored(g: Grade) -> str:
+    """How the claim grader made its score from the points, so that "10.0 / 10" beside "4 of 5 points
+    covered" reads as the rule it is, not a slip; empty for other graders (an LLM's score is its own, the
+    rubric grader's a calibrated one). The figures are the grader's own constants."""
+    if g.grader is not GraderKind.rubric or not (g.model or "").startswith(CLAIM_MODEL):
+        return ""
+    limits = Limits()
+    return (f"*How the score is made: a covered point earns its weight, a partial one half, a missing one "
+            f"nothing, and an incorrect one loses {INCORRECT_PENALTY:.0%} of its weight; {limits.blend:.0%} of the "
+            f"score is how closely the whole answer follows the points; {limits.full_at:.0%} of the marks is "
+            f"already 10.*")
 
 
 def notices(g: Grade) -> str:
