@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.grading import Grade, Verdict
-from bot.grading.claim_grader import ClaimGrader, Measure, PairRead, _PointReading, fold
+from bot.grading.claim_grader import ClaimGrader, Measure, PairRead, _PointReading, contradicts_most, fold
 
 
 @dataclass(frozen=True)
@@ -241,8 +241,8 @@ class RuleGrader(ClaimGrader):
                 continue
             examples = list(points[i].examples)
             read = self._probabilities(examples, [m.spans[readings[i].con_span].text] * len(examples))
-            votes = [c >= t.contradicts and c > e for e, c in read]
-            stands = 2 * sum(votes) > len(votes) if rule.untrusted_examples == "majority" else any(votes)
+            stands = contradicts_most(read, t) if rule.untrusted_examples == "majority" else any(
+                c >= t.contradicts and c > e for e, c in read)
             kept += [] if stands else [i]
         return frozenset(kept)
 
@@ -265,7 +265,7 @@ class RuleGrader(ClaimGrader):
         if mode == "all":
             return all(votes)
         if mode == "majority":
-            return 2 * sum(votes) > len(votes)
+            return contradicts_most(read, t)
         if mode == "any":
             return any(votes)
         return float(np.mean([c for _, c in read] + [con])) >= t.contradicts  # "mean"

@@ -187,7 +187,7 @@ class ClaimGrader(Grader):
         for i in self.doubtful(points, claims, readings):
             examples = list(points[i].examples)
             read = self.checker.probabilities(examples, [spans[readings[i].con_span].text] * len(examples))
-            out += [] if 2 * sum(con >= t.contradicts and con > ent for _, ent, con in read) > len(examples) else [i]
+            out += [] if contradicts_most([(ent, con) for _, ent, con in read], t) else [i]
         return frozenset(out)
 
     def doubtful(self, points: list[RubricPoint], claims: list[str], readings: list[_PointReading]) -> list[int]:
@@ -338,6 +338,11 @@ def reads_own_examples(checker: ClaimChecker, claim: str, examples: list[str]) -
     t = checker.thresholds
     return not any(con >= t.contradicts and con > ent
                    for _, ent, con in checker.probabilities([claim] * len(examples), examples))
+
+
+def contradicts_most(read: list[tuple[float, float]], t) -> bool:
+    """Does a span contradict most of a point's examples, given (P(entails), P(contradicts)) of each?"""
+    return 2 * sum(con >= t.contradicts and con > ent for ent, con in read) > len(read)
 
 
 def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]:

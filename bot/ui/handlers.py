@@ -72,8 +72,8 @@ def feedback_view(view: View, fb: Feedback, label: str = "", follow_up: bool = F
     """A fresh grade on the panel (also the tests' way to see how a Grade reads)."""
     g = fb.grade
     score = feedback.headline(g, label, follow_up)
-    if feedback.how_scored(g):
-        score += "\n\n" + feedback.how_scored(g)
+    if how := feedback.how_scored(g):
+        score += "\n\n" + how
     if g.notices:
         score += "\n\n" + feedback.notices(g)
     spans, colours = feedback.evidence_spans(answer, g) if answer else ([], {})
