@@ -77,9 +77,9 @@ class Limits:
     incorrect_at: float | None = None
     # What an incorrect point costs, a share of its weight (`score_from_points`), and the rubric grader's
     # share of the score when some point is incorrect: "all" (as for any answer), "none" (the verdicts are
-    # the whole score), "correct" (its score times the weight share of the points not incorrect). Other
-    # values than these were tried in session 15 (`eval --rule penalty-0.5` ..., docs/grading.md) and
-    # did not pass the rule written before measuring them.
+    # the whole score), "correct" (its score times the weight share of the points not incorrect). The app
+    # keeps the defaults: the other values, tried in session 15 (`eval --rule penalty-0.5` ...,
+    # docs/grading.md), did not pass the rule written before measuring them.
     incorrect_penalty: float = INCORRECT_PENALTY
     rubric_if_incorrect: str = "all"
 
