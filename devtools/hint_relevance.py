@@ -3,8 +3,8 @@
     python -m devtools.hint_relevance [ANSWERS.jsonl] [--json]
 
 Answers each open question of the bank with its model answer, whole and cut in half (and, given a
-JSONL of answers with `question_id` and `answer`, e.g. ../shared/data/interview/dev.jsonl, with
-those too), takes the hints the index returns (RubricIndex.retrieve) and counts a hint as
+JSONL of answers with `question_id` and `answer`, e.g. devtools/data/choosing_answers.jsonl, with
+those too; not a measuring set: the bar is chosen from this table), takes the hints the index returns (RubricIndex.retrieve) and counts a hint as
 *related* when its question shares a topic with the question asked. It prints, per cosine band,
 how many hints fall there and the share related, and for each bar the share related among the hints
 at or above it. The feedback shows hints only at or above HINT_MIN_SIMILARITY (bot/ui/feedback.py),
