@@ -60,8 +60,16 @@ class Rule:
     one_claim_per_span: bool = False  # a span contradicts at most one point: the one it contradicts most
 
 
+SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority")
+
+
+def on_shipped(text: str, **change) -> Rule:
+    """The app's own decision with one change (the rules of sessions 14-15 read against it)."""
+    return dataclasses.replace(SHIPPED, text=text, **change)
+
+
 RULES: dict[str, Rule] = {
-    "shipped": Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority"),
+    "shipped": SHIPPED,
     # the rules below are read against this one: what the app decided until session 13
     "session-13": Rule("the app's decision until session 13 (every contradiction trusted)"),
     # session 11
@@ -94,8 +102,8 @@ RULES: dict[str, Rule] = {
                            self_check="not-entailed"),
     "self-check-margin": Rule("a contradiction stands only above the P(contradicts) with which the checker reads "
                               "one of the point's own examples", self_check="margin"),
-    "own-examples-cover": Rule("shipped, and a point is covered by a span read as strongly as its best-read example",
-                               self_check="contradicts", untrusted_examples="majority", own_examples_cover=True),
+    "own-examples-cover": on_shipped("shipped, and a point is covered by a span read as strongly as its best-read "
+                                     "example", own_examples_cover=True),
     "self-check-then-examples-any": Rule(
         "self-check, but a point not trusted is still contradicted where the span contradicts one of its examples",
         self_check="contradicts", untrusted_examples="any"),
@@ -104,22 +112,18 @@ RULES: dict[str, Rule] = {
     "self-check-examples-entails": Rule("self-check, and no contradiction where the span entails an example",
                                         self_check="contradicts", examples="entails"),
     # session 15: the score of an answer the checker finds saying something false
-    "no-blend-if-incorrect": Rule("shipped, and an answer with an incorrect point gets no rubric share (verdicts alone)",
-                                  self_check="contradicts", untrusted_examples="majority", rubric_if_incorrect="none"),
-    "blend-by-correct-share": Rule("shipped, and the rubric share times the weight share of points not incorrect",
-                                   self_check="contradicts", untrusted_examples="majority",
-                                   rubric_if_incorrect="correct"),
-    "penalty-0.5": Rule("shipped, and an incorrect point costs half its weight", self_check="contradicts",
-                        untrusted_examples="majority", penalty=0.5),
-    "penalty-1.0": Rule("shipped, and an incorrect point costs its whole weight", self_check="contradicts",
-                        untrusted_examples="majority", penalty=1.0),
-    "flag-fact-clears": Rule("shipped, and a span read as stating a red flag's fact as strongly as its claim "
-                             "states no red flag", self_check="contradicts", untrusted_examples="majority",
-                             flag_fact_clears=True),
-    "one-claim-per-span": Rule("shipped, and a span contradicts at most one point (the one it contradicts most)",
-                               self_check="contradicts", untrusted_examples="majority", one_claim_per_span=True),
-    "no-blend-penalty-0.5": Rule("no-blend-if-incorrect and penalty-0.5 together", self_check="contradicts",
-                                 untrusted_examples="majority", rubric_if_incorrect="none", penalty=0.5),
+    "no-blend-if-incorrect": on_shipped("shipped, and an answer with an incorrect point gets no rubric share "
+                                        "(verdicts alone)", rubric_if_incorrect="none"),
+    "blend-by-correct-share": on_shipped("shipped, and the rubric share times the weight share of points not "
+                                         "incorrect", rubric_if_incorrect="correct"),
+    "penalty-0.5": on_shipped("shipped, and an incorrect point costs half its weight", penalty=0.5),
+    "penalty-1.0": on_shipped("shipped, and an incorrect point costs its whole weight", penalty=1.0),
+    "flag-fact-clears": on_shipped("shipped, and a span read as stating a red flag's fact as strongly as its claim "
+                                   "states no red flag", flag_fact_clears=True),
+    "one-claim-per-span": on_shipped("shipped, and a span contradicts at most one point (the one it contradicts "
+                                     "most)", one_claim_per_span=True),
+    "no-blend-penalty-0.5": on_shipped("no-blend-if-incorrect and penalty-0.5 together", rubric_if_incorrect="none",
+                                       penalty=0.5),
 }
 
 
