@@ -360,15 +360,18 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_p
 @grader.command("synthetic")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")
-def grader_synthetic(seed: int, out: Path) -> None:
+@click.option("--model-answers", is_flag=True,
+              help="Instead: every open bank question's model answer, scored 10 (how many are told they said "
+                   "something false: `eval --json`, by_style.model.marked_incorrect).")
+def grader_synthetic(seed: int, out: Path, model_answers: bool) -> None:
     """Write synthetic whole answers to the claim checker's held-out questions, with the scores they should
     get, as JSON lines for `python -m bot eval` (the set the grader's decision rules were chosen on)."""
     from collections import Counter
 
-    from bot.grading.claimdata import synthetic_answers
+    from bot.grading import claimdata
 
     _, c = _settings_and_corpus()
-    rows = synthetic_answers(c, seed=seed)
+    rows = claimdata.model_answers(c) if model_answers else claimdata.synthetic_answers(c, seed=seed)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     click.echo(f"wrote {len(rows)} answers to {out}: {dict(Counter(r['style'] for r in rows))}")
 

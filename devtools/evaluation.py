@@ -78,13 +78,15 @@ def agreement(predicted: np.ndarray, human: np.ndarray, score_max: float) -> dic
     predicted, human = np.asarray(predicted, float), np.asarray(human, float)
     rounded_p = np.clip(np.rint(predicted), 0, score_max).astype(int)
     rounded_h = np.clip(np.rint(human), 0, score_max).astype(int)
+    varied = np.ptp(predicted) > 0 and np.ptp(human) > 0  # a correlation needs both to vary (None, not NaN, if not)
     return {
         "n": int(len(human)),
-        "pearson": round(float(stats.pearsonr(predicted, human).statistic), 4),
-        "spearman": round(float(stats.spearmanr(predicted, human).statistic), 4),
+        "pearson": round(float(stats.pearsonr(predicted, human).statistic), 4) if varied else None,
+        "spearman": round(float(stats.spearmanr(predicted, human).statistic), 4) if varied else None,
         "rmse": round(float(np.sqrt(np.mean((predicted - human) ** 2))), 4),
         "mae": round(float(np.mean(np.abs(predicted - human))), 4),
-        "qwk": round(float(cohen_kappa_score(rounded_h, rounded_p, weights="quadratic")), 4),
+        "qwk": round(float(cohen_kappa_score(rounded_h, rounded_p, weights="quadratic")), 4)
+        if len(set(rounded_h) | set(rounded_p)) > 1 else None,
         "exact": round(float(np.mean(rounded_p == rounded_h)), 4),
         "within_1": round(float(np.mean(np.abs(rounded_p - rounded_h) <= 1)), 4),
         "mean_baseline_rmse": round(float(np.sqrt(np.mean((human - human.mean()) ** 2))), 4),
@@ -335,15 +337,17 @@ def record_figures(records: list[Record], predicted: np.ndarray, marked: np.ndar
     return figures
 
 
-def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | None = None) -> dict:
+def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | None = None,
+              predictions: bool = False) -> dict:
     """Each decision rule's figures on DATASET or the held-out answer sheets: the app's path, with the
-    claim grader deciding by that rule (each answer read by the checker once for all of them)."""
+    claim grader deciding by that rule (each answer read by the checker once for all of them). With
+    `predictions` (records only), each rule's scores and which answers had a point graded incorrect too."""
     from dataclasses import replace
 
     from bot.grading.claim_grader import ClaimGrader
     from bot.grading.rubric import RubricGrader
     from bot.services import build_assessor, build_embedder
-    from devtools.rules import RULES, RuleGrader
+    from devtools.rules import RuleGrader, rule_for
 
     sheets = is_answer_sheets(dataset)
     answers = load_answer_sheets(dataset)[:limit or None] if sheets else None
@@ -352,19 +356,22 @@ def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | 
     assessor = build_assessor(settings, embedder=embedder, llm=False)
     if not isinstance(assessor.grader, ClaimGrader):
         raise DatasetError("--rule needs the claim grader (BOT_OFFLINE_GRADER=claims) and its weights.")
-    grader = RuleGrader(assessor.grader)
+    grader, fallback = RuleGrader(assessor.grader), RubricGrader(embedder)
     assessor = replace(assessor, grader=grader, index=KeptRetrieval(assessor.index))
     out: dict = {}
     for name in names:
-        grader.rule, grader.extra_pairs = RULES[name], 0
+        grader.rule, grader.extra_pairs = rule_for(name), 0
         if records is None:
             figures = held_out_figures(assessor, answers)
             figures.pop("per_question")
             n = figures["answers"]
         else:
-            figures = record_figures(records, *predict_app(assessor, RubricGrader(embedder), records))
+            predicted, marked = predict_app(assessor, fallback, records)
+            figures = record_figures(records, predicted, marked)
+            if predictions:
+                figures |= {"predicted": predicted.tolist(), "marked": marked.tolist()}
             n = len(records)
-        out[name] = {"rule": RULES[name].text, "extra_pairs_per_answer": round(grader.extra_pairs / max(1, n), 2),
+        out[name] = {"rule": grader.rule.text, "extra_pairs_per_answer": round(grader.extra_pairs / max(1, n), 2),
                      **figures}
     return {"grader": "claims", "dataset": str(dataset), "rules": out}
 

@@ -12,12 +12,13 @@ are `eval`'s own. None of these rules is in the app.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.grading import Grade, Verdict
-from bot.grading.claim_grader import ClaimGrader, Measure, PairRead, _PointReading, contradicts_most, fold
+from bot.grading.claim_grader import ClaimGrader, Limits, Measure, PairRead, _PointReading, contradicts_most, fold
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,18 @@ class Rule:
     # strongly (one more pair per red flag stated)
     flag_fact_clears: bool = False
     one_claim_per_span: bool = False  # a span contradicts at most one point: the one it contradicts most
+    # the score's constants (session 16, `grid-...` rules; None: the app's Limits): P(contradicts), and P(entails)
+    # of a red flag, at which a point is incorrect; the rubric grader's share; the share of the marks that is a 10
+    incorrect_at: float | None = None
+    blend: float | None = None
+    full_at: float | None = None
+
+    def limits(self, shipped: Limits) -> Limits:
+        """The app's Limits with this rule's changes to the score."""
+        change = {"incorrect_at": self.incorrect_at, "blend": self.blend, "full_at": self.full_at,
+                  "incorrect_penalty": self.penalty}
+        return dataclasses.replace(shipped, rubric_if_incorrect=self.rubric_if_incorrect,
+                                   **{k: v for k, v in change.items() if v is not None})
 
 
 SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority")
@@ -141,15 +154,13 @@ class RuleGrader(ClaimGrader):
 
     def measure(self, question, points, flags, answer) -> Measure:
         key = (question.id, tuple(p.id for p in points), answer)
-        if key not in self._measures:
+        if key not in self._measures:  # read as the app reads it, whichever rule asks first
+            self.limits = self.shipped_limits
             self._measures[key] = super().measure(question, points, flags, answer)
         return self._measures[key]
 
     def decide(self, question, points, m: Measure) -> Grade:
-        rule = self.rule
-        self.limits = dataclasses.replace(self.shipped_limits, rubric_if_incorrect=rule.rubric_if_incorrect,
-                                          incorrect_penalty=self.shipped_limits.incorrect_penalty
-                                          if rule.penalty is None else rule.penalty)
+        self.limits = self.rule.limits(self.shipped_limits)
         if not m.empty:
             readings = self.refold(points, m)
             m = dataclasses.replace(m, readings=readings, untrusted=self.untrusted_by_rule(points, m, readings))
@@ -275,11 +286,53 @@ class RuleGrader(ClaimGrader):
         return float(np.mean([c for _, c in read] + [con])) >= t.contradicts  # "mean"
 
 
+# Session 16: the score's constants chosen again for today's checker and decision (devtools/limits_grid.py).
+# A rule `grid-AT-BLEND-FULL-PENALTY` is the shipped decision with those four constants, e.g. the app's own
+# grid-0.5-0.2-0.8-0.25; "grid" names every combination of these values.
+GRID = {"incorrect_at": (0.5, 0.6, 0.7, 0.8), "blend": (0.0, 0.1, 0.2, 0.3),
+        "full_at": (0.7, 0.75, 0.8, 0.85, 0.9), "penalty": (0.25, 0.5)}
+
+
+def grid_name(incorrect_at: float, blend: float, full_at: float, penalty: float) -> str:
+    return f"grid-{incorrect_at:g}-{blend:g}-{full_at:g}-{penalty:g}"
+
+
+def grid_names() -> list[str]:
+    return [grid_name(*values) for values in itertools.product(*GRID.values())]
+
+
+def grid_rule(name: str) -> Rule | None:
+    """The rule a `grid-AT-BLEND-FULL-PENALTY` name stands for (any values, not only the grid's), or None."""
+    parts = name.split("-")
+    if len(parts) != 5 or parts[0] != "grid":
+        return None
+    try:
+        at, blend, full_at, penalty = map(float, parts[1:])
+    except ValueError:
+        return None
+    if not (0 < at <= 1 and 0 <= blend <= 1 and 0 < full_at <= 1 and 0 <= penalty <= 1):
+        return None
+    return on_shipped(f"shipped, with incorrect at P >= {at:g}, the rubric grader's share {blend:g}, "
+                      f"{full_at:.0%} of the marks a 10, an incorrect point costing {penalty:g} of its weight",
+                      incorrect_at=at, blend=blend, full_at=full_at, penalty=penalty)
+
+
+def rule_for(name: str) -> Rule:
+    """A named rule (RULES) or a grid rule; a KeyError for neither."""
+    rule = RULES.get(name) or grid_rule(name)
+    if rule is None:
+        raise KeyError(name)
+    return rule
+
+
 def rule_names(value: str) -> list[str]:
-    """The rules named in a comma-separated list ("all": every one), or a ValueError naming the unknown."""
-    names = list(RULES) if value == "all" else [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in RULES]
+    """The rules named in a comma-separated list ("all": every one of RULES, "grid": every grid combination),
+    or a ValueError naming the unknown."""
+    names = list(RULES) if value == "all" else grid_names() if value == "grid" else [
+        v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in RULES and grid_rule(n) is None]
     if unknown or not names:
         shown = ", ".join(unknown) if unknown else repr(value)
-        raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}")
+        raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, and grid-AT-BLEND-FULL-PENALTY "
+                         "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid")
     return names

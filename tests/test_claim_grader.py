@@ -362,3 +362,22 @@ def test_choosing_answers_are_for_questions_the_checker_never_trained_on(corpus)
         assert 0 <= r["score"] <= 10 and r["question"] == corpus.questions[r["question_id"]].text
         assert abs(r["score"] - sum(r["rater_scores"]) / 2) < 0.01  # the mean of two raters
     assert all(s == styles for s in by_q.values())
+
+
+def test_the_banks_model_answers_are_written_for_eval_scored_10(corpus, tmp_path: Path) -> None:
+    """`grader synthetic --model-answers`: every open question's own model answer, at its level's points."""
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    out = tmp_path / "model.jsonl"
+    result = CliRunner().invoke(cli, ["grader", "synthetic", "--model-answers", "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    open_ids = {q.id for q in corpus.questions.values() if not q.options and q.id in corpus.rubrics}
+    assert [r["question_id"] for r in rows] == sorted(open_ids)
+    for r in rows:
+        q = corpus.questions[r["question_id"]]
+        assert (r["answer"], r["score"], r["style"]) == (corpus.rubrics[q.id].model_answer, 10.0, "model")
+        assert r["rubric"] == [p.text for p in corpus.rubrics[q.id].expected_points(q.level)]

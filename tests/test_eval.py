@@ -25,6 +25,11 @@ def test_agreement_figures_on_known_values() -> None:
     assert figures["exact"] == 1.0 and figures["n"] == 6
     shifted = agreement(human + 1, human, 5)
     assert shifted["rmse"] == 1.0 and shifted["mae"] == 1.0 and shifted["within_1"] == 1.0
+    # every reference the same (the bank's model answers, all 10): no correlation to report, and valid JSON
+    same = agreement(np.array([9.5, 10.0, 7.0]), np.full(3, 10.0), 10)
+    assert same["pearson"] is None and same["spearman"] is None and same["mae"] == pytest.approx(7 / 6, abs=1e-4)
+    assert json.loads(json.dumps(same, allow_nan=False)) == same
+    assert agreement(np.full(3, 10.0), np.full(3, 10.0), 10)["qwk"] is None
 
 
 def test_folds_keep_every_question_in_one_fold(tmp_path: Path) -> None:

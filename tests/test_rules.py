@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from bot.__main__ import cli
 from bot.grading.claim_grader import Measure, PairRead, _PointReading, _Span
-from devtools.rules import RULES, RuleGrader, rule_names
+from devtools.rules import RULES, RuleGrader, grid_rule, rule_for, rule_names
 from tests.helpers import ScriptedChecker
 
 CHOOSING = Path(__file__).resolve().parent.parent / "devtools" / "data" / "choosing_answers.jsonl"
@@ -105,11 +106,13 @@ def test_the_shipped_rule_gives_the_apps_own_figures(shared_cache: Path) -> None
     env = {"BOT_CACHE_DIR": str(shared_cache)}
     app = CliRunner().invoke(cli, ["eval", str(CHOOSING), "--limit", "14", "--json"], env=env, catch_exceptions=False)
     ruled = CliRunner().invoke(cli, ["eval", str(CHOOSING), "--limit", "14", "--json", "--rule",
-                                     "shipped,window-never"], env=env, catch_exceptions=False)
+                                     "grid-0.5-0-1-0.25,shipped,window-never"], env=env, catch_exceptions=False)
     app_figures, rules = json.loads(app.stdout), json.loads(ruled.stdout)["rules"]
     for key in ("pearson", "mae", "rmse", "by_style"):
         assert rules["shipped"][key] == app_figures[key]
     assert rules["window-never"]["rule"] == RULES["window-never"].text
+    # a rule read first without the rubric grader's share (blend 0) does not take it from the rules after it
+    assert rules["grid-0.5-0-1-0.25"]["mae"] != rules["shipped"]["mae"]
 
 
 @pytest.mark.parametrize(("rule", "score"), [
@@ -119,6 +122,9 @@ def test_the_shipped_rule_gives_the_apps_own_figures(shared_cache: Path) -> None
     ("penalty-0.5", 4.5),
     ("penalty-1.0", 2.0),
     ("no-blend-penalty-0.5", 3.1),
+    ("grid-0.5-0.2-0.8-0.25", 5.8),  # the app's own constants, named as a grid rule
+    ("grid-0.5-0-1-0.25", 3.8),  # the verdicts alone, 100% of the marks a 10
+    ("grid-0.5-0.3-0.9-0.5", 4.6),  # (0.7 x 2.5 + 0.3 x 8.0) / 0.9
 ])
 def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, score: float) -> None:
     from bot.grading.claim_grader import Limits
@@ -127,7 +133,7 @@ def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, s
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None, limits=Limits())
     grader = RuleGrader(base)
-    grader.rule = RULES[rule]
+    grader.rule = rule_for(rule)
 
     def graded(con: float):
         m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
@@ -138,7 +144,48 @@ def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, s
     wrong = graded(0.9)
     assert [g.verdict.value for g in wrong.points] == ["incorrect", "covered"]
     assert wrong.score == pytest.approx(score, abs=0.051)
-    assert graded(0.3).score == pytest.approx(7.0)  # nothing incorrect: every rule scores as the app does
+    if not rule.startswith("grid-"):
+        assert graded(0.3).score == pytest.approx(7.0)  # nothing incorrect: every rule scores as the app does
+
+
+def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -> None:
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[]) for p in ("p", "q")]
+    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
+                readings=[_PointReading(), _PointReading()], rubric=SimpleNamespace(score=8.0, points=[]),
+                bare_list=False, pairs=[PairRead(0, 0, 0.1, 0.75), PairRead(1, 1, 0.9, 0.05)])
+    from bot.grading.claim_grader import Limits
+
+    grader = RuleGrader(SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None,
+                                        limits=Limits()))
+    question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    for name, verdict in (("grid-0.7-0.2-0.8-0.25", "incorrect"), ("grid-0.8-0.2-0.8-0.25", "missing")):
+        grader.rule = rule_for(name)
+        assert grader.decide(question, points, m).points[0].verdict.value == verdict
+    assert len(rule_names("grid")) == len(set(rule_names("grid"))) == 160
+    assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5)
+    for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d"):
+        with pytest.raises(ValueError, match=f"unknown rule {bad}"):
+            rule_names(bad)
+
+
+def test_the_grid_choice_takes_the_lowest_mae_that_keeps_excellent_and_wrong_answers_apart() -> None:
+    from devtools import limits_grid
+
+    def figures(pearson: float, mae: float, excellent: float, below_7: int, wrong: float) -> dict:
+        return {"pearson": pearson, "mae": mae, "by_style": {
+            "excellent": {"predicted_mean": excellent, "below_7": below_7}, "wrong": {"predicted_mean": wrong}}}
+
+    app = figures(0.85, 1.55, 8.77, 2, 2.66)
+    grid = {limits_grid.APP: app,
+            "lower-mae-but-excellent-low": figures(0.86, 1.30, 8.40, 2, 2.0),
+            "lower-mae-but-wrong-high": figures(0.86, 1.35, 9.0, 1, 2.9),
+            "lower-mae-but-pearson-low": figures(0.84, 1.40, 8.9, 1, 2.5),
+            "kept": figures(0.848, 1.48, 8.7, 3, 2.7)}
+    assert limits_grid.choose(grid) == "kept"
+    del grid["kept"]
+    assert limits_grid.choose(grid) == limits_grid.APP
+    grid[limits_grid.APP] = figures(0.85, 1.55, 8.0, 9, 3.0)  # not even the app's constants pass
+    assert limits_grid.choose(grid) is None
 
 
 def test_a_span_stating_a_red_flags_fact_states_no_red_flag() -> None:

@@ -311,6 +311,18 @@ def pairs_digest(pairs: list[Pair]) -> str:
     return h.hexdigest()
 
 
+def model_answers(corpus: Corpus) -> list[dict]:
+    """Every open bank question's own model answer as an `eval` record scored 10 (style "model"): how often
+    the grader tells the bank's own answer that it said something false (`marked_incorrect`). The checker
+    learnt from these answers' sentences, so this is no measure of agreement."""
+    out = []
+    for q in _questions(corpus):
+        points = corpus.rubrics[q.id].expected_points(q.level)
+        out.append({"question_id": q.id, "question": q.text, "answer": corpus.rubrics[q.id].model_answer,
+                    "score": 10.0, "score_max": 10, "rubric": [p.text for p in points], "style": "model"})
+    return out
+
+
 def synthetic_answers(corpus: Corpus, seed: int = 0) -> list[dict]:
     """Whole answers to the claim checker's held-out questions, each with the score it should get, as
     `python -m bot eval` records: every point's example (10), the same spoken (10), the model answer
