@@ -256,12 +256,14 @@ def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, 
         if kind == "llm" or cv_k or plot:
             raise click.ClickException("--rule grades with the offline claim grader: leave out --grader llm, "
                                        "--cv-by-question and --plot.")
+        rules = _devtool("rules", "eval --rule")
         try:
-            rules = _devtool("rules", "eval --rule").rule_names(rule)
+            names = rules.rule_names(rule)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     try:
-        figures = evaluation.run_eval(settings, dataset, kind, cv_k=cv_k, limit=limit, plot=plot, rules=rules)
+        figures = (rules.run_rules(settings, dataset, names, limit) if rules else
+                   evaluation.run_eval(settings, dataset, kind, cv_k=cv_k, limit=limit, plot=plot))
     except evaluation.DatasetError as exc:
         raise click.ClickException(str(exc)) from None
     _print_figures(figures, as_json)

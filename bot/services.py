@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from bot.assessor import Assessor
 from bot.corpus import Corpus, load_corpus
 from bot.embeddings import Embedder, SentenceTransformerEmbedder, VectorCache
 from bot.grading import FallbackGrader, Grader
@@ -13,7 +14,7 @@ from bot.grading.claims import ClaimChecker, ClaimCheckerMissing
 from bot.grading.llm import LLMGrader, make_client
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
-from bot.interview import Assessor, Interview
+from bot.interview import Interview
 from bot.settings import Settings
 from bot.speech import Transcriber
 from bot.store import SessionStore

@@ -281,17 +281,15 @@ def cross_validate(embedder, records: list[Record], folds: list[np.ndarray]) -> 
 
 
 def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None = None, limit: int | None = None,
-             plot: Path | None = None, rules: list[str] | None = None) -> dict:
+             plot: Path | None = None) -> dict:
     """`python -m bot eval`: the figures for `kind` ("rubric": the app's offline grader; "llm") on
-    DATASET (JSONL), or on held-out answer sheets (a folder or a YAML file). With `rules`, the figures
-    of each named decision rule over the claim checker's readings instead (devtools/rules.py)."""
+    DATASET (JSONL), or on held-out answer sheets (a folder or a YAML file). `eval --rule` is
+    devtools/rules.py's `run_rules`."""
     import time
 
     from bot.grading.rubric import RubricGrader
     from bot.services import build_assessor, build_embedder
 
-    if rules:
-        return run_rules(settings, dataset, rules, limit)
     if is_answer_sheets(dataset):  # the held-out test answers
         answers = load_answer_sheets(dataset)
         embedder = build_embedder(settings)
@@ -335,62 +333,6 @@ def record_figures(records: list[Record], predicted: np.ndarray, marked: np.ndar
     if any(r.style for r in records):
         figures["by_style"] = by_style(records, predicted, marked)
     return figures
-
-
-def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | None = None,
-              predictions: bool = False) -> dict:
-    """Each decision rule's figures on DATASET or the held-out answer sheets: the app's path, with the
-    claim grader deciding by that rule (each answer read by the checker once for all of them). With
-    `predictions` (records only), each rule's scores and which answers had a point graded incorrect too."""
-    from dataclasses import replace
-
-    from bot.grading.claim_grader import ClaimGrader
-    from bot.grading.rubric import RubricGrader
-    from bot.services import build_assessor, build_embedder
-    from devtools.rules import RuleGrader, rule_for
-
-    sheets = is_answer_sheets(dataset)
-    answers = load_answer_sheets(dataset)[:limit or None] if sheets else None
-    records = None if sheets else load_records(dataset, limit)
-    embedder = build_embedder(settings)
-    assessor = build_assessor(settings, embedder=embedder, llm=False)
-    if not isinstance(assessor.grader, ClaimGrader):
-        raise DatasetError("--rule needs the claim grader (BOT_OFFLINE_GRADER=claims) and its weights.")
-    grader, fallback = RuleGrader(assessor.grader), RubricGrader(embedder)
-    assessor = replace(assessor, grader=grader, index=KeptRetrieval(assessor.index))
-    out: dict = {}
-    for name in names:
-        grader.rule, grader.extra_pairs = rule_for(name), 0
-        if records is None:
-            figures = held_out_figures(assessor, answers)
-            figures.pop("per_question")
-            n = figures["answers"]
-        else:
-            predicted, marked = predict_app(assessor, fallback, records)
-            figures = record_figures(records, predicted, marked)
-            if predictions:
-                figures |= {"predicted": predicted.tolist(), "marked": marked.tolist()}
-            n = len(records)
-        out[name] = {"rule": grader.rule.text, "extra_pairs_per_answer": round(grader.extra_pairs / max(1, n), 2),
-                     **figures}
-    return {"grader": "claims", "dataset": str(dataset), "rules": out}
-
-
-class KeptRetrieval:
-    """The rubric index, each answer's retrieval kept: every rule grades the same answers, and
-    retrieval embeds the answer again each time (the embedding's own cache is bounded)."""
-
-    def __init__(self, index) -> None:
-        self.index, self._kept = index, {}
-
-    def __getattr__(self, name: str):
-        return getattr(self.index, name)
-
-    def retrieve(self, question, points, answer_sentences, hints: int = 3):
-        key = (question.id, tuple(p.id for p in points), tuple(answer_sentences), hints)
-        if key not in self._kept:
-            self._kept[key] = self.index.retrieve(question, points, answer_sentences, hints)
-        return self._kept[key]
 
 
 def run_fit(settings: Settings, dataset: Path, out: Path) -> Calibration:

@@ -14,11 +14,30 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from bot.grading import Grade, Verdict
-from bot.grading.claim_grader import ClaimGrader, Limits, Measure, PairRead, _PointReading, contradicts_most, fold
+from bot.grading.claim_grader import (
+    ClaimGrader,
+    Limits,
+    Measure,
+    PairRead,
+    _PointReading,
+    contradicts_most,
+    fold,
+)
+from bot.settings import Settings
+from devtools.evaluation import (
+    DatasetError,
+    held_out_figures,
+    is_answer_sheets,
+    load_answer_sheets,
+    load_records,
+    predict_app,
+    record_figures,
+)
 
 
 @dataclass(frozen=True)
@@ -336,3 +355,55 @@ def rule_names(value: str) -> list[str]:
         raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, and grid-AT-BLEND-FULL-PENALTY "
                          "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid")
     return names
+
+
+def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | None = None,
+              predictions: bool = False) -> dict:
+    """Each decision rule's figures on DATASET or the held-out answer sheets: the app's path, with the
+    claim grader deciding by that rule (each answer read by the checker once for all of them). With
+    `predictions` (records only), each rule's scores and which answers had a point graded incorrect too."""
+    from bot.grading.rubric import RubricGrader
+    from bot.services import build_assessor, build_embedder
+
+    sheets = is_answer_sheets(dataset)
+    answers = load_answer_sheets(dataset)[:limit or None] if sheets else None
+    records = None if sheets else load_records(dataset, limit)
+    embedder = build_embedder(settings)
+    assessor = build_assessor(settings, embedder=embedder, llm=False)
+    if not isinstance(assessor.grader, ClaimGrader):
+        raise DatasetError("--rule needs the claim grader (BOT_OFFLINE_GRADER=claims) and its weights.")
+    grader, fallback = RuleGrader(assessor.grader), RubricGrader(embedder)
+    assessor = dataclasses.replace(assessor, grader=grader, index=KeptRetrieval(assessor.index))
+    out: dict = {}
+    for name in names:
+        grader.rule, grader.extra_pairs = rule_for(name), 0
+        if records is None:
+            figures = held_out_figures(assessor, answers)
+            figures.pop("per_question")
+            n = figures["answers"]
+        else:
+            predicted, marked = predict_app(assessor, fallback, records)
+            figures = record_figures(records, predicted, marked)
+            if predictions:
+                figures |= {"predicted": predicted.tolist(), "marked": marked.tolist()}
+            n = len(records)
+        out[name] = {"rule": grader.rule.text, "extra_pairs_per_answer": round(grader.extra_pairs / max(1, n), 2),
+                     **figures}
+    return {"grader": "claims", "dataset": str(dataset), "rules": out}
+
+
+class KeptRetrieval:
+    """The rubric index, each answer's retrieval kept: every rule grades the same answers, and
+    retrieval embeds the answer again each time (the embedding's own cache is bounded)."""
+
+    def __init__(self, index) -> None:
+        self.index, self._kept = index, {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.index, name)
+
+    def retrieve(self, question, points, answer_sentences, hints: int = 3):
+        key = (question.id, tuple(p.id for p in points), tuple(answer_sentences), hints)
+        if key not in self._kept:
+            self._kept[key] = self.index.retrieve(question, points, answer_sentences, hints)
+        return self._kept[key]

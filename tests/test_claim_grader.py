@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.assessor import Assessor
 from bot.corpus import RedFlag
 from bot.embeddings import VectorCache
 from bot.grading import Verdict
@@ -28,7 +29,6 @@ from bot.grading.claimdata import build_pairs, falsify, spoken
 from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH, ClaimChecker, ClaimCheckerError
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
-from bot.interview import Assessor
 from bot.text import sentences
 from tests.helpers import ScriptedChecker
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.assessor import Feedback, other_ways
 from bot.corpus import RubricPoint
 from bot.grading import FalseClaim, Grade, PointGrade, Verdict
-from bot.interview import Feedback, other_ways
 from bot.ui.handlers import View, feedback_view
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.assessor import Assessor
 from bot.corpus import Level, load_corpus
 from bot.embeddings import Embedder, TokenVectors, VectorCache
 from bot.grading import Grade, Grader, GraderKind, PointGrade, Verdict
 from bot.index import RubricIndex
-from bot.interview import Assessor
 from bot.services import build_assessor
 from bot.text import point_claim, sentences
 from tests.helpers import RUBRIC, write

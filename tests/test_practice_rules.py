@@ -229,8 +229,8 @@ def test_the_summary_numbers_follow_ups_and_shows_the_questions_asked(interview)
 
 
 def test_a_question_from_another_level_says_why(interview, corpus, tmp_path) -> None:
+    from bot.assessor import level_note
     from bot.corpus import load_corpus
-    from bot.interview import level_note
     from tests.helpers import QUESTION, write
 
     tiny = load_corpus(*(write(tmp_path, QUESTION.format(level="junior")) / d for d in ("corpus", "rubrics")))

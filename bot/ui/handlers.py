@@ -12,12 +12,13 @@ import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bot.assessor import Feedback, other_ways
 from bot.attempts import attempt, labels, offered_follow_ups
 from bot.delivery import Delivery, advice, summary
 from bot.errors import BotError
 from bot.grading import Grade, verdict_counts
 from bot.grading.mcq import option_label
-from bot.interview import AskedTurn, Feedback, Interview, InterviewError, Summary, other_ways
+from bot.interview import AskedTurn, Interview, InterviewError, Summary
 from bot.text import escape_markdown
 from bot.ui import feedback
 from bot.ui.guard import drop_refused_upload, guard
