@@ -381,14 +381,18 @@ def grader_synthetic(seed: int, out: Path, model_answers: bool) -> None:
 @grader.command("pairs")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")
-def grader_pairs(seed: int, out: Path) -> None:
-    """Write the claim checker's training pairs, built from the rubrics, as JSON lines."""
+@click.option("--add-statements", "more", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="A file of written statements like bot/grading/claim_statements.jsonl, added to the shipped "
+                   "ones (a batch tried, e.g. devtools/data/statements_tried_s16.jsonl).")
+def grader_pairs(seed: int, out: Path, more: Path | None) -> None:
+    """Write the claim checker's training pairs, built from the rubrics, as JSON lines (train on them with
+    `grader train --pairs`)."""
     from collections import Counter
 
-    from bot.grading.claimdata import LABELS, build_pairs, save_pairs
+    from bot.grading.claimdata import LABELS, build_pairs, save_pairs, with_more_statements
 
     _, c = _settings_and_corpus()
-    pairs = build_pairs(c, seed=seed)
+    pairs = build_pairs(c, seed=seed, statements=with_more_statements(more) if more else None)
     save_pairs(pairs, out)
     click.echo(f"wrote {len(pairs)} pairs to {out}: {dict(Counter(LABELS[p.label] for p in pairs))}")
 

@@ -381,3 +381,33 @@ def test_the_banks_model_answers_are_written_for_eval_scored_10(corpus, tmp_path
         q = corpus.questions[r["question_id"]]
         assert (r["answer"], r["score"], r["style"]) == (corpus.rubrics[q.id].model_answer, 10.0, "model")
         assert r["rubric"] == [p.text for p in corpus.rubrics[q.id].expected_points(q.level)]
+
+
+def test_a_batch_of_statements_is_added_to_the_shipped_ones_for_a_try(corpus, tmp_path: Path) -> None:
+    """`grader pairs --add-statements FILE`: a batch written but not shipped becomes training pairs beside
+    the shipped statements, so a checker trained on it can be rebuilt by a command."""
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+    from bot.grading.claimdata import _questions, load_statements, with_more_statements
+
+    q = _questions(corpus)[0]
+    point = next(p for p in corpus.rubrics[q.id].points if not p.cues)
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps({"question_id": q.id, "points": {point.id: {
+        "says": ["An entirely new way of putting it, written for this test."],
+        "false": ["A confidently wrong claim written for this test."]}}}) + "\n")
+    shipped = load_statements()[q.id, point.id]
+    merged = with_more_statements(batch)[q.id, point.id]
+    assert merged.says == (*shipped.says, "An entirely new way of putting it, written for this test.")
+    assert merged.false[-1] == "A confidently wrong claim written for this test." and merged.near == shipped.near
+    out = tmp_path / "pairs.jsonl"
+    result = CliRunner().invoke(cli, ["grader", "pairs", "--add-statements", str(batch), "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {"premise": "A confidently wrong claim written for this test.", "label": "contradicts"}.items() <= next(
+        r for r in rows if r["premise"] == "A confidently wrong claim written for this test.").items()
+    missing = CliRunner().invoke(cli, ["grader", "pairs", "--add-statements", str(tmp_path / "nope.jsonl"),
+                                       "--out", str(out)])
+    assert missing.exit_code != 0 and "does not exist" in missing.output

@@ -180,6 +180,17 @@ def load_statements(path: Path = STATEMENTS_PATH) -> dict[tuple[str, str], State
     return out
 
 
+def with_more_statements(path: Path, statements: dict[tuple[str, str], Statements] | None = None
+                         ) -> dict[tuple[str, str], Statements]:
+    """The shipped statements (or `statements`) with those of another file of the same form added to each
+    point's: how a batch written but not shipped is tried (`grader pairs --add-statements`)."""
+    out = dict(load_statements() if statements is None else statements)
+    for key, more in load_statements(path).items():
+        have = out.get(key, Statements())
+        out[key] = Statements(have.says + more.says, have.false + more.false, have.near + more.near)
+    return out
+
+
 def build_pairs(corpus: Corpus, seed: int = 0, statements: dict[tuple[str, str], Statements] | None = None) -> list[Pair]:
     """Every training pair for the claim checker, from the corpus's rubrics and the hand-written
     statements about their points (by default the shipped claim_statements.jsonl)."""
