@@ -180,11 +180,10 @@ def load_statements(path: Path = STATEMENTS_PATH) -> dict[tuple[str, str], State
     return out
 
 
-def with_more_statements(path: Path, statements: dict[tuple[str, str], Statements] | None = None
-                         ) -> dict[tuple[str, str], Statements]:
-    """The shipped statements (or `statements`) with those of another file of the same form added to each
-    point's: how a batch written but not shipped is tried (`grader pairs --add-statements`)."""
-    out = dict(load_statements() if statements is None else statements)
+def with_more_statements(path: Path) -> dict[tuple[str, str], Statements]:
+    """The shipped statements with those of another file of the same form added to each point's: how a
+    batch written but not shipped is tried (`grader pairs --add-statements`)."""
+    out = load_statements()
     for key, more in load_statements(path).items():
         have = out.get(key, Statements())
         out[key] = Statements(have.says + more.says, have.false + more.false, have.near + more.near)
