@@ -226,6 +226,23 @@ def test_the_coach_desk_fits_a_phone(browser, desk_app) -> None:  # noqa: F811
         context.close()
 
 
+@pytest.mark.parametrize("width", [320, 390])
+def test_every_tab_is_in_sight_on_a_phone(browser, desk_app, width) -> None:  # noqa: F811
+    """On a narrow screen the tabs wrap onto a second row rather than hiding behind a "More tabs" menu
+    (CI once failed to find the Coach tab there: whether it fitted depended on the font's width)."""
+    url, _, _ = desk_app
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(url)
+        for name in ("Practice", "Interview", "Progress", "Coach"):
+            expect(page.get_by_role("tab", name=name, exact=True)).to_be_visible()
+        expect(page.get_by_role("button", name="More tabs")).to_be_hidden()
+    finally:
+        context.close()
+
+
 def test_progress_guides_and_shows_the_coach_note(browser, desk_app, corpus) -> None:  # noqa: F811
     """A candidate starts in the browser (so the page knows who they are); their earlier sessions and a
     coach's review go into the database under the same owner, then the Progress tab shows them."""

@@ -47,7 +47,7 @@ def build_demo(interview: Interview, coach_auth: CoachAuth | None = None, hf_log
             who = gr.Markdown()
             if hf_login:
                 gr.LoginButton()
-        with gr.Tabs() as tabs:
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab stays in sight on a phone
             with gr.Tab("Practice", id="practice"):
                 practice = build_practice(interview, owner, token)
             with gr.Tab("Interview", id="mock"):
