@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint clean browser
+.PHONY: run test lint clean browser pictures
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -31,6 +31,10 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "note: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get);" \
 		"the browser tests will skip"; fi
+
+# The README's pictures (docs/img): the browser tests that take them, told to write them there.
+pictures: $(STAMP) browser
+	BOT_README_PICTURES=1 $(PY) -m pytest -q tests/test_browser_practice.py tests/test_browser_mock.py tests/test_browser_coach.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bot devtools tests app.py

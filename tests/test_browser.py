@@ -24,6 +24,9 @@ except ImportError:  # the browser fixture says what is missing
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+# The README's pictures: `make pictures` writes them into docs/img; any other run writes them beside the
+# other test artifacts, so a test run (whose questions are drawn at random) does not rewrite the README's.
+PICTURES = ROOT / "docs" / "img" if os.environ.get("BOT_README_PICTURES") == "1" else ARTIFACTS
 AUDIO = Path(__file__).resolve().parent / "fixtures" / "audio"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; the Makefile installs it
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

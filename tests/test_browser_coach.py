@@ -1,8 +1,8 @@
 """The coach desk and the Progress tab in a real browser (Chromium through Playwright, as in
 tests/test_browser.py), on app.py with a coach password and a database seeded with known sessions.
 
-They write the README's pictures: docs/img/coach-desk.png, docs/img/coach-desk-phone.png (390 px
-wide, checked for text that overflows its box) and docs/img/progress.png.
+They write the README's pictures (into docs/img under `make pictures`): coach-desk.png, coach-desk-phone.png
+(390 px wide, checked for text that overflows its box) and progress.png.
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ from bot.review import Review
 from bot.store import SessionStore
 from bot.ui.coach_handlers import TABLE_HEADERS
 from devtools.appserver import AppServer
-from tests.test_browser import UI, browser, start_session  # noqa: F401  (browser: the shared fixture)
+from tests.test_browser import PICTURES, UI, browser, start_session  # noqa: F401  (browser: the shared fixture)
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails in CI) and says why
     expect = None  # type: ignore[assignment]
 
-ROOT = Path(__file__).resolve().parent.parent
-PICTURES = ROOT / "docs" / "img"
 PASSWORD = "correct horse battery staple"
 WAIT_MS = 60_000
 PATTERN = [Verdict.covered, Verdict.partial, Verdict.missing, Verdict.covered, Verdict.incorrect, Verdict.missing]

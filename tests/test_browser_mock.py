@@ -1,8 +1,8 @@
 """Interview mode in a real browser: five questions on a 12-second answer timer, then the report card.
 
 The browser, the app and the page come from tests/test_browser.py (Debian's Chromium through
-Playwright; skipped with a reason without them, except in CI). The report card's screenshot is
-written to docs/img/report-card.png, the picture the README shows.
+Playwright; skipped with a reason without them, except in CI). The report card's screenshot,
+report-card.png, is the picture the README shows (written into docs/img under `make pictures`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ except ImportError:  # the browser fixture skips (or fails in CI) and says why
     expect = None  # type: ignore[assignment]
 
 ANSWER_SECONDS = 12  # short enough to run out twice in a test, long enough to type and submit on a busy machine
-SHOT = shared.ROOT / "docs" / "img" / "report-card.png"
+SHOT = shared.PICTURES / "report-card.png"
 
 
 class MockUI:

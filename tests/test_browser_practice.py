@@ -1,7 +1,7 @@
 """Issue 16's practice flows in Chromium on the real app: the session rules and the feedback panel.
 
 Shares tests/test_browser.py's browser, selectors and way of starting the app; writes the feedback
-panel's picture for the README into docs/img/practice-feedback.png.
+panel's picture for the README, practice-feedback.png (into docs/img under `make pictures`).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from devtools.loadtest import answer_for, question_in
-from tests.helpers import ROOT
 from tests.test_browser import (
+    PICTURES,
     UI,
     VERDICT_MARK,
     app_url,
@@ -23,7 +23,6 @@ from tests.test_browser import (
 )
 
 __all__ = ["app_url", "browser", "page"]  # fixtures, imported for pytest
-PICTURES = ROOT / "docs" / "img"
 
 
 def submit(page, text: str) -> None:
