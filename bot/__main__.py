@@ -398,13 +398,16 @@ def grader_pairs(seed: int, out: Path, more: Path | None) -> None:
 
 
 @grader.command("untrusted")
+@click.option("--model-answers", is_flag=True,
+              help="Also list the points whose question's model answer the checker reads as contradicting them.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def grader_untrusted(as_json: bool) -> None:
+def grader_untrusted(model_answers: bool, as_json: bool) -> None:
     """List the rubric points whose own examples the claim checker reads as contradicting them: the app
     believes its contradiction of such a point only where the span contradicts most of the examples too
-    (red flags count as always). Rewording such a point or example so that the checker reads it right
-    makes its contradictions count as before."""
-    from bot.grading.claim_grader import reads_own_examples
+    (red flags count as always). With --model-answers, also the points (with examples) whose model answer
+    it misreads so, which get the same second reading since session 17. Rewording such a point or example
+    so that the checker reads it right makes its contradictions count as before."""
+    from bot.grading.claim_grader import ClaimGrader, reads_own_examples
     from bot.grading.claims import ClaimChecker
     from bot.text import point_claim
 
@@ -414,12 +417,25 @@ def grader_untrusted(as_json: bool) -> None:
     points = [(qid, p) for qid, r in sorted(c.rubrics.items()) for p in r.points if p.examples]
     untrusted = [f"{qid}/{p.id}" for qid, p in points
                  if not reads_own_examples(checker, point_claim(p.text), list(p.examples))]  # as the app reads them
+    out = {"points_with_examples": len(points), "untrusted": untrusted}
+    if model_answers:
+        from bot.embeddings import VectorCache
+        from bot.services import build_embedder
+
+        grader = ClaimGrader(VectorCache(build_embedder(settings)), c, checker, None)
+        out["model_answer_misread"] = [f"{qid}/{p.id}" for qid, p in points
+                                       if grader.misreads_model_answer(c.questions[qid], p, point_claim(p.text))]
     if as_json:
-        click.echo(json.dumps({"points_with_examples": len(points), "untrusted": untrusted}, indent=2))
+        click.echo(json.dumps(out, indent=2))
         return
     click.echo("\n".join(untrusted))
     click.echo(f"{len(untrusted)} of {len(points)} points with examples: a contradiction of one needs a second "
                "reading (against its examples).", err=True)
+    if model_answers:
+        misread = out["model_answer_misread"]
+        click.echo("\n".join(misread))
+        click.echo(f"{len(misread)} points whose model answer the checker reads as contradicting them "
+                   f"({len(set(misread) - set(untrusted))} of them not listed above).", err=True)
 
 
 @cli.command("first-question", hidden=True)

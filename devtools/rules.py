@@ -83,11 +83,14 @@ class Rule:
     incorrect_at: float | None = None
     blend: float | None = None
     full_at: float | None = None
+    # session 17: a point is not trusted either (self_check "contradicts") where the checker reads the bank's own
+    # model answer as contradicting it (Limits.model_check; None: the app's, since session 17)
+    model_check: bool | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
         change = {"incorrect_at": self.incorrect_at, "blend": self.blend, "full_at": self.full_at,
-                  "incorrect_penalty": self.penalty}
+                  "incorrect_penalty": self.penalty, "model_check": self.model_check}
         return dataclasses.replace(shipped, rubric_if_incorrect=self.rubric_if_incorrect,
                                    **{k: v for k, v in change.items() if v is not None})
 
@@ -156,6 +159,10 @@ RULES: dict[str, Rule] = {
                                      "most)", one_claim_per_span=True),
     "no-blend-penalty-0.5": on_shipped("no-blend-if-incorrect and penalty-0.5 together", rubric_if_incorrect="none",
                                        penalty=0.5),
+    # session 17: the app until then, and the change it made (now the app's own)
+    "session-16": on_shipped("the app's decision until session 17 (its model answer not read)", model_check=False),
+    "model-check": on_shipped("session-16, and a point the checker reads the model answer as contradicting is not "
+                              "trusted either", model_check=True),
 }
 
 
@@ -182,7 +189,8 @@ class RuleGrader(ClaimGrader):
         self.limits = self.rule.limits(self.shipped_limits)
         if not m.empty:
             readings = self.refold(points, m)
-            m = dataclasses.replace(m, readings=readings, untrusted=self.untrusted_by_rule(points, m, readings))
+            m = dataclasses.replace(m, readings=readings,
+                                    untrusted=self.untrusted_by_rule(question, points, m, readings))
         return super().decide(question, points, m)
 
     def _probabilities(self, hyps: list[str], prems: list[str]) -> list[tuple[float, float]]:
@@ -259,18 +267,21 @@ class RuleGrader(ClaimGrader):
                         r.ent, r.ent_span = ent, j
         return readings
 
-    def untrusted_by_rule(self, points, m: Measure, readings: list[_PointReading]) -> frozenset[int]:
+    def untrusted_by_rule(self, question, points, m: Measure, readings: list[_PointReading]) -> frozenset[int]:
         """The points whose contradiction is not believed under `self.rule` (ClaimGrader.untrusted's own
         steps, each pair read through the rules' cache)."""
         rule, t = self.rule, self.checker.thresholds
         if rule.self_check != "contradicts":
             return frozenset()
-        doubtful = self.doubtful(points, m.claims, readings)
+        doubtful = self.doubtful(points, m.claims, readings, question)
+        limits, self.limits = self.limits, self.shipped_limits
+        own = set(self.doubtful(points, m.claims, m.readings, question))  # the app's, whose second reading m kept
+        self.limits = limits
         if not rule.untrusted_examples:
             return frozenset(doubtful)
         kept = []
         for i in doubtful:
-            if rule.untrusted_examples == "majority" and readings[i].con_span == m.readings[i].con_span:
+            if rule.untrusted_examples == "majority" and i in own and readings[i].con_span == m.readings[i].con_span:
                 kept += [i] if i in m.untrusted else []  # the app's own reading, with the answer (shipped)
                 continue
             examples = list(points[i].examples)

@@ -120,15 +120,40 @@ def test_a_contradiction_of_a_point_the_checker_misreads_needs_its_examples_cont
     assert decided(frozenset({0}), with_flag=True)[0] is Verdict.incorrect  # a red flag still counts
 
 
+def test_a_point_the_checker_misreads_in_the_model_answer_needs_a_second_reading(assessor: Assessor) -> None:
+    # the checker reads these model answers as contradicting one of their own points (amd-094 "limits", amd-010
+    # "fine-tune"); since session 17 such a point's contradiction is believed only where the span contradicts
+    # most of its examples too (Limits.model_check): the bank's own answer is no longer told it said something
+    # false, and fluent wrong answers on those points still are
+    for qid in ("amd-094", "amd-010"):
+        g = grade(assessor, qid, assessor.corpus.rubrics[qid].model_answer)
+        assert not g.false_claims and g.score >= 9, (qid, g.score, g.points)
+    wrong = {
+        "amd-094": ("limits", "Transfer learning has never helped less than expected for me: a pre-trained backbone "
+                              "always beats training from scratch, whatever the domain, so I never compare against a "
+                              "from-scratch baseline."),
+        "amd-010": ("fine-tune", "For the product photos I used a ResNet50 from torchvision. Fine-tuning needs no care: "
+                                 "I unfroze everything from the start and trained with the same large learning rate "
+                                 "as from scratch, for as many epochs as it took."),
+    }
+    for qid, (point, answer) in wrong.items():
+        g = grade(assessor, qid, answer)
+        assert {c.point_id for c in g.false_claims} >= {point} and g.score <= 3, (qid, g.score, g.points)
+
+
 def test_grader_untrusted_lists_the_points_the_app_checks_twice(corpus, checker) -> None:
     from click.testing import CliRunner
 
     from bot.__main__ import cli
     from bot.text import point_claim
 
-    result = CliRunner().invoke(cli, ["grader", "untrusted", "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["grader", "untrusted", "--model-answers", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
+    # the points whose model answer the checker misreads (the test above): listed, and not all of them also
+    # misread in their examples
+    misread = set(listed["model_answer_misread"])
+    assert {"amd-094/limits", "amd-010/fine-tune"} <= misread and misread - set(listed["untrusted"])
     with_examples = [(qid, p) for qid, r in corpus.rubrics.items() for p in r.points if p.examples]
     assert listed["points_with_examples"] == len(with_examples)
     assert 0 < len(listed["untrusted"]) < len(with_examples)

@@ -83,6 +83,10 @@ class Limits:
     # docs/grading.md), did not pass the rule written before measuring them.
     incorrect_penalty: float = INCORRECT_PENALTY
     rubric_if_incorrect: str = "all"
+    # A point the checker misreads in the question's own model answer (reads the model answer's spans nearest
+    # the point as contradicting it) needs the same second reading as one whose examples it misreads
+    # (`ClaimGrader.doubtful`; session 17, `eval --rule session-16` is the app without it).
+    model_check: bool = True
 
 
 @dataclass
@@ -120,6 +124,7 @@ class ClaimGrader(Grader):
         self.rt = RubricThresholds()
         self.model = f"{CLAIM_MODEL}{str(checker.record.get('weights_sha256', ''))[:12]}"
         self._trust: dict[tuple[str, tuple[str, ...]], bool] = {}  # trusted(), per point's claim and examples
+        self._model: dict[tuple[str, str, str], bool] = {}  # misreads_model_answer(), per question, point and claim
 
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
               red_flags: list[RedFlag] = ()) -> Grade:
@@ -178,25 +183,51 @@ class ClaimGrader(Grader):
         if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
             rubric_grade = self.fallback.grade(question, points, answer)
         return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs,
-                       untrusted=self.untrusted(points, claims, spans, readings))
+                       untrusted=self.untrusted(points, claims, spans, readings, question))
 
     def untrusted(self, points: list[RubricPoint], claims: list[str], spans: list[_Span],
-                  readings: list[_PointReading]) -> frozenset[int]:
+                  readings: list[_PointReading], question: Question | None = None) -> frozenset[int]:
         """The points the checker contradicts here whose contradiction is not believed: it misreads the
-        point's own examples (`trusted`), and the contradicting span does not contradict most of them either."""
+        point's own examples (`trusted`) or the model answer, and the contradicting span does not contradict
+        most of the examples either."""
         t, out = self.checker.thresholds, []
-        for i in self.doubtful(points, claims, readings):
+        for i in self.doubtful(points, claims, readings, question):
             examples = list(points[i].examples)
             read = self.checker.probabilities(examples, [spans[readings[i].con_span].text] * len(examples))
             out += [] if contradicts_most([(ent, con) for _, ent, con in read], t) else [i]
         return frozenset(out)
 
-    def doubtful(self, points: list[RubricPoint], claims: list[str], readings: list[_PointReading]) -> list[int]:
-        """The points contradicted here that the checker misreads (`trusted`): their contradiction needs a second
-        reading."""
+    def doubtful(self, points: list[RubricPoint], claims: list[str], readings: list[_PointReading],
+                 question: Question | None = None) -> list[int]:
+        """The points contradicted here that the checker misreads, in their own examples (`trusted`) or, if it
+        has examples to read a second time, in the question's model answer (`misreads_model_answer`): their
+        contradiction needs a second reading."""
         at = min(self.checker.thresholds.contradicts, self.limits.incorrect_at or 1.0)
         return [i for i, (p, r) in enumerate(zip(points, readings, strict=True))
-                if r.cued is None and r.con >= at and r.con > r.ent and not self.trusted(claims[i], p)]
+                if r.cued is None and r.con >= at and r.con > r.ent and (
+                    not self.trusted(claims[i], p) or (self.limits.model_check and question is not None
+                                                       and p.examples
+                                                       and self.misreads_model_answer(question, p, claims[i])))]
+
+    def misreads_model_answer(self, question: Question, point: RubricPoint, claim: str) -> bool:
+        """Does the checker read the question's own model answer as contradicting this point (the model answer's
+        spans nearest the point, picked as an answer's are)? A right answer in the bank's words is then as
+        likely to be "contradicted" as a wrong one. Once per point."""
+        rubric = self.corpus.rubrics.get(question.id) if self.corpus is not None else None
+        if rubric is None:
+            return False
+        key = (question.id, point.id, claim)
+        if key not in self._model:
+            if len(self._model) >= 4096:  # as _trust
+                self._model.clear()
+            spans = self._spans(question, rubric.model_answer)
+            t, read = self.checker.thresholds, []
+            if spans:
+                hyp = self.embedder.embed_tokens([claim])[0].sentence
+                near = self._top(np.vstack([s.vector for s in spans]) @ hyp, self.limits.spans_per_point)
+                read = self.checker.probabilities([claim] * len(near), [spans[j].text for j in near])
+            self._model[key] = any(con >= t.contradicts and con > ent for _, ent, con in read)
+        return self._model[key]
 
     def trusted(self, claim: str, point: RubricPoint) -> bool:
         """Can the checker's contradiction of this point be believed (`reads_own_examples`)? Once per point."""
