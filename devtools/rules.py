@@ -190,7 +190,7 @@ class RuleGrader(ClaimGrader):
         if not m.empty:
             readings = self.refold(points, m)
             m = dataclasses.replace(m, readings=readings,
-                                    untrusted=self.untrusted_by_rule(question, points, m, readings))
+                                    untrusted=self.untrusted_by_rule(points, m, readings, question))
         return super().decide(question, points, m)
 
     def _probabilities(self, hyps: list[str], prems: list[str]) -> list[tuple[float, float]]:
@@ -267,7 +267,7 @@ class RuleGrader(ClaimGrader):
                         r.ent, r.ent_span = ent, j
         return readings
 
-    def untrusted_by_rule(self, question, points, m: Measure, readings: list[_PointReading]) -> frozenset[int]:
+    def untrusted_by_rule(self, points, m: Measure, readings: list[_PointReading], question=None) -> frozenset[int]:
         """The points whose contradiction is not believed under `self.rule` (ClaimGrader.untrusted's own
         steps, each pair read through the rules' cache)."""
         rule, t = self.rule, self.checker.thresholds

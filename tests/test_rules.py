@@ -188,6 +188,24 @@ def test_the_grid_choice_takes_the_lowest_mae_that_keeps_excellent_and_wrong_ans
     assert limits_grid.choose(grid) is None
 
 
+@pytest.mark.parametrize(("rule", "stands"), [
+    ("session-16", True),  # the app until session 17: the point's examples read right, so it is trusted
+    ("model-check", False),  # the checker misreads the model answer, and the span contradicts no example
+    ("shipped", False),  # the app since session 17
+])
+def test_a_point_misread_in_its_model_answer_needs_its_examples_contradicted_too(rule: str, stands: bool) -> None:
+    grader = grader_for({})
+    grader.misreads_model_answer = lambda question, point, claim: True  # as if read in the model answer
+    grader.rule = RULES[rule]
+    grader.limits = grader.rule.limits(grader.shipped_limits)  # as decide() sets them
+    m = contradicted_in(0, 0.9)
+    readings = grader.refold([POINT], m)
+    question = SimpleNamespace(id="t-001")
+    assert (0 not in grader.untrusted_by_rule([POINT], m, readings, question)) is stands
+    grader.rule = RULES["examples-any"]  # not a self-check rule: model answers are not read either
+    assert grader.untrusted_by_rule([POINT], m, readings, question) == frozenset()
+
+
 def test_a_span_stating_a_red_flags_fact_states_no_red_flag() -> None:
     from bot.corpus import RedFlag
 
