@@ -358,6 +358,21 @@ def test_bfloat16_checker_reads_pairs_as_float32_does(corpus) -> None:
     assert np.abs(full - half).max() <= 0.08
 
 
+def test_the_traced_checker_reads_pairs_as_the_model_does(corpus, checker: ClaimChecker) -> None:
+    """The loaded checker runs as a frozen TorchScript graph (faster); in batches that mix short and long
+    pairs (padded) it gives the model's own probabilities."""
+    import numpy as np
+
+    from bot.grading.claimdata import split_by_question
+
+    assert checker.graph is not None  # tracing failed: the app would run the slower untraced model
+    _, held = split_by_question(build_pairs(corpus))
+    pairs = random.Random(1).sample(held, 80)
+    hyps, prems = [p.hypothesis for p in pairs], [p.premise for p in pairs]
+    untraced = ClaimChecker(checker.model, checker.tokenizer, checker.thresholds)
+    assert np.abs(checker.probabilities(hyps, prems) - untraced.probabilities(hyps, prems)).max() <= 1e-3
+
+
 def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
     """claim_statements.jsonl says something true, something false and something beside the point for
     every checked point; a point renamed or removed in a rubric leaves no orphan behind."""
