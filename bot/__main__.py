@@ -400,31 +400,44 @@ def grader_pairs(seed: int, out: Path, more: Path | None) -> None:
 @grader.command("untrusted")
 @click.option("--model-answers", is_flag=True,
               help="Also list the points whose question's model answer the checker reads as contradicting them.")
+@click.option("--write", is_flag=True,
+              help="Write both readings of every point into the table the app starts with (bot/grading/trust.py).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def grader_untrusted(model_answers: bool, as_json: bool) -> None:
+def grader_untrusted(model_answers: bool, write: bool, as_json: bool) -> None:
     """List the rubric points whose own examples the claim checker reads as contradicting them: the app
     believes its contradiction of such a point only where the span contradicts most of the examples too
     (red flags count as always). With --model-answers, also the points (with examples) whose model answer
     it misreads so, which get the same second reading since session 17. Rewording such a point or example
-    so that the checker reads it right makes its contradictions count as before."""
-    from bot.grading.claim_grader import ClaimGrader, reads_own_examples
+    so that the checker reads it right makes its contradictions count as before. With --write, both
+    readings go into the table the app starts with, for this setup (run it once per BOT_PRECISION)."""
+    from bot.embeddings import VectorCache
+    from bot.grading.claim_grader import ClaimGrader
     from bot.grading.claims import ClaimChecker
+    from bot.grading.trust import examples_key, model_key, setup_key, write_readings
+    from bot.services import build_embedder
     from bot.text import point_claim
 
     settings, c = _settings_and_corpus()
     checker = (ClaimChecker.from_folder(settings.claim_checker, settings.precision) if settings.claim_checker
                else ClaimChecker.load(precision=settings.precision))  # a ClaimCheckerError is a sentence (BotError)
-    points = [(qid, p) for qid, r in sorted(c.rubrics.items()) for p in r.points if p.examples]
-    untrusted = [f"{qid}/{p.id}" for qid, p in points
-                 if not reads_own_examples(checker, point_claim(p.text), list(p.examples))]  # as the app reads them
+    grader = ClaimGrader(VectorCache(build_embedder(settings)), c, checker, None, readings=None)  # read here, afresh
+    points = [(qid, p, point_claim(p.text)) for qid, r in sorted(c.rubrics.items()) for p in r.points if p.examples]
+    trusted = {(qid, p.id): grader.trusted(claim, p) for qid, p, claim in points}  # as the app reads them
+    untrusted = [f"{qid}/{p.id}" for qid, p, _ in points if not trusted[qid, p.id]]
     out = {"points_with_examples": len(points), "untrusted": untrusted}
-    if model_answers:
-        from bot.embeddings import VectorCache
-        from bot.services import build_embedder
-
-        grader = ClaimGrader(VectorCache(build_embedder(settings)), c, checker, None)
-        out["model_answer_misread"] = [f"{qid}/{p.id}" for qid, p in points
-                                       if grader.misreads_model_answer(c.questions[qid], p, point_claim(p.text))]
+    if model_answers or write:
+        misread = {(qid, p.id): grader.misreads_model_answer(c.questions[qid], p, claim) for qid, p, claim in points}
+        if model_answers:
+            out["model_answer_misread"] = [f"{qid}/{p.id}" for qid, p, _ in points if misread[qid, p.id]]
+    if write:
+        readings = {}
+        for qid, p, claim in points:
+            readings[examples_key(claim, p.examples)] = trusted[qid, p.id]
+            readings[model_key(c.questions[qid], c.rubrics[qid], claim)] = misread[qid, p.id]
+        setup = setup_key(checker, grader.embedder)
+        write_readings(setup, readings)
+        click.echo(f"wrote {len(readings)} readings for {setup.split('|', 1)[1]} to bot/grading/claim_trust.json",
+                   err=True)
     if as_json:
         click.echo(json.dumps(out, indent=2))
         return
@@ -432,10 +445,10 @@ def grader_untrusted(model_answers: bool, as_json: bool) -> None:
     click.echo(f"{len(untrusted)} of {len(points)} points with examples: a contradiction of one needs a second "
                "reading (against its examples).", err=True)
     if model_answers:
-        misread = out["model_answer_misread"]
-        click.echo("\n".join(misread))
-        click.echo(f"{len(misread)} points whose model answer the checker reads as contradicting them "
-                   f"({len(set(misread) - set(untrusted))} of them not listed above).", err=True)
+        listed = out["model_answer_misread"]
+        click.echo("\n".join(listed))
+        click.echo(f"{len(listed)} points whose model answer the checker reads as contradicting them "
+                   f"({len(set(listed) - set(untrusted))} of them not listed above).", err=True)
 
 
 @cli.command("first-question", hidden=True)

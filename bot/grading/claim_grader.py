@@ -24,6 +24,7 @@ references) go to the fallback grader.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -46,6 +47,7 @@ from bot.grading.features import is_non_answer
 from bot.grading.injection import grader_directed
 from bot.grading.rubric import INSTRUCTIONS_IGNORED, RubricGrader, _cued_sentence, _fluency
 from bot.grading.rubric import Thresholds as RubricThresholds
+from bot.grading.trust import TRUST_PATH, examples_key, load_readings, model_key, setup_key
 from bot.text import content_stems, point_claim, sentences, tokens
 
 CLAIM_MODEL = "claim-checker:"  # a grade's `model` names the checker's weights after this
@@ -118,13 +120,32 @@ class ClaimGrader(Grader):
     kind = "rubric"  # still the offline grader, as stored sessions and the UI know it
 
     def __init__(self, embedder: Embedder, corpus: Corpus, checker: ClaimChecker, fallback: Grader,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, readings: Path | None = TRUST_PATH) -> None:
         self.embedder, self.corpus, self.checker, self.fallback = embedder, corpus, checker, fallback
         self.limits = limits or Limits()
         self.rt = RubricThresholds()
         self.model = f"{CLAIM_MODEL}{str(checker.record.get('weights_sha256', ''))[:12]}"
         self._trust: dict[tuple[str, tuple[str, ...]], bool] = {}  # trusted(), per point's claim and examples
         self._model: dict[tuple[str, str, str], bool] = {}  # misreads_model_answer(), per question, point and claim
+        if readings is not None and corpus is not None and embedder is not None:
+            self._read_ahead(readings)
+
+    def _read_ahead(self, path: Path) -> None:
+        """Start with the shipped readings of `trusted` and `misreads_model_answer` made with this setup, for every
+        point whose claim, examples, question and model answer are those they were read from (trust.py)."""
+        known = load_readings(setup_key(self.checker, self.embedder), path)
+        if not known:
+            return
+        for qid, rubric in self.corpus.rubrics.items():
+            question = self.corpus.questions.get(qid)
+            for p in rubric.points:
+                claim = point_claim(p.text)
+                trusted = known.get(examples_key(claim, p.examples))
+                if trusted is not None:
+                    self._trust[claim, tuple(p.examples)] = trusted
+                misread = known.get(model_key(question, rubric, claim)) if question is not None else None
+                if misread is not None:
+                    self._model[qid, p.id, claim] = misread
 
     def grade(self, question: Question, rubric_points: list[RubricPoint], answer: str,
               red_flags: list[RedFlag] = ()) -> Grade:

@@ -17,7 +17,7 @@ Precision: on a CPU that multiplies bfloat16 natively the checker runs in bfloat
 `python -m bot bench` graded in 191 ms instead of 389 at the median with the dev agreement unchanged
 (docs/grading.md; a test checks the labels agree with float32). The loaded checker runs as a TorchScript
 graph, traced once at load and frozen (`traced`): the same probabilities, about a tenth less time per
-pair on this machine (docs/grading.md, Speed); if tracing fails the model runs as it is.
+pair on this machine (README, Speed); if tracing fails the model runs as it is.
 
 Weights: one safetensors file beside this module, its sha256 in the training record
 (`claim_checker.json`), checked at load. The app never trains and never downloads.
