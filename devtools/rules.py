@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,10 @@ class Rule:
     # session 17: a point is not trusted either (self_check "contradicts") where the checker reads the bank's own
     # model answer as contradicting it (Limits.model_check; None: the app's, since session 17)
     model_check: bool | None = None
+    # session 18: a point whose claim is not a proposition (its meta verb takes no that/why/how clause, so it names
+    # a topic rather than saying something true or false): "never" contradicted, or only where the span also
+    # contradicts most of its "examples" (red flags count as always)
+    noun_points: str | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -163,7 +168,20 @@ RULES: dict[str, Rule] = {
     "session-16": on_shipped("the app's decision until session 17 (its model answer not read)", model_check=False),
     "model-check": on_shipped("session-16, and a point the checker reads the model answer as contradicting is not "
                               "trusted either", model_check=True),
+    # session 18
+    "noun-points-never": on_shipped("shipped, and a point whose claim is not a proposition is never contradicted",
+                                    noun_points="never"),
+    "noun-points-examples": on_shipped("shipped, and a point whose claim is not a proposition is contradicted only "
+                                       "where the span contradicts most of its examples too", noun_points="examples"),
 }
+
+_PROPOSITION = re.compile(r"^\s*(?:\w+ly\s+)?\w+\s+(?:that|why|how)\s", re.IGNORECASE)
+
+
+def is_proposition(point_text: str) -> bool:
+    """Does the rubric point ask for something true or false ("explains that / why / how ...") rather than name a
+    topic ("describes fast tests of the pipeline's code", "names fairness metrics")?"""
+    return _PROPOSITION.match(point_text) is not None
 
 
 class RuleGrader(ClaimGrader):
@@ -254,6 +272,10 @@ class RuleGrader(ClaimGrader):
                     and not all(e >= t.covered for e, _ in self._probabilities([m.claims[i]] * len(examples), examples)):
                 near = [p.span for p in m.pairs if p.flag is None and p.point == i]
                 r.ent, r.ent_span = t.partial, near[0] if near else 0
+            if rule.noun_points and r.con >= t.contradicts and r.con > r.ent and not is_proposition(point.text) and (
+                    rule.noun_points == "never" or not contradicts_most(
+                        self._probabilities(examples, [spans[r.con_span].text] * len(examples)), t)):
+                r.con = 0.0
             if rule.examples and r.con >= t.contradicts and r.con > r.ent:
                 read = self._probabilities(examples, [spans[r.con_span].text] * len(examples))
                 if not self._contradiction_stands(read, r.con):
