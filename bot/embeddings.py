@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import SettingError
+from bot.frozen import frozen
 from bot.precision import resolve
 from bot.settings import DEFAULT_EMBEDDING_MODEL
 
@@ -205,6 +206,7 @@ class SentenceTransformerEmbedder(Embedder):
 
             self._model.to(torch.bfloat16)
         self.dim = int(self._model.config.hidden_size)
+        self._graph = frozen(self._model, self._tokenizer, "last_hidden_state")  # the same vectors, faster
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         return np.vstack([tv.sentence for tv in self.token_batch(texts)])
@@ -220,7 +222,7 @@ class SentenceTransformerEmbedder(Embedder):
                 batch = [texts[i].lower() if self._lower else texts[i] for i in at]
                 x = self._tokenizer(batch, padding=True, truncation=True, max_length=self._max_tokens,
                                     return_tensors="pt")
-                hidden = self._model(**x).last_hidden_state.float()
+                hidden = (self._graph(x) if self._graph is not None else self._model(**x).last_hidden_state).float()
                 mask = x["attention_mask"]
                 if self._pooling == "mean":
                     m = mask.unsqueeze(-1).to(hidden.dtype)

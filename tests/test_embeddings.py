@@ -107,6 +107,21 @@ def test_the_vectors_are_those_of_the_sentence_transformers_library(embedder) ->
     assert embedder.dim == 384
 
 
+def test_the_frozen_graph_gives_the_models_own_vectors(embedder) -> None:
+    """The model runs as a frozen TorchScript graph (bot/frozen.py, faster); on a batch of texts of mixed
+    lengths (padded, one cut at 256 tokens) its vectors are those the model itself gives."""
+    texts = json.loads(REFERENCE.read_text(encoding="utf-8"))["texts"] + ["ok", "a somewhat longer sentence here"]
+    assert embedder._graph is not None  # tracing failed: the app would embed more slowly
+    graph, embedder._graph = embedder._graph, None
+    try:
+        plain = embedder.token_batch(texts)
+    finally:
+        embedder._graph = graph
+    for a, b in zip(embedder.token_batch(texts), plain, strict=True):
+        assert a.words == b.words
+        assert np.abs(a.sentence - b.sentence).max() < 1e-5 and np.abs(a.vectors - b.vectors).max() < 1e-5
+
+
 def test_bfloat16_vectors_are_the_float32_ones_to_rounding(embedder) -> None:
     """Where the CPU multiplies bfloat16 natively the app embeds in it (bot/precision.py): the vectors
     must stay the library's to a cosine of 0.999, words and sentences, and the index is cached apart."""

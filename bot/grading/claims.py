@@ -15,9 +15,8 @@ from a true one on the interview answers.
 
 Precision: on a CPU that multiplies bfloat16 natively the checker runs in bfloat16 (bot/precision.py):
 `python -m bot bench` graded in 191 ms instead of 389 at the median with the dev agreement unchanged
-(docs/grading.md; a test checks the labels agree with float32). The loaded checker runs as a TorchScript
-graph, traced once at load and frozen (`traced`): the same probabilities, about a tenth less time per
-pair on this machine (README, Speed); if tracing fails the model runs as it is.
+(docs/grading.md; a test checks the labels agree with float32). The loaded checker runs as a frozen TorchScript
+graph (bot/frozen.py): the same probabilities in about a tenth less time.
 
 Weights: one safetensors file beside this module, its sha256 in the training record
 (`claim_checker.json`), checked at load. The app never trains and never downloads.
@@ -28,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +34,7 @@ import numpy as np
 
 from bot.embeddings import TokenVectors
 from bot.errors import ClaimCheckerError  # re-exported: its home before bot.errors held it
+from bot.frozen import frozen
 from bot.precision import resolve
 
 log = logging.getLogger(__name__)
@@ -104,40 +103,13 @@ def join_tokens(first: TokenVectors, second: TokenVectors) -> TokenVectors:
                         np.vstack([first.vectors, second.vectors]))
 
 
-def traced(model, tokenizer):
-    """The model's logits as a frozen TorchScript graph (weights folded in, so later changes to `model` do not
-    reach it), or None if it cannot be traced. Traced on a padded batch, so the padding mask is part of the graph."""
-    import torch
-
-    class Logits(torch.nn.Module):
-        def __init__(self, m) -> None:
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, token_type_ids, attention_mask):
-            return self.m(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask).logits
-
-    x = tokenizer(["a claim", "a"], ["a span of an answer", "one two three four five six seven"], padding=True,
-                  return_tensors="pt")
-    try:
-        with torch.inference_mode(), warnings.catch_warnings():
-            # TracerWarning: the model's checks of shapes and of a missing mask, constant for every batch it is given
-            warnings.simplefilter("ignore")
-            graph = torch.jit.trace(Logits(model.eval()), (x["input_ids"], x["token_type_ids"], x["attention_mask"]),
-                                    check_trace=False)
-            return torch.jit.freeze(graph.eval())
-    except Exception as exc:  # noqa: BLE001 - any failure leaves the model as it is, only slower
-        log.warning("The claim checker runs untraced (%s: %s).", type(exc).__name__, exc)
-        return None
-
-
 class ClaimChecker:
     """P(neutral, entails, contradicts) for (hypothesis, premise) text pairs."""
 
     def __init__(self, model, tokenizer, thresholds: Thresholds, record: dict | None = None, graph=None) -> None:
         self.model, self.tokenizer = model.eval(), tokenizer
         self.thresholds, self.record = thresholds, record or {}
-        self.graph = graph  # traced(model): what probabilities() runs when there is one
+        self.graph = graph  # frozen(model): what probabilities() runs when there is one
 
     @classmethod
     def from_folder(cls, folder: Path, precision: str = "auto") -> ClaimChecker:
@@ -178,7 +150,8 @@ class ClaimChecker:
             import torch
 
             model.to(torch.bfloat16)
-        return cls(model, tokenizer, Thresholds(**record.get("thresholds", {})), record, traced(model, tokenizer))
+        return cls(model, tokenizer, Thresholds(**record.get("thresholds", {})), record,
+                   frozen(model, tokenizer, "logits", pairs=True))
 
     def probabilities(self, hyps: list[str], prems: list[str]) -> np.ndarray:
         """One row per (hypothesis, premise) pair: P(neutral), P(entails), P(contradicts)."""
@@ -195,7 +168,6 @@ class ClaimChecker:
                 at = order[i:i + BATCH]
                 x = self.tokenizer([hyps[k] for k in at], [prems[k] for k in at], padding=True,
                                    truncation="only_second", max_length=MAX_TOKENS, return_tensors="pt")
-                logits = (self.graph(x["input_ids"], x["token_type_ids"], x["attention_mask"]) if self.graph is not None
-                          else self.model(**x).logits)
+                logits = self.graph(x) if self.graph is not None else self.model(**x).logits
                 out[at] = torch.softmax(logits.float(), dim=-1).numpy()
         return out
