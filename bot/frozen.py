@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 class Frozen:
-    """`frozen(x)`: the traced model's `output` for a tokenizer's batch `x` (the same keys it was traced with)."""
+    """Called with a tokenizer's batch `x` (the keys it was traced with): the traced model's output for it."""
 
     def __init__(self, graph, names: list[str]) -> None:
         self.graph, self.names = graph, names
