@@ -91,6 +91,7 @@ class Rule:
     # a topic rather than saying something true or false): "never" contradicted, or only where the span also
     # contradicts most of its "examples" (red flags count as always)
     noun_points: str | None = None
+    nearest_contradicts: bool = False  # only the span nearest a point (read first) can contradict it
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -173,6 +174,8 @@ RULES: dict[str, Rule] = {
                                     noun_points="never"),
     "noun-points-examples": on_shipped("shipped, and a point whose claim is not a proposition is contradicted only "
                                        "where the span contradicts most of its examples too", noun_points="examples"),
+    "nearest-contradicts": on_shipped("shipped, and only the span nearest a point can contradict it (the next spans "
+                                      "can cover it)", nearest_contradicts=True),
 }
 
 _PROPOSITION = re.compile(r"^\s*(?:\w+ly\s+)?\w+\s+(?:that|why|how)\s", re.IGNORECASE)
@@ -231,7 +234,13 @@ class RuleGrader(ClaimGrader):
         for p in m.pairs:
             if rule.one_claim_per_span and p.flag is None and p.con > p.ent and p.con >= t.contradicts:
                 strongest[p.span] = max(strongest.get(p.span, (0.0, -1)), (p.con, p.point))
+        nearest: dict[int, int] = {}  # point -> the span read for it first (the nearest)
         for p in m.pairs:
+            if p.flag is None:
+                nearest.setdefault(p.point, p.span)
+        for p in m.pairs:
+            if rule.nearest_contradicts and p.flag is None and p.span != nearest[p.point] and p.con > p.ent:
+                p = p._replace(con=0.0)
             if p.flag is not None and rule.flag_fact_clears and p.flag.fact and p.ent > p.con and p.ent >= t.flag:
                 (fact_ent, _), = self._probabilities([p.flag.fact], [spans[p.span].text])
                 if fact_ent >= p.ent:
