@@ -192,7 +192,9 @@ class RuleGrader(ClaimGrader):
     every rule after the first costs only its extra pairs (counted in `extra_pairs`)."""
 
     def __init__(self, base: ClaimGrader) -> None:
-        super().__init__(base.embedder, base.corpus, base.checker, base.fallback, base.limits)
+        super().__init__(base.embedder, base.corpus, base.checker, base.fallback, base.limits, readings=None)
+        # the base grader's readings (the shipped table's among them), rather than reading the table again
+        self._trust, self._model = dict(getattr(base, "_trust", {})), dict(getattr(base, "_model", {}))
         self.shipped_limits = self.limits
         self.rule = RULES["shipped"]
         self.extra_pairs = 0
