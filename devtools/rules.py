@@ -92,11 +92,13 @@ class Rule:
     # contradicts most of its "examples" (red flags count as always)
     noun_points: str | None = None
     nearest_contradicts: bool = False  # only the span nearest a point (read first) can contradict it
+    soft_credit: tuple[float, float] | None = None  # session 20: Limits.soft_credit (score only)
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
         change = {"incorrect_at": self.incorrect_at, "blend": self.blend, "full_at": self.full_at,
-                  "incorrect_penalty": self.penalty, "model_check": self.model_check}
+                  "incorrect_penalty": self.penalty, "model_check": self.model_check,
+                  "soft_credit": self.soft_credit}
         return dataclasses.replace(shipped, rubric_if_incorrect=self.rubric_if_incorrect,
                                    **{k: v for k, v in change.items() if v is not None})
 
@@ -176,6 +178,9 @@ RULES: dict[str, Rule] = {
                                        "where the span contradicts most of its examples too", noun_points="examples"),
     "nearest-contradicts": on_shipped("shipped, and only the span nearest a point can contradict it (the next spans "
                                       "can cover it)", nearest_contradicts=True),
+    **{f"soft-{lo:g}-{hi:g}": on_shipped(f"shipped, and a point's credit a ramp of P(entails) from {lo:g} to {hi:g} "
+                                         "(score only)", soft_credit=(lo, hi))
+       for lo, hi in ((0.25, 0.5), (0.15, 0.6), (0.1, 0.5))},
 }
 
 _PROPOSITION = re.compile(r"^\s*(?:\w+ly\s+)?\w+\s+(?:that|why|how)\s", re.IGNORECASE)

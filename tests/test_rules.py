@@ -233,3 +233,24 @@ def test_a_span_contradicts_at_most_one_point_under_one_claim_per_span() -> None
     assert (second.con, second.con_span) == (pytest.approx(0.9), 0)
     grader.rule = RULES["shipped"]
     assert grader.refold([POINT, other], m)[0].con == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize(("rule", "score"), [
+    ("shipped", 9.5),  # covered 1 + partial 1/2 of 2 points = 7.5; (0.8 x 7.5 + 0.2 x 8.0) / 0.8
+    ("soft-0.25-0.5", 8.0),  # P(entails) 0.3 earns 0.2 of its point: 6.0 -> (4.8 + 1.6) / 0.8
+    ("soft-0.15-0.6", 8.7),  # ... 1/3 of it
+])
+def test_soft_credit_rules_score_a_ramp_of_the_reading_and_keep_the_verdicts(rule: str, score: float) -> None:
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[]) for p in ("p", "q")]
+    question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None, limits=Limits())
+    grader = RuleGrader(base)
+    grader.rule = rule_for(rule)
+    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another one.", None)],
+                readings=[_PointReading(), _PointReading()], rubric=SimpleNamespace(score=8.0, points=[]),
+                bare_list=False, pairs=[PairRead(0, 0, 0.9, 0.05), PairRead(1, 1, 0.3, 0.05)])
+    grade = grader.decide(question, points, m)
+    assert [g.verdict.value for g in grade.points] == ["covered", "partial"]
+    assert grade.score == pytest.approx(score, abs=0.051)

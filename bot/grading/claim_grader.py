@@ -89,6 +89,9 @@ class Limits:
     # the point as contradicting it) needs the same second reading as one whose examples it misreads
     # (`ClaimGrader.doubtful`; session 17, `eval --rule session-16` is the app without it).
     model_check: bool = True
+    # A point's share of the score as a ramp of P(entails) from the first value to the second, instead of the
+    # verdicts' steps (None: the steps, the app's). Tried in session 20 (`eval --rule soft-...`).
+    soft_credit: tuple[float, float] | None = None
 
 
 @dataclass
@@ -310,6 +313,8 @@ class ClaimGrader(Grader):
                     grades[-1] = self._pg(p, credit, seen.evidence, seen.coverage)
         grade = self._result(question, points, grades, false_claims)
         score, blend = score_from_points(grades, self.limits.incorrect_penalty), self.limits.blend
+        if self.limits.soft_credit is not None:
+            score = self._soft_score(grades, m, t)
         if m.rubric is not None and blend:
             rubric_score = m.rubric.score
             wrong = sum(g.weight for g in grades if g.verdict is Verdict.incorrect)
@@ -322,6 +327,26 @@ class ClaimGrader(Grader):
         if m.bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
         return grade
+
+    def _soft_score(self, grades: list[PointGrade], m: Measure, t) -> float:
+        """`score_from_points` with each point's credit a ramp of its P(entails) (`Limits.soft_credit`), never more
+        than its verdict allows where fluency or a bare list capped it; STAR cues 1, incorrect points as always."""
+        lo, hi = self.limits.soft_credit
+        total = sum(g.weight for g in grades)
+        if total <= 0:
+            return 0.0
+        earned = 0.0
+        for g, r in zip(grades, m.readings, strict=True):
+            if g.verdict is Verdict.incorrect:
+                earned -= self.limits.incorrect_penalty * g.weight
+                continue
+            if r.cued is not None:
+                earned += g.weight
+                continue
+            cap = 0.5 if g.verdict is Verdict.partial and r.ent >= t.covered else (
+                0.0 if g.verdict is Verdict.missing and r.ent >= t.partial else 1.0)
+            earned += g.weight * min(cap, max(0.0, (r.ent - lo) / (hi - lo)))
+        return max(0.0, 10.0 * earned / total)
 
     def _spans(self, question: Question, answer: str) -> list[_Span]:
         """Sentences that say more than the question, and each with the next one, verbatim."""
