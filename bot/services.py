@@ -10,7 +10,13 @@ from bot.corpus import Corpus, load_corpus
 from bot.embeddings import Embedder, SentenceTransformerEmbedder, VectorCache
 from bot.grading import FallbackGrader, Grader
 from bot.grading.claim_grader import ClaimGrader
-from bot.grading.claims import ClaimChecker, ClaimCheckerMissing
+from bot.grading.claims import (
+    ENSEMBLES,
+    CheckerEnsemble,
+    ClaimChecker,
+    ClaimCheckerError,
+    ClaimCheckerMissing,
+)
 from bot.grading.llm import LLMGrader, make_client
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
@@ -28,7 +34,8 @@ def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 
 
 def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind: str = "claims",
-                         precision: str = "auto", checker: Path | None = None) -> Grader:
+                         precision: str = "auto", checker: Path | None = None,
+                         ensemble: str | None = None) -> Grader:
     """The offline grader: with kind "claims" (the default) the claim-checking grader for bank
     questions, blended with the calibrated rubric grader (which grades the rest: Mohler, short
     references); with kind "rubric" the rubric grader alone (BOT_OFFLINE_GRADER=rubric). Without the
@@ -40,19 +47,31 @@ def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind:
     if corpus is None or kind != "claims":
         return rubric
     if checker is not None:
-        return ClaimGrader(embedder, corpus, ClaimChecker.from_folder(checker, precision), rubric)
+        return ClaimGrader(embedder, corpus, with_ensemble(ClaimChecker.from_folder(checker, precision), ensemble,
+                                                           precision), rubric)
     try:
         shipped = ClaimChecker.load(precision=precision)
     except ClaimCheckerMissing as exc:
         log.warning("%s Grading with the rubric grader alone.", exc)
         return rubric
-    return ClaimGrader(embedder, corpus, shipped, rubric)
+    return ClaimGrader(embedder, corpus, with_ensemble(shipped, ensemble, precision), rubric)
+
+
+def with_ensemble(checker: ClaimChecker, ensemble: str | None, precision: str):
+    """The checker, or with BOT_CLAIM_ENSEMBLE=MODE:FOLDER that folder's checker reading beside it (CheckerEnsemble)."""
+    if not ensemble:
+        return checker
+    how, _, folder = ensemble.partition(":")
+    if not folder:
+        raise ClaimCheckerError(f"BOT_CLAIM_ENSEMBLE={ensemble!r} should read MODE:FOLDER, MODE one of "
+                                f"{', '.join(ENSEMBLES)}.")
+    return CheckerEnsemble([checker, ClaimChecker.from_folder(Path(folder), precision)], how)
 
 
 def build_grader(settings: Settings, embedder: Embedder, corpus: Corpus | None = None, llm: bool = True) -> Grader:
     """The LLM grader (falling back to the offline one) when an LLM is configured, else offline."""
     offline = build_offline_grader(embedder, corpus, settings.offline_grader, settings.precision,
-                                   settings.claim_checker)
+                                   settings.claim_checker, settings.claim_ensemble)
     if not (llm and settings.llm_configured):
         return offline
     client = make_client(settings.openai_api_key, settings.openai_base_url,

@@ -80,6 +80,7 @@ class Settings:
     offline_grader: str = "claims"  # the claim checker with the rubric grader (docs/grading.md), or "rubric" alone
     precision: str = "auto"  # the models' arithmetic: bfloat16 where the CPU has it natively (bot/precision.py)
     claim_checker: Path | None = None  # a folder from `grader train --out` instead of the shipped checker
+    claim_ensemble: str | None = None  # "MODE:FOLDER": that checker reads beside it (session 20's trial, docs/grading.md)
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     llm_timeout_s: float = 30.0
@@ -144,6 +145,7 @@ class Settings:
             "db_path": path("BOT_DB_PATH"),
             "cache_dir": path("BOT_CACHE_DIR"),
             "claim_checker": path("BOT_CLAIM_CHECKER"),
+            "claim_ensemble": e.get("BOT_CLAIM_ENSEMBLE") or None,
             "embedding_model": e.get("BOT_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
             "speech_model": e.get("BOT_SPEECH_MODEL") or "whisper-base-offline",
             "llm_model": e.get("BOT_LLM_MODEL") or e.get("OPENAI_MODEL") or None,

@@ -39,7 +39,7 @@ def run_bench(settings: Settings, count: int) -> dict:
         assessor = build_assessor(settings)  # builds and caches the index for the cold start below
         grader = build_offline_grader(assessor.index.vectors, assessor.corpus,
                                       settings.offline_grader, settings.precision,
-                                      settings.claim_checker)  # as the app grades
+                                      settings.claim_checker, settings.claim_ensemble)  # as the app grades
         store = SessionStore(Path(tmp) / "bench.db")
         session = store.create_session("bench", "bench", "mid", grader.kind, {})
         questions = [q for q in assessor.corpus.questions.values() if not q.options]

@@ -451,3 +451,35 @@ def test_a_batch_of_statements_is_added_to_the_shipped_ones_for_a_try(corpus, tm
     missing = CliRunner().invoke(cli, ["grader", "pairs", "--add-statements", str(tmp_path / "nope.jsonl"),
                                        "--out", str(out)])
     assert missing.exit_code != 0 and "does not exist" in missing.output
+
+
+def test_a_checker_ensemble_combines_its_members_readings() -> None:
+    # session 20's trial (BOT_CLAIM_ENSEMBLE): the mean of two readings, or their geometric mean, which reads a pair as
+    # entailing only where neither member finds that unlikely
+    from bot.grading.claims import CheckerEnsemble
+
+    def member(ent: float, con: float) -> ScriptedChecker:
+        checker = ScriptedChecker({"span": (ent, con)})
+        checker.model, checker.record = None, {"weights_sha256": f"{ent}-{con}"}
+        return checker
+
+    sure, doubting = member(0.8, 0.05), member(0.02, 0.03)  # one reads "entails", the other "neutral"
+    mean = CheckerEnsemble([sure, doubting], "mean").probabilities(["claim"], ["span"])[0]
+    assert mean == pytest.approx([(0.15 + 0.95) / 2, 0.41, 0.04], abs=1e-6)
+    geo = CheckerEnsemble([sure, doubting], "geometric").probabilities(["claim"], ["span"])[0]
+    assert geo.sum() == pytest.approx(1.0) and geo[1] < 0.5 < geo[0]  # not covered: one member found it unlikely
+    agree = CheckerEnsemble([sure, member(0.6, 0.1)], "geometric").probabilities(["claim"], ["span"])[0]
+    assert agree[1] > 0.5  # both read it as stated
+    assert CheckerEnsemble([sure, doubting]).record["weights_sha256"] != CheckerEnsemble([sure, sure]).record[
+        "weights_sha256"]  # another setup: the shipped trust table is not read for it
+    with pytest.raises(ClaimCheckerError, match="no way to combine"):
+        CheckerEnsemble([sure, doubting], "max")
+
+
+def test_bot_claim_ensemble_names_a_mode_and_a_folder_or_stops_with_a_sentence(tmp_path: Path, corpus, embedder) -> None:
+    from bot.services import build_offline_grader
+
+    with pytest.raises(ClaimCheckerError, match="should read MODE:FOLDER"):
+        build_offline_grader(embedder, corpus, "claims", "auto", None, "mean")
+    with pytest.raises(ClaimCheckerError, match="holds no claim checker"):
+        build_offline_grader(embedder, corpus, "claims", "auto", None, f"mean:{tmp_path}")

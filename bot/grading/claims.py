@@ -171,3 +171,29 @@ class ClaimChecker:
                 logits = self.graph(x) if self.graph is not None else self.model(**x).logits
                 out[at] = torch.softmax(logits.float(), dim=-1).numpy()
         return out
+
+
+ENSEMBLES = ("mean", "geometric")
+
+
+class CheckerEnsemble:
+    """Two or more checkers read every pair; their P(neutral, entails, contradicts) combined: the "mean", or the
+    "geometric" mean renormalised (a reading only where none of them reads it as unlikely). Tried in session 20
+    (`BOT_CLAIM_ENSEMBLE`, docs/grading.md); the app reads with one checker."""
+
+    def __init__(self, members: list[ClaimChecker], how: str = "mean") -> None:
+        if how not in ENSEMBLES:
+            raise ClaimCheckerError(f"{how!r} is no way to combine claim checkers; use one of {', '.join(ENSEMBLES)}.")
+        self.members, self.how = members, how
+        self.thresholds = members[0].thresholds
+        self.model = members[0].model  # its arithmetic names the setup (trust.py)
+        digest = hashlib.sha256(":".join([how] + [str(m.record.get("weights_sha256", "")) for m in members]).encode())
+        self.record = {"weights_sha256": digest.hexdigest(), "ensemble": how,
+                       "members": [m.record.get("weights_sha256") for m in members]}
+
+    def probabilities(self, hyps: list[str], prems: list[str]) -> np.ndarray:
+        read = np.stack([m.probabilities(hyps, prems) for m in self.members])
+        if self.how == "mean":
+            return read.mean(axis=0)
+        out = np.exp(np.log(np.clip(read, 1e-6, 1.0)).mean(axis=0))
+        return out / out.sum(axis=-1, keepdims=True)
