@@ -27,7 +27,8 @@ import numpy as np
 
 from bot.settings import Settings
 from devtools.evaluation import load_records, question_folds, record_figures
-from devtools.rules import grid_name, grid_names, run_rules
+from devtools.rule_table import grid_name, grid_names
+from devtools.rules import run_rules
 
 CHOOSING = Path(__file__).with_name("data") / "choosing_answers.jsonl"
 APP = grid_name(0.5, 0.2, 0.8, 0.25)  # the app's own constants (Limits, the checker's thresholds)

@@ -6,15 +6,12 @@ reproducible: every answer is read once (the shipped `ClaimGrader.measure`, whic
 the checker read), then each named rule folds the same readings its own way, reading a few more
 pairs where the rule needs them (a contradicting window's sentences, a point's `examples`), and
 the shipped `decide` gives the grade. The rule `shipped` folds them as the app does, so its figures
-are `eval`'s own. None of these rules is in the app.
+are `eval`'s own. None of these rules is in the app. What each rule is: devtools/rule_table.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +19,6 @@ import numpy as np
 from bot.grading import Grade, Verdict
 from bot.grading.claim_grader import (
     ClaimGrader,
-    Limits,
     Measure,
     PairRead,
     _PointReading,
@@ -39,157 +35,9 @@ from devtools.evaluation import (
     predict_app,
     record_figures,
 )
+from devtools.rule_table import RULES, is_proposition, rule_for, rule_names
 
-
-@dataclass(frozen=True)
-class Rule:
-    text: str  # what the rule does, as docs/grading.md's table says it
-    # a contradiction read in a two-sentence window counts only at this P(contradicts) (above 1: never)
-    window_at: float = 0.0
-    window_needs_sentence: bool = False  # ... only if one of its two sentences contradicts the point too
-    flag_span_wins: bool = False  # a red flag stated by the span that entails the point makes it incorrect
-    flag_span_covers_nothing: bool = False  # a span that states any red flag entails no point
-    rubric_covered_veto: float | None = None  # no contradiction where the rubric grader covers the point this well
-    # when a span contradicts a point, read it against the point's examples: the contradiction stands if
-    # it contradicts "all" / a "majority" / "any" of them, or the "mean" P(contradicts) over the point and
-    # them is at the threshold; it falls if the span entails one of them ("entails"), or also if it
-    # contradicts none ("entails-or-none")
-    examples: str | None = None
-    widen: int = 0  # a point not covered: its examples against its nearest spans read for it (this many)
-    # a point whose own examples the checker misreads (read as the span, the point's claim as the hypothesis)
-    # is not trusted to be contradicted (its red flags still count): "contradicts" when one of them reads as
-    # contradicting it (the app's own check since session 14, ClaimGrader.trusted), "not-entailed" when one
-    # of them does not read as stating it, "margin": a contradiction must be stronger than the strongest such
-    # reading of an example; None: every contradiction is trusted (the app until session 13)
-    self_check: str | None = None
-    # a point one of whose own examples does not read as stating it: the rubric grader's evidence for it
-    # (the answer is about it) earns partial credit where the checker finds nothing
-    about_unread: bool = False
-    # a point not trusted (self_check "contradicts"): its contradiction stands after all if the span also
-    # contradicts "majority" (the app's own since session 14, ClaimGrader.untrusted) / "any" of its examples
-    untrusted_examples: str | None = None
-    # a point whose best-read own example (as the span) reads below the covered threshold is covered by a span
-    # the checker reads at least as strongly (and at the partial threshold or more)
-    own_examples_cover: bool = False
-    # the score, not the verdicts (session 15): what an incorrect point costs (None: the app's quarter of its
-    # weight), and the rubric grader's share when some point is incorrect (Limits.rubric_if_incorrect)
-    penalty: float | None = None
-    rubric_if_incorrect: str = "all"
-    # a red flag's statement makes no false claim where the span reads as stating the flag's fact at least as
-    # strongly (one more pair per red flag stated)
-    flag_fact_clears: bool = False
-    one_claim_per_span: bool = False  # a span contradicts at most one point: the one it contradicts most
-    # the score's constants (session 16, `grid-...` rules; None: the app's Limits): P(contradicts), and P(entails)
-    # of a red flag, at which a point is incorrect; the rubric grader's share; the share of the marks that is a 10
-    incorrect_at: float | None = None
-    blend: float | None = None
-    full_at: float | None = None
-    # session 17: a point is not trusted either (self_check "contradicts") where the checker reads the bank's own
-    # model answer as contradicting it (Limits.model_check; None: the app's, since session 17)
-    model_check: bool | None = None
-    # session 18: a point whose claim is not a proposition (its meta verb takes no that/why/how clause, so it names
-    # a topic rather than saying something true or false): "never" contradicted, or only where the span also
-    # contradicts most of its "examples" (red flags count as always)
-    noun_points: str | None = None
-    nearest_contradicts: bool = False  # only the span nearest a point (read first) can contradict it
-    soft_credit: tuple[float, float] | None = None  # session 20: Limits.soft_credit (score only)
-
-    def limits(self, shipped: Limits) -> Limits:
-        """The app's Limits with this rule's changes to the score."""
-        change = {"incorrect_at": self.incorrect_at, "blend": self.blend, "full_at": self.full_at,
-                  "incorrect_penalty": self.penalty, "model_check": self.model_check,
-                  "soft_credit": self.soft_credit}
-        return dataclasses.replace(shipped, rubric_if_incorrect=self.rubric_if_incorrect,
-                                   **{k: v for k, v in change.items() if v is not None})
-
-
-SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority")
-
-
-def on_shipped(text: str, **change) -> Rule:
-    """The app's own decision with one change (the rules of sessions 14-15 read against it)."""
-    return dataclasses.replace(SHIPPED, text=text, **change)
-
-
-RULES: dict[str, Rule] = {
-    "shipped": SHIPPED,
-    # the rules below are read against this one: what the app decided until session 13
-    "session-13": Rule("the app's decision until session 13 (every contradiction trusted)"),
-    # session 11
-    "window-never": Rule("a window's contradiction never counts (sentences alone do)", window_at=1.01),
-    "window-0.7": Rule("a window's contradiction counts at P >= 0.7", window_at=0.7),
-    "window-0.8": Rule("a window's contradiction counts at P >= 0.8", window_at=0.8),
-    "window-0.9": Rule("a window's contradiction counts at P >= 0.9", window_at=0.9),
-    "window-0.95": Rule("a window's contradiction counts at P >= 0.95", window_at=0.95),
-    "window-sentence": Rule("a window's contradiction counts only if one of its sentences contradicts too",
-                            window_needs_sentence=True),
-    "flag-span-wins": Rule("a red flag stated by the span that entails the point wins", flag_span_wins=True),
-    "flag-span-covers-nothing": Rule("a span that states any red flag covers nothing", flag_span_covers_nothing=True),
-    "rubric-veto-0.5": Rule("no contradiction where the rubric grader finds the point covered (coverage >= 0.5)",
-                            rubric_covered_veto=0.5),
-    "rubric-veto-0.7": Rule("no contradiction where the rubric grader finds the point covered (coverage >= 0.7)",
-                            rubric_covered_veto=0.7),
-    # session 12
-    "examples-all": Rule("contradiction stands only if the span contradicts every example", examples="all"),
-    "examples-majority": Rule("... a majority of the examples", examples="majority"),
-    "examples-any": Rule("... any example", examples="any"),
-    "examples-mean": Rule("... the mean P(contradicts) over point and examples >= the threshold", examples="mean"),
-    "examples-entails": Rule("no contradiction where the span entails an example", examples="entails"),
-    "examples-entails-or-none": Rule("... or contradicts none of them", examples="entails-or-none"),
-    "widen-1": Rule("widen: the examples against a point's nearest span", widen=1),
-    "widen-3": Rule("widen with three spans", widen=3),
-    # session 14
-    "self-check": Rule("no contradiction of a point one of whose own examples reads as contradicting it",
-                       self_check="contradicts"),
-    "self-check-ent": Rule("no contradiction of a point one of whose own examples does not read as stating it",
-                           self_check="not-entailed"),
-    "self-check-margin": Rule("a contradiction stands only above the P(contradicts) with which the checker reads "
-                              "one of the point's own examples", self_check="margin"),
-    "own-examples-cover": on_shipped("shipped, and a point is covered by a span read as strongly as its best-read "
-                                     "example", own_examples_cover=True),
-    "self-check-then-examples-any": Rule(
-        "self-check, but a point not trusted is still contradicted where the span contradicts one of its examples",
-        self_check="contradicts", untrusted_examples="any"),
-    "self-check-about": Rule("self-check, and the rubric grader's evidence earns partial for a point one of whose own "
-                             "examples does not read as stating it", self_check="contradicts", about_unread=True),
-    "self-check-examples-entails": Rule("self-check, and no contradiction where the span entails an example",
-                                        self_check="contradicts", examples="entails"),
-    # session 15: the score of an answer the checker finds saying something false
-    "no-blend-if-incorrect": on_shipped("shipped, and an answer with an incorrect point gets no rubric share "
-                                        "(verdicts alone)", rubric_if_incorrect="none"),
-    "blend-by-correct-share": on_shipped("shipped, and the rubric share times the weight share of points not "
-                                         "incorrect", rubric_if_incorrect="correct"),
-    "penalty-0.5": on_shipped("shipped, and an incorrect point costs half its weight", penalty=0.5),
-    "penalty-1.0": on_shipped("shipped, and an incorrect point costs its whole weight", penalty=1.0),
-    "flag-fact-clears": on_shipped("shipped, and a span read as stating a red flag's fact as strongly as its claim "
-                                   "states no red flag", flag_fact_clears=True),
-    "one-claim-per-span": on_shipped("shipped, and a span contradicts at most one point (the one it contradicts "
-                                     "most)", one_claim_per_span=True),
-    "no-blend-penalty-0.5": on_shipped("no-blend-if-incorrect and penalty-0.5 together", rubric_if_incorrect="none",
-                                       penalty=0.5),
-    # session 17: the app until then, and the change it made (now the app's own)
-    "session-16": on_shipped("the app's decision until session 17 (its model answer not read)", model_check=False),
-    "model-check": on_shipped("session-16, and a point the checker reads the model answer as contradicting is not "
-                              "trusted either", model_check=True),
-    # session 18
-    "noun-points-never": on_shipped("shipped, and a point whose claim is not a proposition is never contradicted",
-                                    noun_points="never"),
-    "noun-points-examples": on_shipped("shipped, and a point whose claim is not a proposition is contradicted only "
-                                       "where the span contradicts most of its examples too", noun_points="examples"),
-    "nearest-contradicts": on_shipped("shipped, and only the span nearest a point can contradict it (the next spans "
-                                      "can cover it)", nearest_contradicts=True),
-    **{f"soft-{lo:g}-{hi:g}": on_shipped(f"shipped, and a point's credit a ramp of P(entails) from {lo:g} to {hi:g} "
-                                         "(score only)", soft_credit=(lo, hi))
-       for lo, hi in ((0.25, 0.5), (0.15, 0.6), (0.1, 0.5))},
-}
-
-_PROPOSITION = re.compile(r"^\s*(?:\w+ly\s+)?\w+\s+(?:that|why|how)\s", re.IGNORECASE)
-
-
-def is_proposition(point_text: str) -> bool:
-    """Does the rubric point ask for something true or false ("explains that / why / how ...") rather than name a
-    topic ("describes fast tests of the pipeline's code", "names fairness metrics")?"""
-    return _PROPOSITION.match(point_text) is not None
+__all__ = ["KeptRetrieval", "RuleGrader", "rule_names", "run_rules"]
 
 
 class RuleGrader(ClaimGrader):
@@ -352,58 +200,6 @@ class RuleGrader(ClaimGrader):
         if mode == "any":
             return any(votes)
         return float(np.mean([c for _, c in read] + [con])) >= t.contradicts  # "mean"
-
-
-# Session 16: the score's constants chosen again for today's checker and decision (devtools/limits_grid.py).
-# A rule `grid-AT-BLEND-FULL-PENALTY` is the shipped decision with those four constants, e.g. the app's own
-# grid-0.5-0.2-0.8-0.25; "grid" names every combination of these values.
-GRID = {"incorrect_at": (0.5, 0.6, 0.7, 0.8), "blend": (0.0, 0.1, 0.2, 0.3),
-        "full_at": (0.7, 0.75, 0.8, 0.85, 0.9), "penalty": (0.25, 0.5)}
-
-
-def grid_name(incorrect_at: float, blend: float, full_at: float, penalty: float) -> str:
-    return f"grid-{incorrect_at:g}-{blend:g}-{full_at:g}-{penalty:g}"
-
-
-def grid_names() -> list[str]:
-    return [grid_name(*values) for values in itertools.product(*GRID.values())]
-
-
-def grid_rule(name: str) -> Rule | None:
-    """The rule a `grid-AT-BLEND-FULL-PENALTY` name stands for (any values, not only the grid's), or None."""
-    parts = name.split("-")
-    if len(parts) != 5 or parts[0] != "grid":
-        return None
-    try:
-        at, blend, full_at, penalty = map(float, parts[1:])
-    except ValueError:
-        return None
-    if not (0 < at <= 1 and 0 <= blend <= 1 and 0 < full_at <= 1 and 0 <= penalty <= 1):
-        return None
-    return on_shipped(f"shipped, with incorrect at P >= {at:g}, the rubric grader's share {blend:g}, "
-                      f"{full_at:.0%} of the marks a 10, an incorrect point costing {penalty:g} of its weight",
-                      incorrect_at=at, blend=blend, full_at=full_at, penalty=penalty)
-
-
-def rule_for(name: str) -> Rule:
-    """A named rule (RULES) or a grid rule; a KeyError for neither."""
-    rule = RULES.get(name) or grid_rule(name)
-    if rule is None:
-        raise KeyError(name)
-    return rule
-
-
-def rule_names(value: str) -> list[str]:
-    """The rules named in a comma-separated list ("all": every one of RULES, "grid": every grid combination),
-    or a ValueError naming the unknown."""
-    names = list(RULES) if value == "all" else grid_names() if value == "grid" else [
-        v.strip() for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in RULES and grid_rule(n) is None]
-    if unknown or not names:
-        shown = ", ".join(unknown) if unknown else repr(value)
-        raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, and grid-AT-BLEND-FULL-PENALTY "
-                         "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid")
-    return names
 
 
 def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | None = None,

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from bot.__main__ import cli
 from bot.grading.claim_grader import Measure, PairRead, _PointReading, _Span
-from devtools.rules import RULES, RuleGrader, grid_rule, rule_for, rule_names
+from devtools.rule_table import RULES, grid_rule, rule_for, rule_names
+from devtools.rules import RuleGrader
 from tests.helpers import ScriptedChecker
 
 CHOOSING = Path(__file__).resolve().parent.parent / "devtools" / "data" / "choosing_answers.jsonl"
