@@ -23,17 +23,15 @@ references) go to the fallback grader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from bot.corpus import Corpus, Question, RedFlag, RubricPoint
-from bot.embeddings import Embedder, TokenVectors
+from bot.embeddings import Embedder
 from bot.grading import (
     CREDIT,
-    INCORRECT_PENALTY,
     FalseClaim,
     Grade,
     Grader,
@@ -41,6 +39,16 @@ from bot.grading import (
     Verdict,
     probe_follow_ups,
     score_from_points,
+)
+from bot.grading.claim_reading import (  # re-exported: their home until session 20
+    Limits,
+    Measure,
+    PairRead,
+    _PointReading,
+    _Span,
+    contradicts_most,
+    fold,
+    reads_own_examples,
 )
 from bot.grading.claims import ClaimChecker, join_tokens
 from bot.grading.features import is_non_answer
@@ -50,73 +58,10 @@ from bot.grading.rubric import Thresholds as RubricThresholds
 from bot.grading.trust import TRUST_PATH, examples_key, load_readings, model_key, setup_key
 from bot.text import content_stems, point_claim, sentences, tokens
 
+__all__ = ["CLAIM_MODEL", "ClaimGrader", "Limits", "Measure", "PairRead", "contradicts_most", "fold",
+           "reads_own_examples"]
+
 CLAIM_MODEL = "claim-checker:"  # a grade's `model` names the checker's weights after this
-
-
-@dataclass(frozen=True)
-class Limits:
-    # Candidate spans the claim checker reads per point (the next ones only while the point is not
-    # covered) and per red flag. Chosen on the synthetic answers (`grader synthetic`) as the fewest
-    # pairs within 0.01 Pearson and 0.05 MAE of reading three spans for everything (13.0 pairs an
-    # answer against 19.6).
-    spans_per_point: int = 3
-    spans_per_flag: int = 1
-    min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
-    # What the rubric grader's evidence (the answer is *about* the point) earns when the checker does
-    # not confirm the point: "none", "partial" or "full" (never over a contradiction or a red flag).
-    about_credit: str = "none"
-    # The share of the score that is the rubric grader's calibrated score; the rest is what the
-    # checked verdicts earn. And the share of the marks at which the grade is already 10: the checker
-    # rarely confirms every point of a complete answer (synthetic answers made of every point's
-    # examples earn 75% from their verdicts). Both chosen on synthetic answers to the claim checker's
-    # held-out questions (an answer made of each point's examples, spoken, the model answer, half of
-    # the points, one point, the red flags, rule-made false versions, another question's model
-    # answer, vague): 0.2 and 0.8 gave the lowest mean absolute error there; chosen again for today's
-    # checker on the choosing set by `python -m devtools.limits_grid` (they stay; docs/grading.md).
-    # Never chosen on the measuring data.
-    blend: float = 0.2
-    full_at: float = 0.8
-    # P(contradicts), and P(entails) of a red flag, at which a point is incorrect (None: the checker's own).
-    incorrect_at: float | None = None
-    # What an incorrect point costs, a share of its weight (`score_from_points`), and the rubric grader's
-    # share of the score when some point is incorrect: "all" (as for any answer), "none" (the verdicts are
-    # the whole score), "correct" (its score times the weight share of the points not incorrect). The app
-    # keeps the defaults: the other values, tried in session 15 (`eval --rule penalty-0.5` ...,
-    # docs/grading.md), did not pass the rule written before measuring them.
-    incorrect_penalty: float = INCORRECT_PENALTY
-    rubric_if_incorrect: str = "all"
-    # A point the checker misreads in the question's own model answer (reads the model answer's spans nearest
-    # the point as contradicting it) needs the same second reading as one whose examples it misreads
-    # (`ClaimGrader.doubtful`; session 17, `eval --rule session-16` is the app without it).
-    model_check: bool = True
-    # A point's share of the score as a ramp of P(entails) from the first value to the second, instead of the
-    # verdicts' steps (None: the steps, the app's). Tried in session 20 (`eval --rule soft-...`).
-    soft_credit: tuple[float, float] | None = None
-
-
-@dataclass
-class _PointReading:
-    """The checker's strongest reading of one point: P(entails) and P(contradicts) with their spans, the
-    red flag stated most strongly (P(entails) of its claim), or the STAR cue sentence that covers it."""
-
-    ent: float = 0.0
-    ent_span: int = 0
-    con: float = 0.0
-    con_span: int = 0
-    flag: float = 0.0
-    flag_span: int = 0
-    red_flag: RedFlag | None = None
-    cued: str | None = None
-
-
-@dataclass(frozen=True)
-class _Span:
-    text: str  # verbatim from the answer
-    tokens: TokenVectors
-
-    @property
-    def vector(self) -> np.ndarray:
-        return self.tokens.sentence
 
 
 class ClaimGrader(Grader):
@@ -381,61 +326,6 @@ class ClaimGrader(Grader):
             grader=self.kind,
             model=self.model,
         )
-
-
-@dataclass
-class Measure:
-    claims: list[str]  # the points' claims, as the checker read them
-    spans: list[_Span]
-    readings: list[_PointReading]  # one per point, in rubric order
-    rubric: Grade | None  # the rubric grader's grade of the same answer (for the blend)
-    bare_list: bool  # a list of keywords rather than sentences
-    empty: bool = False  # nothing to read: a non-answer or the question restated
-    pairs: list[PairRead] = field(default_factory=list)  # every pair the checker read, in order
-    # points the checker contradicts here but also reads one of their own examples as contradicting
-    # (ClaimGrader.untrusted): their contradictions make no verdict (their red flags still do)
-    untrusted: frozenset[int] = frozenset()
-
-
-class PairRead(NamedTuple):
-    """One (hypothesis, span) pair the checker read: a point's own claim, or (`flag`) one of its red flags."""
-
-    point: int  # which of the points graded, in the order given
-    span: int
-    ent: float  # P(entails)
-    con: float  # P(contradicts)
-    flag: RedFlag | None = None
-
-
-def reads_own_examples(checker: ClaimChecker, claim: str, examples: list[str]) -> bool:
-    """Does the checker read none of a point's own `examples` (other valid ways of stating it) as
-    contradicting the point's claim? Where it reads one so, what it reads as contradicting the point in
-    an answer is as likely a right answer in other words, and the app believes it only where the span
-    contradicts most of the examples too (`python -m bot grader untrusted` lists those points). One point's examples are read as one batch: in bfloat16
-    a pair's reading moves a little with what it is batched with."""
-    t = checker.thresholds
-    return not any(con >= t.contradicts and con > ent
-                   for _, ent, con in checker.probabilities([claim] * len(examples), examples))
-
-
-def contradicts_most(read: list[tuple[float, float]], t) -> bool:
-    """Does a span contradict most of a point's examples, given (P(entails), P(contradicts)) of each?"""
-    return 2 * sum(con >= t.contradicts and con > ent for ent, con in read) > len(read)
-
-
-def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]:
-    """Keep each point's strongest readings of these pairs: its best P(entails), its strongest contradiction
-    (only where the span contradicts more than it entails), and the red flag stated most strongly."""
-    for p in pairs:
-        r = readings[p.point]
-        if p.flag is None:
-            if p.ent > r.ent:
-                r.ent, r.ent_span = p.ent, p.span
-            if p.con > p.ent and p.con > r.con:
-                r.con, r.con_span = p.con, p.span
-        elif p.ent > p.con and p.ent > r.flag:
-            r.flag, r.flag_span, r.red_flag = p.ent, p.span, p.flag
-    return pairs
 
 
 def _verbatim_window(answer: str, first: str, second: str) -> str:
