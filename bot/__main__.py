@@ -365,7 +365,10 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_p
 @click.option("--model-answers", is_flag=True,
               help="Instead: every open bank question's model answer, scored 10 (how many are told they said "
                    "something false: `eval --json`, by_style.model.marked_incorrect).")
-def grader_synthetic(seed: int, out: Path, model_answers: bool) -> None:
+@click.option("--one-false", is_flag=True,
+              help="Instead: right answers to the held-out questions with one written misconception each (is it "
+                   "still found: by_style.*.marked_incorrect).")
+def grader_synthetic(seed: int, out: Path, model_answers: bool, one_false: bool) -> None:
     """Write synthetic whole answers to the claim checker's held-out questions, with the scores they should
     get, as JSON lines for `python -m bot eval` (the set the grader's decision rules were chosen on)."""
     from collections import Counter
@@ -373,7 +376,8 @@ def grader_synthetic(seed: int, out: Path, model_answers: bool) -> None:
     from bot.grading import claimdata
 
     _, c = _settings_and_corpus()
-    rows = claimdata.model_answers(c) if model_answers else claimdata.synthetic_answers(c, seed=seed)
+    rows = (claimdata.model_answers(c) if model_answers else claimdata.one_false_answers(c, seed=seed) if one_false
+            else claimdata.synthetic_answers(c, seed=seed))
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     click.echo(f"wrote {len(rows)} answers to {out}: {dict(Counter(r['style'] for r in rows))}")
 

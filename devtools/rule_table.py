@@ -65,17 +65,22 @@ class Rule:
     noun_points: str | None = None
     nearest_contradicts: bool = False  # only the span nearest a point (read first) can contradict it
     soft_credit: tuple[float, float] | None = None  # session 20: Limits.soft_credit (score only)
+    # session 20: a point's contradiction (not a red flag's) is not believed where the answer covers at least this
+    # share of the weight of the question's other points (Limits.context_share; None: the app's 0.75, above 1: off, as
+    # every rule not made from `shipped` reads, being the decision of its time)
+    context_share: float | None = 2.0
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
         change = {"incorrect_at": self.incorrect_at, "blend": self.blend, "full_at": self.full_at,
                   "incorrect_penalty": self.penalty, "model_check": self.model_check,
-                  "soft_credit": self.soft_credit}
+                  "soft_credit": self.soft_credit, "context_share": self.context_share}
         return dataclasses.replace(shipped, rubric_if_incorrect=self.rubric_if_incorrect,
                                    **{k: v for k, v in change.items() if v is not None})
 
 
-SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority")
+SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority",
+               context_share=None)
 
 
 def on_shipped(text: str, **change) -> Rule:
@@ -140,9 +145,12 @@ RULES: dict[str, Rule] = {
     "no-blend-penalty-0.5": on_shipped("no-blend-if-incorrect and penalty-0.5 together", rubric_if_incorrect="none",
                                        penalty=0.5),
     # session 17: the app until then, and the change it made (now the app's own)
-    "session-16": on_shipped("the app's decision until session 17 (its model answer not read)", model_check=False),
+    "session-17": on_shipped("the app's decision until session 20 (every contradiction counts, whatever else the answer "
+                             "covers)", context_share=2.0),
+    "session-16": on_shipped("the app's decision until session 17 (its model answer not read)", model_check=False,
+                             context_share=2.0),
     "model-check": on_shipped("session-16, and a point the checker reads the model answer as contradicting is not "
-                              "trusted either", model_check=True),
+                              "trusted either", model_check=True, context_share=2.0),
     # session 18
     "noun-points-never": on_shipped("shipped, and a point whose claim is not a proposition is never contradicted",
                                     noun_points="never"),
@@ -151,8 +159,11 @@ RULES: dict[str, Rule] = {
     "nearest-contradicts": on_shipped("shipped, and only the span nearest a point can contradict it (the next spans "
                                       "can cover it)", nearest_contradicts=True),
     **{f"soft-{lo:g}-{hi:g}": on_shipped(f"shipped, and a point's credit a ramp of P(entails) from {lo:g} to {hi:g} "
-                                         "(score only)", soft_credit=(lo, hi))
+                                         "(score only)", soft_credit=(lo, hi), context_share=2.0)
        for lo, hi in ((0.25, 0.5), (0.15, 0.6), (0.1, 0.5))},
+    **{f"context-{name}": on_shipped(f"shipped, and no contradiction of a point where the answer covers {what} of the "
+                                     "other points' weight (red flags count)", context_share=share)
+       for name, what, share in (("all", "all", 1.0), ("0.75", "three quarters", 0.75), ("0.5", "half", 0.5))},
 }
 
 _PROPOSITION = re.compile(r"^\s*(?:\w+ly\s+)?\w+\s+(?:that|why|how)\s", re.IGNORECASE)

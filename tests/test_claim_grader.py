@@ -120,6 +120,38 @@ def test_a_contradiction_of_a_point_the_checker_misreads_needs_its_examples_cont
     assert decided(frozenset({0}), with_flag=True)[0] is Verdict.incorrect  # a red flag still counts
 
 
+def test_a_contradiction_in_an_answer_that_states_the_rest_of_the_rubric_is_not_believed() -> None:
+    # since session 20 (Limits.context_share): where the answer covers three quarters of the weight of the question's
+    # other points, a contradiction of the last one is more likely a misreading than a false claim (red flags count)
+    from types import SimpleNamespace
+
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[])
+              for k, w in enumerate((1, 2, 1, 1))]
+    q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    flag = RedFlag(point="p0", claim="a false claim", fact="the fact")
+    spans = [_Span(f"They said thing {k}.", None) for k in range(4)]
+
+    def verdicts(covered: list[int], share: float = Limits().context_share, with_flag: bool = False):
+        pairs = [PairRead(0, 0, 0.1, 0.8)] + [PairRead(k, k, 0.9 if k in covered else 0.1, 0.05) for k in (1, 2, 3)]
+        pairs += [PairRead(0, 0, 0.9, 0.05, flag)] if with_flag else []
+        readings = [_PointReading() for _ in points]
+        fold(pairs, readings)
+        grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits(blend=0, context_share=share))
+        m = Measure([p.text for p in points], spans, readings, None, False, pairs=pairs)
+        grade = grader.decide(q, points, m)
+        return [g.verdict.value for g in grade.points], grade.false_claims
+
+    assert verdicts([1, 2, 3])[0][0] == "missing"  # all of the others' weight: misread
+    assert verdicts([1, 2])[0][0] == "missing"  # 3 of their 4: still
+    assert verdicts([1, 2], share=2.0)[0][0] == "incorrect"  # every contradiction counts (the app until session 20)
+    assert verdicts([2, 3])[0][0] == "incorrect"  # half of it: the contradiction stands
+    assert verdicts([1])[0] == ["incorrect", "covered", "missing", "missing"]
+    shown, false_claims = verdicts([1, 2, 3], with_flag=True)
+    assert shown[0] == "incorrect" and false_claims[0].fact == "the fact"  # a red flag stated still counts
+
+
 def test_a_point_the_checker_misreads_in_the_model_answer_needs_a_second_reading(assessor: Assessor) -> None:
     # the checker reads these model answers as contradicting one of their own points (amd-094 "limits", amd-010
     # "fine-tune"); since session 17 such a point's contradiction is believed only where the span contradicts

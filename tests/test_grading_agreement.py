@@ -26,13 +26,16 @@ NEW_ANSWERS = sorted((ROOT / "tests" / "data" / "answers").glob("*-new.yaml"))
 # slice (49 questions) strong 9.13, wrong 2.37, both right for 59.2% of the questions (bfloat16 checker;
 # float32 gives grades within a few hundredths). With session 14's second reading of points the checker
 # misreads (3 December): dev slice 0.863 / 1.47, wrong 2.57, excellent 7.58, off-topic 0.86, marked 9 of
-# 10 wrong and 5 of 10 excellent; held-out slice strong 9.24, wrong 2.51, both 61.2%. The bars sit
+# 10 wrong and 5 of 10 excellent; held-out slice strong 9.24, wrong 2.51, both 61.2%. With session 20's context
+# rule (4 December): dev slice 0.867 / 1.47, wrong 2.68, excellent 7.73, off-topic 0.93, marked 8 of 10 wrong
+# and 4 of 10 excellent (so the wrong answers' bar is 7: one reading either side of a threshold); held-out slice
+# strong 9.35, wrong 2.70, both 61.2%. The bars sit
 # below, but the rubric grader alone (wrong 5.0 on the dev split), the first claim checker (held-out
 # strong 6.90, both 14.3%) or the previous one (dev slice Pearson 0.741, held-out both 42.9%) would
 # fail them.
 DEV_SLICE = 70  # the first ten questions of the dev split, all seven styles of each
 BARS = {"pearson": 0.78, "mae": 1.9, "wrong": 3.2, "excellent": 6.0, "offtopic": 1.6,
-        "wrong_marked_at_least": 8, "excellent_marked_at_most": 8}  # of the slice's 10 each
+        "wrong_marked_at_least": 7, "excellent_marked_at_most": 8}  # of the slice's 10 each
 HELD_OUT_BARS = {"strong_mean": 8.4, "wrong_mean": 3.2, "both_ok_rate": 0.45}
 
 

@@ -132,7 +132,9 @@ def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, s
 
     points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[]) for p in ("p", "q")]
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
-    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None, limits=Limits())
+    # two points, one contradicted: session 20's context rule would disbelieve it (its own test is in test_claim_grader)
+    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None,
+                           limits=Limits(context_share=2.0))
     grader = RuleGrader(base)
     grader.rule = rule_for(rule)
 
@@ -157,13 +159,15 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     from bot.grading.claim_grader import Limits
 
     grader = RuleGrader(SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None,
-                                        limits=Limits()))
+                                        limits=Limits(context_share=2.0)))  # as above: the context rule apart
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     for name, verdict in (("grid-0.7-0.2-0.8-0.25", "incorrect"), ("grid-0.8-0.2-0.8-0.25", "missing")):
         grader.rule = rule_for(name)
         assert grader.decide(question, points, m).points[0].verdict.value == verdict
     assert len(rule_names("grid")) == len(set(rule_names("grid"))) == 160
     assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5)
+    assert rule_for("session-17").limits(Limits()).context_share > 1  # every contradiction counts there
+    assert rule_for("shipped").limits(Limits()) == Limits()
     for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d"):
         with pytest.raises(ValueError, match=f"unknown rule {bad}"):
             rule_names(bad)

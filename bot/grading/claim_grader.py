@@ -48,6 +48,7 @@ from bot.grading.claim_reading import (  # re-exported: their home until session
     _Span,
     contradicts_most,
     fold,
+    in_context,
     reads_own_examples,
 )
 from bot.grading.claims import ClaimChecker, join_tokens
@@ -226,6 +227,7 @@ class ClaimGrader(Grader):
         if self.limits.incorrect_at is not None:
             t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
         spans = m.spans
+        context = in_context(points, m.readings, t, self.limits.context_share)  # contradictions not believed here
         about = {}
         if m.rubric is not None and self.limits.about_credit != "none":
             about = {g.point_id: g for g in m.rubric.points}
@@ -240,7 +242,7 @@ class ClaimGrader(Grader):
                 grades.append(self._pg(p, Verdict.incorrect, spans[r.flag_span].text, 0.0))
                 false_claims.append(FalseClaim(quote=spans[r.flag_span].text, fact=r.red_flag.fact or m.claims[i],
                                                point_id=p.id))
-            elif r.con >= t.contradicts and r.con > r.ent and i not in m.untrusted:
+            elif r.con >= t.contradicts and r.con > r.ent and i not in m.untrusted and i not in context:
                 grades.append(self._pg(p, Verdict.incorrect, spans[r.con_span].text, 0.0))
                 false_claims.append(FalseClaim(quote=spans[r.con_span].text, fact=m.claims[i], point_id=p.id))
             elif r.ent >= t.covered:

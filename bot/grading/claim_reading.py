@@ -51,6 +51,10 @@ class Limits:
     # the point as contradicting it) needs the same second reading as one whose examples it misreads
     # (`ClaimGrader.doubtful`; session 17, `eval --rule session-16` is the app without it).
     model_check: bool = True
+    # A point's contradiction (not a red flag's statement) is believed only while the answer covers less than this
+    # share of the weight of the question's other points: an answer that states the rest of the rubric is more
+    # likely misread than wrong (session 20; above 1: every contradiction counts, `eval --rule session-17`).
+    context_share: float = 0.75
     # A point's share of the score as a ramp of P(entails) from the first value to the second, instead of the
     # verdicts' steps (None: the steps, the app's). Tried in session 20 (`eval --rule soft-...`).
     soft_credit: tuple[float, float] | None = None
@@ -134,3 +138,20 @@ def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]
         elif p.ent > p.con and p.ent > r.flag:
             r.flag, r.flag_span, r.red_flag = p.ent, p.span, p.flag
     return pairs
+
+
+def in_context(points, readings: list[_PointReading], t, share: float) -> frozenset[int]:
+    """The contradicted points (P(contradicts) at `t.contradicts`, above P(entails)) of an answer that covers at least
+    `share` of the weight of the question's other points (`Limits.context_share`): their contradiction is not believed."""
+    if share > 1:
+        return frozenset()
+    covered = [r.cued is not None or r.ent >= t.covered for r in readings]
+    weights = [p.weight for p in points]
+    out = []
+    for i, r in enumerate(readings):
+        total = sum(weights) - weights[i]
+        if r.cued is None and r.con >= t.contradicts and r.con > r.ent and total > 0 and sum(
+                w for k, w in enumerate(weights) if k != i and covered[k]) >= share * total:
+            out.append(i)
+    return frozenset(out)
+

@@ -372,3 +372,32 @@ def synthetic_answers(corpus: Corpus, seed: int = 0) -> list[dict]:
         add(q, points, corpus.rubrics[rng.choice([i for i in others if i != q.id])].model_answer, 0.0, "offtopic")
         add(q, points, " ".join(t.format(t=q.topics[0]) for t in rng.sample(_VAGUE, 3)), 0.0, "vague")
     return out
+
+
+def one_false_answers(corpus: Corpus, seed: int = 0) -> list[dict]:
+    """Right answers with one fluent false statement, to the claim checker's held-out questions, as `eval` records:
+    every point's example with one point's replaced by a written misconception of it ("one-false"), and the model
+    answer with that misconception added ("model-one-false"), scored as if that point earned nothing. What they
+    measure is whether the false statement is still found in an answer otherwise right (`marked_incorrect`)."""
+    _, held = split_by_question(build_pairs(corpus, seed=seed), seed=seed)
+    held_ids = {p.question_id for p in held}
+    statements = load_statements()
+    rng = random.Random(seed)
+    out: list[dict] = []
+    for q in (q for q in _questions(corpus) if q.id in held_ids):
+        rubric = corpus.rubrics[q.id]
+        points = rubric.expected_points(q.level)
+        wrong = [i for i, p in enumerate(points) if statements.get((q.id, p.id), Statements()).false]
+        if not wrong:
+            continue
+        total = sum(p.weight for p in points)
+        i = rng.choice(wrong)
+        false = rng.choice(statements[q.id, points[i].id].false)
+        ex = [rng.choice(p.examples) if p.examples else p.text for p in points]
+        score = round(10.0 * (total - points[i].weight) / total, 3)
+        for style, answer in (("one-false", " ".join(ex[:i] + [false] + ex[i + 1:])),
+                              ("model-one-false", f"{rubric.model_answer} {false}")):
+            out.append({"question_id": q.id, "question": q.text, "answer": answer, "score": score, "score_max": 10,
+                        "rubric": [p.text for p in points], "style": style, "false_point": points[i].id})
+    return out
+
