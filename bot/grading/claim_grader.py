@@ -7,7 +7,8 @@ span state the point, contradict it, or neither? The same is done for the rubric
 a span that states a red flag's claim makes that flag's point `incorrect`, and the grade quotes
 the candidate's words with the fact. A contradiction of a point whose own `examples` the checker
 misreads as contradicting it is believed only where the span contradicts most of those examples too
-(`ClaimGrader.untrusted`; docs/grading.md, session 14). Verdicts come with the span that earned them, verbatim.
+(`ClaimGrader.untrusted`; docs/grading.md, session 14), and none is believed in an answer that covers three quarters
+of the rest of the rubric (`Limits.context_share`, session 20). Verdicts come with the span that earned them, verbatim.
 The score is mostly what the verdicts earn (`score_from_points`: an incorrect point costs a
 quarter of its weight) and a fifth the rubric grader's calibrated score (`Limits.blend`), on a scale
 where 80% of the marks is already 10 (`Limits.full_at`): the checker is strict (a fluent false
