@@ -57,12 +57,12 @@ def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind:
     return ClaimGrader(embedder, corpus, with_ensemble(shipped, ensemble, precision), rubric)
 
 
-def with_ensemble(checker: ClaimChecker, ensemble: str | None, precision: str):
+def with_ensemble(checker: ClaimChecker, ensemble: str | None, precision: str) -> ClaimChecker | CheckerEnsemble:
     """The checker, or with BOT_CLAIM_ENSEMBLE=MODE:FOLDER that folder's checker reading beside it (CheckerEnsemble)."""
     if not ensemble:
         return checker
     how, _, folder = ensemble.partition(":")
-    if not folder:
+    if not folder or how not in ENSEMBLES:  # said before a second model is loaded for nothing
         raise ClaimCheckerError(f"BOT_CLAIM_ENSEMBLE={ensemble!r} should read MODE:FOLDER, MODE one of "
                                 f"{', '.join(ENSEMBLES)}.")
     return CheckerEnsemble([checker, ClaimChecker.from_folder(Path(folder), precision)], how)
