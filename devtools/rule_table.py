@@ -44,9 +44,10 @@ class Rule:
     # the checker reads at least as strongly (and at the partial threshold or more)
     own_examples_cover: bool = False
     # the score, not the verdicts (session 15): what an incorrect point costs (None: the app's quarter of its
-    # weight), and the rubric grader's share when some point is incorrect (Limits.rubric_if_incorrect)
+    # weight), and the rubric grader's share when some point is incorrect (Limits.rubric_if_incorrect; None: the
+    # app's "correct" since session 21; "all", the default, as every rule not made from `shipped` reads)
     penalty: float | None = None
-    rubric_if_incorrect: str = "all"
+    rubric_if_incorrect: str | None = "all"
     # a red flag's statement makes no false claim where the span reads as stating the flag's fact at least as
     # strongly (one more pair per red flag stated)
     flag_fact_clears: bool = False
@@ -74,13 +75,13 @@ class Rule:
         """The app's Limits with this rule's changes to the score."""
         change = {"incorrect_at": self.incorrect_at, "blend": self.blend, "full_at": self.full_at,
                   "incorrect_penalty": self.penalty, "model_check": self.model_check,
-                  "soft_credit": self.soft_credit, "context_share": self.context_share}
-        return dataclasses.replace(shipped, rubric_if_incorrect=self.rubric_if_incorrect,
-                                   **{k: v for k, v in change.items() if v is not None})
+                  "soft_credit": self.soft_credit, "context_share": self.context_share,
+                  "rubric_if_incorrect": self.rubric_if_incorrect}
+        return dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
 
 
 SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority",
-               context_share=None)
+               context_share=None, rubric_if_incorrect=None)
 
 
 def on_shipped(text: str, **change) -> Rule:
@@ -146,11 +147,11 @@ RULES: dict[str, Rule] = {
                                        penalty=0.5),
     # session 17: the app until then, and the change it made (now the app's own)
     "session-17": on_shipped("the app's decision until session 20 (every contradiction counts, whatever else the answer "
-                             "covers)", context_share=2.0),
+                             "covers)", context_share=2.0, rubric_if_incorrect="all"),
     "session-16": on_shipped("the app's decision until session 17 (its model answer not read)", model_check=False,
-                             context_share=2.0),
+                             context_share=2.0, rubric_if_incorrect="all"),
     "model-check": on_shipped("session-16, and a point the checker reads the model answer as contradicting is not "
-                              "trusted either", model_check=True, context_share=2.0),
+                              "trusted either", model_check=True, context_share=2.0, rubric_if_incorrect="all"),
     # session 18
     "noun-points-never": on_shipped("shipped, and a point whose claim is not a proposition is never contradicted",
                                     noun_points="never"),
@@ -159,11 +160,17 @@ RULES: dict[str, Rule] = {
     "nearest-contradicts": on_shipped("shipped, and only the span nearest a point can contradict it (the next spans "
                                       "can cover it)", nearest_contradicts=True),
     **{f"soft-{lo:g}-{hi:g}": on_shipped(f"shipped, and a point's credit a ramp of P(entails) from {lo:g} to {hi:g} "
-                                         "(score only)", soft_credit=(lo, hi), context_share=2.0)
+                                         "(score only)", soft_credit=(lo, hi), context_share=2.0,
+                                         rubric_if_incorrect="all")
        for lo, hi in ((0.25, 0.5), (0.15, 0.6), (0.1, 0.5))},
     **{f"context-{name}": on_shipped(f"shipped, and no contradiction of a point where the answer covers {what} of the "
-                                     "other points' weight (red flags count)", context_share=share)
+                                     "other points' weight (red flags count)", context_share=share,
+                                     rubric_if_incorrect="all")
        for name, what, share in (("all", "all", 1.0), ("0.75", "three quarters", 0.75), ("0.5", "half", 0.5))},
+    # session 21: the app until then (session 15's blend-by-correct-share, tried again over the context rule, is now
+    # the app's own)
+    "session-20": on_shipped("the app's decision until session 21 (the rubric grader's fifth whole, whatever the "
+                             "answer says that is false)", rubric_if_incorrect="all"),
 }
 
 _PROPOSITION = re.compile(r"^\s*(?:\w+ly\s+)?\w+\s+(?:that|why|how)\s", re.IGNORECASE)

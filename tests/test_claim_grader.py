@@ -7,6 +7,7 @@ import json
 import random
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,37 @@ def test_a_contradiction_in_an_answer_that_states_the_rest_of_the_rubric_is_not_
     assert verdicts([1])[0] == ["incorrect", "covered", "missing", "missing"]
     shown, false_claims = verdicts([1, 2, 3], with_flag=True)
     assert shown[0] == "incorrect" and false_claims[0].fact == "the fact"  # a red flag stated still counts
+
+
+def test_the_rubric_graders_share_shrinks_with_the_points_an_answer_gets_wrong() -> None:
+    # since session 21 (Limits.rubric_if_incorrect "correct"): the rubric grader reads whether an answer is about the
+    # points, which a fluent false answer is; its fifth counts only for the weight of the points not incorrect
+    from types import SimpleNamespace
+
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[])
+              for k, w in enumerate((3, 1))]
+    q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    spans = [_Span(f"They said thing {k}.", None) for k in range(2)]
+
+    def score(con: float, limits: Limits) -> float:
+        pairs = [PairRead(0, 0, 0.1, con), PairRead(1, 1, 0.9, 0.05)]
+        readings = [_PointReading() for _ in points]
+        fold(pairs, readings)
+        m = Measure([p.text for p in points], spans, readings, SimpleNamespace(score=8.0, points=[]), False,
+                    pairs=pairs)
+        return ClaimGrader(None, None, ScriptedChecker({}), None, limits).decide(q, points, m).score
+
+    app = Limits(context_share=2.0)  # the context rule apart: one point of two covered is no context
+    assert app.rubric_if_incorrect == Limits().rubric_if_incorrect == "correct"
+    # verdicts: 1 covered of 4 weight, 3 x 0.25 lost: 0.25 - 0.1875 -> 0.625; the rubric's 8.0 x 1/4 -> 2.0
+    assert score(0.9, app) == pytest.approx((0.8 * 0.625 + 0.2 * 2.0) / 0.8, abs=0.051)
+    assert score(0.9, replace(app, rubric_if_incorrect="all")) == pytest.approx((0.8 * 0.625 + 0.2 * 8.0) / 0.8,
+                                                                                 abs=0.051)
+    # nothing incorrect: the rubric's score whole, as before
+    assert score(0.1, app) == score(0.1, replace(app, rubric_if_incorrect="all")) == pytest.approx(
+        (0.8 * 2.5 + 0.2 * 8.0) / 0.8, abs=0.051)
 
 
 def test_a_point_the_checker_misreads_in_the_model_answer_needs_a_second_reading(assessor: Assessor) -> None:

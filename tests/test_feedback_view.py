@@ -53,3 +53,8 @@ def test_the_claim_graders_score_says_how_it_is_made_from_the_points(corpus) -> 
     assert "an incorrect one loses 25% of its weight; 20% of the score is how closely" in claim
     assert "80% of the marks is already 10" in claim
     assert "How the score is made" not in shown["rubric-calibrated"].score + shown["gpt"].score
+    assert "less the share" not in claim  # nothing incorrect: the rubric grader's fifth is whole
+    wrong = [points[0].model_copy(update={"verdict": Verdict.incorrect}), *points[1:]]
+    grade = Grade(score=6.0, grader="rubric", model="claim-checker:3bdda58f5fe2", points=wrong)
+    said = feedback_view(View("s", 1, []), Feedback(1, question, grade, [], rubric.model_answer, None, {})).score
+    assert "follows the points, less the share of the points it gets wrong;" in said

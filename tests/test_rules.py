@@ -117,15 +117,17 @@ def test_the_shipped_rule_gives_the_apps_own_figures(shared_cache: Path) -> None
 
 
 @pytest.mark.parametrize(("rule", "score"), [
-    ("shipped", 5.8),  # verdicts 3.8 (a quarter of the incorrect point's weight lost), the rubric's 8.0 a fifth
+    # since session 21 the rubric's 8.0 is halved, as one of the two points is incorrect, before it is a fifth
+    ("shipped", 4.8),  # (0.8 x 3.75 (a quarter of the incorrect point's weight lost) + 0.2 x 4.0) / 0.8
+    ("session-20", 5.8),  # the rubric's 8.0 whole: (0.8 x 3.75 + 0.2 x 8.0) / 0.8
     ("no-blend-if-incorrect", 4.75),  # the verdicts alone
-    ("blend-by-correct-share", 4.8),  # the rubric's 8.0 halved: one of the two points is incorrect
-    ("penalty-0.5", 4.5),
-    ("penalty-1.0", 2.0),
+    ("blend-by-correct-share", 4.8),  # session 15's name for what the app does since session 21
+    ("penalty-0.5", 3.5),  # (0.8 x 2.5 + 0.2 x 4.0) / 0.8
+    ("penalty-1.0", 1.0),
     ("no-blend-penalty-0.5", 3.1),
-    ("grid-0.5-0.2-0.8-0.25", 5.8),  # the app's own constants, named as a grid rule
+    ("grid-0.5-0.2-0.8-0.25", 4.8),  # the app's own constants, named as a grid rule
     ("grid-0.5-0-1-0.25", 3.8),  # the verdicts alone, 100% of the marks a 10
-    ("grid-0.5-0.3-0.9-0.5", 4.6),  # (0.7 x 2.5 + 0.3 x 8.0) / 0.9
+    ("grid-0.5-0.3-0.9-0.5", 3.3),  # (0.7 x 2.5 + 0.3 x 4.0) / 0.9
 ])
 def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, score: float) -> None:
     from bot.grading.claim_grader import Limits

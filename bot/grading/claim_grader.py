@@ -10,7 +10,8 @@ misreads as contradicting it is believed only where the span contradicts most of
 (`ClaimGrader.untrusted`; docs/grading.md, session 14), and none is believed in an answer that covers three quarters
 of the rest of the rubric (`Limits.context_share`, session 20). Verdicts come with the span that earned them, verbatim.
 The score is mostly what the verdicts earn (`score_from_points`: an incorrect point costs a
-quarter of its weight) and a fifth the rubric grader's calibrated score (`Limits.blend`), on a scale
+quarter of its weight) and a fifth the rubric grader's calibrated score (`Limits.blend`; since session 21
+times the weight share of the points not incorrect, `Limits.rubric_if_incorrect`), on a scale
 where 80% of the marks is already 10 (`Limits.full_at`): the checker is strict (a fluent false
 answer earns little from it) and the rubric grader generous to answers on the point in other words;
 together they agree with reference grades better than either alone (docs/grading.md). Structural

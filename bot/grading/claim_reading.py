@@ -42,11 +42,12 @@ class Limits:
     incorrect_at: float | None = None
     # What an incorrect point costs, a share of its weight (`score_from_points`), and the rubric grader's
     # share of the score when some point is incorrect: "all" (as for any answer), "none" (the verdicts are
-    # the whole score), "correct" (its score times the weight share of the points not incorrect). The app
-    # keeps the defaults: the other values, tried in session 15 (`eval --rule penalty-0.5` ...,
-    # docs/grading.md), did not pass the rule written before measuring them.
+    # the whole score), "correct" (its score times the weight share of the points not incorrect: the rubric
+    # grader reads whether an answer is *about* the points, which a fluent false answer is). Tried in
+    # session 15 against every contradiction believed, none passed; "correct" passed in session 21, over
+    # session 20's context rule (`eval --rule session-20` is the app before it; docs/grading.md).
     incorrect_penalty: float = INCORRECT_PENALTY
-    rubric_if_incorrect: str = "all"
+    rubric_if_incorrect: str = "correct"
     # A point the checker misreads in the question's own model answer (reads the model answer's spans nearest
     # the point as contradicting it) needs the same second reading as one whose examples it misreads
     # (`ClaimGrader.doubtful`; session 17, `eval --rule session-16` is the app without it).

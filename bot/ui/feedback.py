@@ -56,10 +56,12 @@ def how_scored(g: Grade) -> str:
     if g.grader is not GraderKind.rubric or not (g.model or "").startswith(CLAIM_MODEL):
         return ""
     limits = Limits()
+    shrunk = ", less the share of the points it gets wrong" if g.has_incorrect and \
+        limits.rubric_if_incorrect == "correct" else ""
     return (f"*How the score is made: a covered point earns its weight, a partial one half, a missing one "
             f"nothing, and an incorrect one loses {INCORRECT_PENALTY:.0%} of its weight; {limits.blend:.0%} of the "
-            f"score is how closely the whole answer follows the points; {limits.full_at:.0%} of the marks is "
-            f"already 10.*")
+            f"score is how closely the whole answer follows the points{shrunk}; {limits.full_at:.0%} of the marks "
+            f"is already 10.*")
 
 
 def notices(g: Grade) -> str:
