@@ -3,7 +3,7 @@
 They live beside the `bot` package, not in it: the wheel holds `bot*` only (pyproject.toml), so an
 installed app carries none of them, and they may read what only a checkout has (tests/fixtures,
 app.py). `python -m bot bench`, `loadtest`, `eval` and `grader fit` import them when run from a
-checkout and say so in a sentence when they are missing (bot/__main__.py).
+checkout and say so in a sentence when they are missing (bot/cli_support.py).
 """
 
 from pathlib import Path

@@ -54,7 +54,7 @@ def test_a_developer_tool_missing_from_an_installed_package_is_a_sentence(monkey
     def no_devtools(name: str):
         raise ModuleNotFoundError(f"No module named {name.split('.')[0]!r}", name=name.split(".")[0])
 
-    monkeypatch.setattr("bot.__main__.importlib.import_module", no_devtools)
+    monkeypatch.setattr("bot.cli_support.importlib.import_module", no_devtools)
     for args in (["bench"], ["loadtest"], ["eval", "data.jsonl"], ["grader", "fit", "data.jsonl"]):
         result = run(*args)
         assert result.exit_code != 0 and "is a developer tool" in result.stderr, result.output

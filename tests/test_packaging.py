@@ -33,7 +33,7 @@ def test_the_wheel_holds_the_app_and_leaves_the_developer_tools_out() -> None:
 
 def test_the_app_never_imports_a_developer_tool_or_reads_the_tests() -> None:
     """devtools/ and tests/ are not installed: nothing in bot/ may need them at run time (the CLI
-    reaches devtools only through bot.__main__._devtool, which says so when they are missing)."""
+    reaches devtools only through bot.cli_support.devtool, which says so when they are missing)."""
     for path in sorted((ROOT / "bot").rglob("*.py")):
         text = path.read_text()
         tree = ast.parse(text)

@@ -1,0 +1,154 @@
+"""`python -m bot grader ...`: the offline grader's calibration and the claim checker's data, training and
+second readings (bot/grading/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bot.cli_support import devtool, settings_and_corpus
+from bot.settings import Settings
+
+
+@click.group()
+def grader() -> None:
+    """The offline grader's calibration."""
+
+
+@grader.command("fit")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the parameters [default: the file shipped in the package].")
+def grader_fit(dataset: Path, out: Path | None) -> None:
+    """Fit the offline grader's calibration on human-graded answers in DATASET (JSONL)."""
+    from bot.grading.calibration import DEFAULT_PATH
+
+    evaluation = devtool("evaluation", "grader fit")
+    try:
+        calibration = evaluation.run_fit(Settings.from_env(), dataset, out or DEFAULT_PATH)
+    except evaluation.DatasetError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Fitted on {calibration.params['answers']} answers from {dataset.name}; wrote {out or DEFAULT_PATH}.")
+
+
+@grader.command("train")
+@click.option("--seed", default=0, show_default=True, help="Seed for the data builder, the split and training.")
+@click.option("--epochs", default=None, type=click.IntRange(1, 20),
+              help="Passes over the training pairs [default: the shipped weights' setting, bot/grading/train.py].")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the weights and record [default: the package's, where the app loads them].")
+@click.option("--pairs", "pairs_path", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Train on these pairs (from `grader pairs`) instead of building them.")
+def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_path: Path | None) -> None:
+    """Fine-tune the claim checker on pairs built from the rubrics (never on the measuring data)."""
+    from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
+    from bot.grading.train import train
+
+    _, c = settings_and_corpus()
+    weights, record = (out / WEIGHTS_PATH.name, out / RECORD_PATH.name) if out else (WEIGHTS_PATH, RECORD_PATH)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    overrides = {"epochs": epochs} if epochs else {}
+    figures = train(c, seed=seed, threads=threads, weights_path=weights, record_path=record,
+                    pairs_path=pairs_path, progress=lambda m: click.echo(m, err=True), **overrides)
+    click.echo(f"wrote {weights} ({figures['weights_bytes'] / 1e6:.1f} MB) and {record} in "
+               f"{figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
+
+
+@grader.command("synthetic")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")
+@click.option("--model-answers", is_flag=True,
+              help="Instead: every open bank question's model answer, scored 10 (how many are told they said "
+                   "something false: `eval --json`, by_style.model.marked_incorrect).")
+@click.option("--one-false", is_flag=True,
+              help="Instead: right answers to the held-out questions with one written misconception each (is it "
+                   "still found: by_style.*.marked_incorrect).")
+def grader_synthetic(seed: int, out: Path, model_answers: bool, one_false: bool) -> None:
+    """Write synthetic whole answers to the claim checker's held-out questions, with the scores they should
+    get, as JSON lines for `python -m bot eval` (the set the grader's decision rules were chosen on)."""
+    from collections import Counter
+
+    from bot.grading import claimdata
+
+    _, c = settings_and_corpus()
+    rows = (claimdata.model_answers(c) if model_answers else claimdata.one_false_answers(c, seed=seed) if one_false
+            else claimdata.synthetic_answers(c, seed=seed))
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    click.echo(f"wrote {len(rows)} answers to {out}: {dict(Counter(r['style'] for r in rows))}")
+
+
+@grader.command("pairs")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")
+@click.option("--add-statements", "more", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="A file of written statements like bot/grading/claim_statements.jsonl, added to the shipped "
+                   "ones (a batch tried, e.g. devtools/data/statements_tried_s16.jsonl).")
+def grader_pairs(seed: int, out: Path, more: Path | None) -> None:
+    """Write the claim checker's training pairs, built from the rubrics, as JSON lines (train on them with
+    `grader train --pairs`)."""
+    from collections import Counter
+
+    from bot.grading.claimdata import LABELS, build_pairs, save_pairs, with_more_statements
+
+    _, c = settings_and_corpus()
+    pairs = build_pairs(c, seed=seed, statements=with_more_statements(more) if more else None)
+    save_pairs(pairs, out)
+    click.echo(f"wrote {len(pairs)} pairs to {out}: {dict(Counter(LABELS[p.label] for p in pairs))}")
+
+
+@grader.command("untrusted")
+@click.option("--model-answers", is_flag=True,
+              help="Also list the points whose question's model answer the checker reads as contradicting them.")
+@click.option("--write", is_flag=True,
+              help="Write both readings of every point into the table the app starts with (bot/grading/trust.py).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def grader_untrusted(model_answers: bool, write: bool, as_json: bool) -> None:
+    """List the rubric points whose own examples the claim checker reads as contradicting them: the app
+    believes its contradiction of such a point only where the span contradicts most of the examples too
+    (red flags count as always). With --model-answers, also the points (with examples) whose model answer
+    it misreads so, which get the same second reading since session 17. Rewording such a point or example
+    so that the checker reads it right makes its contradictions count as before. With --write, both
+    readings go into the table the app starts with, for this setup (run it once per BOT_PRECISION)."""
+    from bot.embeddings import VectorCache
+    from bot.grading.claim_grader import ClaimGrader
+    from bot.grading.claims import ClaimChecker
+    from bot.grading.trust import examples_key, model_key, setup_key, write_readings
+    from bot.services import build_embedder
+    from bot.text import point_claim
+
+    settings, c = settings_and_corpus()
+    checker = (ClaimChecker.from_folder(settings.claim_checker, settings.precision) if settings.claim_checker
+               else ClaimChecker.load(precision=settings.precision))  # a ClaimCheckerError is a sentence (BotError)
+    grader = ClaimGrader(VectorCache(build_embedder(settings)), c, checker, None, readings=None)  # read here, afresh
+    points = [(qid, p, point_claim(p.text)) for qid, r in sorted(c.rubrics.items()) for p in r.points if p.examples]
+    trusted = {(qid, p.id): grader.trusted(claim, p) for qid, p, claim in points}  # as the app reads them
+    untrusted = [f"{qid}/{p.id}" for qid, p, _ in points if not trusted[qid, p.id]]
+    out = {"points_with_examples": len(points), "untrusted": untrusted}
+    if model_answers or write:
+        misread = {(qid, p.id): grader.misreads_model_answer(c.questions[qid], p, claim) for qid, p, claim in points}
+        if model_answers:
+            out["model_answer_misread"] = [f"{qid}/{p.id}" for qid, p, _ in points if misread[qid, p.id]]
+    if write:
+        readings = {}
+        for qid, p, claim in points:
+            readings[examples_key(claim, p.examples)] = trusted[qid, p.id]
+            readings[model_key(c.questions[qid], c.rubrics[qid], claim)] = misread[qid, p.id]
+        setup = setup_key(checker, grader.embedder)
+        write_readings(setup, readings)
+        click.echo(f"wrote {len(readings)} readings for {setup.split('|', 1)[1]} to bot/grading/claim_trust.json",
+                   err=True)
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo("\n".join(untrusted))
+    click.echo(f"{len(untrusted)} of {len(points)} points with examples: a contradiction of one needs a second "
+               "reading (against its examples).", err=True)
+    if model_answers:
+        listed = out["model_answer_misread"]
+        click.echo("\n".join(listed))
+        click.echo(f"{len(listed)} points whose model answer the checker reads as contradicting them "
+                   f"({len(set(listed) - set(untrusted))} of them not listed above).", err=True)
