@@ -1,6 +1,6 @@
 """Dev tool: the claim grader's score constants chosen again, over a grid, by a rule written first.
 
-    python -m devtools.limits_grid [CHOOSING.jsonl] [--check SYNTHETIC.jsonl] [--json]
+    python -m devtools.limits_grid [CHOOSING.jsonl] [--check SYNTHETIC.jsonl] [--floor] [--json]
 
 The constants (`Limits`: P(contradicts) at which a point is incorrect, the rubric grader's share of
 the score, the share of the marks that is a 10, and what an incorrect point costs) were chosen in
@@ -15,6 +15,9 @@ rule written down in session 16 before any of it was measured (docs/grading.md):
   the questions (seeded) gives, on the other half, a lower MAE than the app's with Pearson at most
   0.01 below; and on `--check` (the synthetic answers, `grader synthetic`) Pearson is 0.7438 or more
   and MAE 1.92 or less.
+
+With `--floor` (session 21) the grid is instead a floor under the score's scale and the share that is a 10
+(`rule_table.FLOOR_GRID`, rules `floor-A-B`), against the app's `floor-0-0.8`, by the same rule.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ import numpy as np
 
 from bot.settings import Settings
 from devtools.evaluation import load_records, question_folds, record_figures
-from devtools.rule_table import grid_name, grid_names
+from devtools.rule_table import floor_name, floor_names, grid_name, grid_names
 from devtools.rules import run_rules
 
 CHOOSING = Path(__file__).with_name("data") / "choosing_answers.jsonl"
 APP = grid_name(0.5, 0.2, 0.8, 0.25)  # the app's own constants (Limits, the checker's thresholds)
+APP_FLOOR = floor_name(0.0, 0.8)  # the same, named in the floor grid
 PEARSON_SLACK, EXCELLENT_MEAN, EXCELLENT_BELOW_7, WRONG_MEAN = 0.005, 8.60, 3, 2.75
 MAE_GAIN, HALF_PEARSON_SLACK, CHECK_PEARSON, CHECK_MAE = 0.05, 0.01, 0.7438, 1.92
 
@@ -52,9 +56,9 @@ def eligible(f: dict, app: dict) -> bool:
             and (wrong is None or wrong["predicted_mean"] <= WRONG_MEAN))
 
 
-def choose(figures: dict) -> str | None:
+def choose(figures: dict, app_name: str = APP) -> str | None:
     """The rule's choice: the eligible combination with the lowest MAE (None if none is eligible)."""
-    app = figures[APP]
+    app = figures[app_name]
     ok = [name for name, f in figures.items() if eligible(f, app)]
     return min(ok, key=lambda n: (figures[n]["mae"], n)) if ok else None
 
@@ -66,40 +70,40 @@ def brief(f: dict) -> dict:
             **({"excellent_below_7": styles["excellent"]["below_7"]} if "excellent" in styles else {})}
 
 
-def run(settings: Settings, choosing: Path, check: Path | None) -> dict:
-    names = grid_names()
+def run(settings: Settings, choosing: Path, check: Path | None, floor: bool = False) -> dict:
+    names, app = (floor_names(), APP_FLOOR) if floor else (grid_names(), APP)
     records = load_records(choosing)
     graded = run_rules(settings, choosing, names, predictions=True)["rules"]
     whole = {name: {k: v for k, v in f.items() if k not in ("predicted", "marked")} for name, f in graded.items()}
-    chosen = choose(whole)
-    out: dict = {"dataset": str(choosing), "combinations": len(names), "app": APP, "app_figures": brief(whole[APP]),
+    chosen = choose(whole, app)
+    out: dict = {"dataset": str(choosing), "combinations": len(names), "app": app, "app_figures": brief(whole[app]),
                  "chosen": chosen, "chosen_figures": brief(whole[chosen]) if chosen else None,
-                 "best_eligible": sorted(({"rule": n, **brief(f)} for n, f in whole.items() if eligible(f, whole[APP])),
+                 "best_eligible": sorted(({"rule": n, **brief(f)} for n, f in whole.items() if eligible(f, whole[app])),
                                          key=lambda r: r["mae"])[:10],
                  "lowest_mae_any": min(({"rule": n, **brief(f)} for n, f in whole.items()), key=lambda r: r["mae"])}
     failed = [] if chosen else ["no combination is eligible"]
-    if chosen and whole[chosen]["mae"] > whole[APP]["mae"] - MAE_GAIN:
-        failed.append(f"MAE {whole[chosen]['mae']} is not {MAE_GAIN} below the app's {whole[APP]['mae']}")
+    if chosen and whole[chosen]["mae"] > whole[app]["mae"] - MAE_GAIN:
+        failed.append(f"MAE {whole[chosen]['mae']} is not {MAE_GAIN} below the app's {whole[app]['mae']}")
     halves = question_folds(records, 2, seed=0)
     out["halves"] = []
     for a, b in ((0, 1), (1, 0)):
         on_a, on_b = figures_on(records, graded, halves[a]), figures_on(records, graded, halves[b])
-        pick = choose(on_a)
-        row = {"chosen_on_half": a, "chosen": pick, "app_on_other": brief(on_b[APP]),
+        pick = choose(on_a, app)
+        row = {"chosen_on_half": a, "chosen": pick, "app_on_other": brief(on_b[app]),
                "chosen_on_other": brief(on_b[pick]) if pick else None}
         out["halves"].append(row)
         if pick is None:
             failed.append(f"nothing eligible on half {a}")
-        elif not (on_b[pick]["mae"] < on_b[APP]["mae"] and on_b[pick]["pearson"] >= on_b[APP]["pearson"] - HALF_PEARSON_SLACK):
+        elif not (on_b[pick]["mae"] < on_b[app]["mae"] and on_b[pick]["pearson"] >= on_b[app]["pearson"] - HALF_PEARSON_SLACK):
             failed.append(f"chosen on half {a} ({pick}), half {b} gives {brief(on_b[pick])} against the app's "
-                          f"{brief(on_b[APP])}")
+                          f"{brief(on_b[app])}")
     if check is not None and chosen:
-        checked = run_rules(settings, check, list(dict.fromkeys([APP, chosen])))["rules"]
-        out["check"] = {"dataset": str(check), "app": brief(checked[APP]), "chosen": brief(checked[chosen])}
+        checked = run_rules(settings, check, list(dict.fromkeys([app, chosen])))["rules"]
+        out["check"] = {"dataset": str(check), "app": brief(checked[app]), "chosen": brief(checked[chosen])}
         if checked[chosen]["pearson"] < CHECK_PEARSON or checked[chosen]["mae"] > CHECK_MAE:
             failed.append(f"on {check.name}: {brief(checked[chosen])} (asked Pearson >= {CHECK_PEARSON}, "
                           f"MAE <= {CHECK_MAE})")
-    out["adopt"], out["failed"] = not failed and chosen != APP, failed
+    out["adopt"], out["failed"] = not failed and chosen != app, failed
     return out
 
 
@@ -111,7 +115,9 @@ def main(argv: list[str]) -> None:
         at = args.index("--check")
         check = Path(args[at + 1])
         del args[at:at + 2]
-    out = run(Settings.from_env(), Path(args[0]) if args else CHOOSING, check)
+    floor = "--floor" in args
+    args = [a for a in args if a != "--floor"]
+    out = run(Settings.from_env(), Path(args[0]) if args else CHOOSING, check, floor)
     if as_json:
         print(json.dumps(out))
         return

@@ -70,13 +70,14 @@ class Rule:
     # share of the weight of the question's other points (Limits.context_share; None: the app's 0.75, above 1: off, as
     # every rule not made from `shipped` reads, being the decision of its time)
     context_share: float | None = 2.0
+    floor: float | None = None  # session 21: Limits.floor, the share of the marks under which the grade is 0 (score only)
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
         change = {"incorrect_at": self.incorrect_at, "blend": self.blend, "full_at": self.full_at,
                   "incorrect_penalty": self.penalty, "model_check": self.model_check,
                   "soft_credit": self.soft_credit, "context_share": self.context_share,
-                  "rubric_if_incorrect": self.rubric_if_incorrect}
+                  "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor}
         return dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
 
 
@@ -213,9 +214,38 @@ def grid_rule(name: str) -> Rule | None:
                       incorrect_at=at, blend=blend, full_at=full_at, penalty=penalty)
 
 
+# Session 21: a floor under the score's scale (Limits.floor) with the share that is a 10 chosen again. A rule
+# `floor-A-B` is the shipped decision with the first A of the marks earning nothing and B of them a 10; "floor" names
+# every combination (`python -m devtools.limits_grid --floor`).
+FLOOR_GRID = {"floor": (0.0, 0.05, 0.1, 0.15, 0.2), "full_at": (0.7, 0.75, 0.8, 0.85)}
+
+
+def floor_name(floor: float, full_at: float) -> str:
+    return f"floor-{floor:g}-{full_at:g}"
+
+
+def floor_names() -> list[str]:
+    return [floor_name(*values) for values in itertools.product(*FLOOR_GRID.values())]
+
+
+def floor_rule(name: str) -> Rule | None:
+    """The rule a `floor-A-B` name stands for, or None."""
+    parts = name.split("-")
+    if len(parts) != 3 or parts[0] != "floor":
+        return None
+    try:
+        floor, full_at = map(float, parts[1:])
+    except ValueError:
+        return None
+    if not 0 <= floor < full_at <= 1:
+        return None
+    return on_shipped(f"shipped, with the first {floor:.0%} of the marks earning nothing and {full_at:.0%} of them a 10",
+                      floor=floor, full_at=full_at)
+
+
 def rule_for(name: str) -> Rule:
-    """A named rule (RULES) or a grid rule; a KeyError for neither."""
-    rule = RULES.get(name) or grid_rule(name)
+    """A named rule (RULES), a grid rule or a floor rule; a KeyError for none of them."""
+    rule = RULES.get(name) or grid_rule(name) or floor_rule(name)
     if rule is None:
         raise KeyError(name)
     return rule
@@ -224,11 +254,12 @@ def rule_for(name: str) -> Rule:
 def rule_names(value: str) -> list[str]:
     """The rules named in a comma-separated list ("all": every one of RULES, "grid": every grid combination),
     or a ValueError naming the unknown."""
-    names = list(RULES) if value == "all" else grid_names() if value == "grid" else [
-        v.strip() for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in RULES and grid_rule(n) is None]
+    names = list(RULES) if value == "all" else grid_names() if value == "grid" else floor_names() if value == "floor" \
+        else [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in RULES and grid_rule(n) is None and floor_rule(n) is None]
     if unknown or not names:
         shown = ", ".join(unknown) if unknown else repr(value)
-        raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, and grid-AT-BLEND-FULL-PENALTY "
-                         "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid")
+        raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, grid-AT-BLEND-FULL-PENALTY "
+                         "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid, and floor-FLOOR-FULL (e.g. "
+                         "floor-0.1-0.75) or 'floor' for all of those")
     return names

@@ -128,6 +128,8 @@ def test_the_shipped_rule_gives_the_apps_own_figures(shared_cache: Path) -> None
     ("grid-0.5-0.2-0.8-0.25", 4.8),  # the app's own constants, named as a grid rule
     ("grid-0.5-0-1-0.25", 3.8),  # the verdicts alone, 100% of the marks a 10
     ("grid-0.5-0.3-0.9-0.5", 3.3),  # (0.7 x 2.5 + 0.3 x 4.0) / 0.9
+    ("floor-0.1-0.8", 4.1),  # session 21: the blend 0.8 x 3.8 + 0.2 x 4.0 on a scale from 1.0 to 8.0: 2.84 / 0.7
+    ("floor-0-0.8", 4.8),  # no floor: the app's own
 ])
 def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, score: float) -> None:
     from bot.grading.claim_grader import Limits
@@ -149,7 +151,7 @@ def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, s
     wrong = graded(0.9)
     assert [g.verdict.value for g in wrong.points] == ["incorrect", "covered"]
     assert wrong.score == pytest.approx(score, abs=0.051)
-    if not rule.startswith("grid-"):
+    if not rule.startswith(("grid-", "floor-")):
         assert graded(0.3).score == pytest.approx(7.0)  # nothing incorrect: every rule scores as the app does
 
 
@@ -170,7 +172,10 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5)
     assert rule_for("session-17").limits(Limits()).context_share > 1  # every contradiction counts there
     assert rule_for("shipped").limits(Limits()) == Limits()
-    for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d"):
+    assert len(rule_names("floor")) == len(set(rule_names("floor"))) == 20
+    assert rule_for("floor-0-0.8").limits(Limits()) == Limits()  # the app's scale, named in the floor grid
+    assert rule_for("floor-0.1-0.75").limits(Limits()) == replace(Limits(), floor=0.1, full_at=0.75)
+    for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d", "floor-0.8-0.8", "floor-0.1"):
         with pytest.raises(ValueError, match=f"unknown rule {bad}"):
             rule_names(bad)
 

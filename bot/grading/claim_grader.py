@@ -272,7 +272,9 @@ class ClaimGrader(Grader):
             elif wrong and self.limits.rubric_if_incorrect == "correct":
                 rubric_score *= 1 - wrong / sum(g.weight for g in grades)
             score = (1 - blend) * score + blend * rubric_score
-        grade.score = round(min(10.0, score / self.limits.full_at), 1)
+        floor, full_at = self.limits.floor, self.limits.full_at
+        grade.score = round(min(10.0, score / full_at if not floor else max(0.0, (score - 10 * floor) / (full_at - floor))),
+                            1)
         if m.bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
         return grade

@@ -38,6 +38,9 @@ class Limits:
     # Never chosen on the measuring data.
     blend: float = 0.2
     full_at: float = 0.8
+    # The share of the marks under which the grade is 0: the scale runs from `floor` (0) to `full_at` (10). Tried
+    # in session 21 (`python -m devtools.limits_grid --floor`, docs/grading.md).
+    floor: float = 0.0
     # P(contradicts), and P(entails) of a red flag, at which a point is incorrect (None: the checker's own).
     incorrect_at: float | None = None
     # What an incorrect point costs, a share of its weight (`score_from_points`), and the rubric grader's
