@@ -198,15 +198,22 @@ def grid_names() -> list[str]:
     return [grid_name(*values) for values in itertools.product(*GRID.values())]
 
 
-def grid_rule(name: str) -> Rule | None:
-    """The rule a `grid-AT-BLEND-FULL-PENALTY` name stands for (any values, not only the grid's), or None."""
+def _values(name: str, prefix: str, count: int) -> list[float] | None:
+    """The numbers of a rule named `prefix-X-Y...` (`count` of them), or None for another name."""
     parts = name.split("-")
-    if len(parts) != 5 or parts[0] != "grid":
+    if len(parts) != count + 1 or parts[0] != prefix:
         return None
     try:
-        at, blend, full_at, penalty = map(float, parts[1:])
+        return [float(x) for x in parts[1:]]
     except ValueError:
         return None
+
+
+def grid_rule(name: str) -> Rule | None:
+    """The rule a `grid-AT-BLEND-FULL-PENALTY` name stands for (any values, not only the grid's), or None."""
+    if (values := _values(name, "grid", 4)) is None:
+        return None
+    at, blend, full_at, penalty = values
     if not (0 < at <= 1 and 0 <= blend <= 1 and 0 < full_at <= 1 and 0 <= penalty <= 1):
         return None
     return on_shipped(f"shipped, with incorrect at P >= {at:g}, the rubric grader's share {blend:g}, "
@@ -230,13 +237,9 @@ def floor_names() -> list[str]:
 
 def floor_rule(name: str) -> Rule | None:
     """The rule a `floor-A-B` name stands for, or None."""
-    parts = name.split("-")
-    if len(parts) != 3 or parts[0] != "floor":
+    if (values := _values(name, "floor", 2)) is None:
         return None
-    try:
-        floor, full_at = map(float, parts[1:])
-    except ValueError:
-        return None
+    floor, full_at = values
     if not 0 <= floor < full_at <= 1:
         return None
     return on_shipped(f"shipped, with the first {floor:.0%} of the marks earning nothing and {full_at:.0%} of them a 10",
