@@ -14,7 +14,7 @@ from bot.settings import Settings
 
 @click.group()
 def grader() -> None:
-    """The offline grader's calibration."""
+    """The offline grader: its calibration, the claim checker's pairs, training and second readings."""
 
 
 @grader.command("fit")
