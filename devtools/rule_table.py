@@ -71,6 +71,10 @@ class Rule:
     # every rule not made from `shipped` reads, being the decision of its time)
     context_share: float | None = 2.0
     floor: float | None = None  # session 21: Limits.floor, the share of the marks under which the grade is 0 (score only)
+    # session 22: in an answer that covers at least the first value of the weight of the question's other points, a point
+    # the checker reads as neither stated nor contradicted (no red flag stated) that the rubric grader finds the answer
+    # about (covered or partial) earns the second value's credit, "partial" or "full"
+    about_in_context: tuple[float, str] | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -168,6 +172,11 @@ RULES: dict[str, Rule] = {
                                      "other points' weight (red flags count)", context_share=share,
                                      rubric_if_incorrect="all")
        for name, what, share in (("all", "all", 1.0), ("0.75", "three quarters", 0.75), ("0.5", "half", 0.5))},
+    # session 22: the rubric grader's "about" credit where the answer states most of the rest of the rubric
+    **{f"about-context-{share:g}-{credit}": on_shipped(
+        f"shipped, and in an answer that covers {share:.0%} of the other points' weight, a point the checker finds "
+        f"missing that the rubric grader finds the answer about earns {credit} credit", about_in_context=(share, credit))
+       for share in (0.5, 0.75) for credit in ("partial", "full")},
     # session 21: the app until then (session 15's blend-by-correct-share, tried again over the context rule, is now
     # the app's own)
     "session-20": on_shipped("the app's decision until session 21 (the rubric grader's fifth whole, whatever the "

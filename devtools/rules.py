@@ -151,7 +151,30 @@ class RuleGrader(ClaimGrader):
                                               jobs, strict=True):
                     if ent > r.ent and ent > con:
                         r.ent, r.ent_span = ent, j
+        if rule.about_in_context is not None:
+            self._about_in_context(points, readings, rubric, m)
         return readings
+
+    def _about_in_context(self, points, readings: list[_PointReading], rubric: dict, m: Measure) -> None:
+        """`Rule.about_in_context`: in an answer that covers most of the rest of the rubric, a point the checker finds
+        missing (not contradicted, no red flag) that the rubric grader finds the answer about earns partial or full."""
+        (share, credit), t = self.rule.about_in_context, self.checker.thresholds
+        covered = [r.cued is not None or r.ent >= t.covered for r in readings]
+        weights = [p.weight for p in points]
+        lifted = []
+        for i, (point, r) in enumerate(zip(points, readings, strict=True)):
+            seen, rest = rubric.get(point.id), sum(weights) - weights[i]
+            if covered[i] or seen is None or seen.verdict is Verdict.missing or rest <= 0:
+                continue
+            if (r.con >= t.contradicts and r.con > r.ent) or (r.red_flag is not None and r.flag >= t.flag):
+                continue
+            if sum(w for j, w in enumerate(weights) if j != i and covered[j]) / rest >= share:
+                lifted.append(i)
+        for i in lifted:
+            r = readings[i]
+            near = [p.span for p in m.pairs if p.flag is None and p.point == i]
+            r.ent = max(r.ent, t.covered if credit == "full" else t.partial)
+            r.ent_span = r.ent_span if r.ent_span or not near else near[0]
 
     def untrusted_by_rule(self, points, m: Measure, readings: list[_PointReading], question=None) -> frozenset[int]:
         """The points whose contradiction is not believed under `self.rule` (ClaimGrader.untrusted's own

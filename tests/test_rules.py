@@ -266,3 +266,28 @@ def test_soft_credit_rules_score_a_ramp_of_the_reading_and_keep_the_verdicts(rul
     grade = grader.decide(question, points, m)
     assert [g.verdict.value for g in grade.points] == ["covered", "partial"]
     assert grade.score == pytest.approx(score, abs=0.051)
+
+
+@pytest.mark.parametrize(("rule", "ents"), [
+    ("shipped", [0.9, 0.9, 0.9, 0.1]),
+    ("about-context-0.75-partial", [0.9, 0.9, 0.9, 0.25]),  # three of three others covered: the fourth lifted
+    ("about-context-0.75-full", [0.9, 0.9, 0.9, 0.5]),
+])
+def test_about_context_rules_credit_a_point_the_rubric_grader_finds_in_an_answer_that_states_the_rest(
+        rule: str, ents: list[float]) -> None:
+    from bot.grading import Verdict
+
+    points = [SimpleNamespace(id=p, weight=1, examples=[]) for p in "abcd"]
+    seen = [SimpleNamespace(point_id=p, verdict=Verdict.partial) for p in "abcd"]
+    m = Measure(claims=list("abcd"), spans=[_Span(f"sentence {k}", None) for k in range(4)],
+                readings=[_PointReading() for _ in range(4)], rubric=SimpleNamespace(score=8.0, points=seen),
+                bare_list=False, pairs=[PairRead(k, k, 0.9 if k < 3 else 0.1, 0.05) for k in range(4)])
+    grader = grader_for({})
+    grader.rule = rule_for(rule)
+    assert [r.ent for r in grader.refold(points, m)] == pytest.approx(ents)
+    # with only two of the other three covered (2/3 < 0.75), nothing is lifted
+    thin = replace(m, pairs=[*m.pairs[:2], PairRead(2, 2, 0.1, 0.05), m.pairs[3]])
+    assert grader.refold(points, thin)[3].ent == pytest.approx(0.1)
+    # nor is a point the checker reads as contradicted
+    contra = replace(m, pairs=[*m.pairs[:3], PairRead(3, 3, 0.1, 0.8)])
+    assert grader.refold(points, contra)[3].ent == pytest.approx(0.1)
