@@ -75,13 +75,16 @@ class Rule:
     # the checker reads as neither stated nor contradicted (no red flag stated) that the rubric grader finds the answer
     # about (covered or partial) earns the second value's credit, "partial" or "full"
     about_in_context: tuple[float, str] | None = None
+    story_gate: float | None = None  # session 22: Limits.story_gate (score only)
+    story_gate_rubric: bool | None = None  # ... and Limits.story_gate_rubric
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
         change = {"incorrect_at": self.incorrect_at, "blend": self.blend, "full_at": self.full_at,
                   "incorrect_penalty": self.penalty, "model_check": self.model_check,
                   "soft_credit": self.soft_credit, "context_share": self.context_share,
-                  "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor}
+                  "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor,
+                  "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric}
         return dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
 
 
@@ -177,6 +180,11 @@ RULES: dict[str, Rule] = {
         f"shipped, and in an answer that covers {share:.0%} of the other points' weight, a point the checker finds "
         f"missing that the rubric grader finds the answer about earns {credit} credit", about_in_context=(share, credit))
        for share in (0.5, 0.75) for credit in ("partial", "full")},
+    **{f"story-gate-{gate:g}{'-all' if whole else ''}": on_shipped(
+        f"shipped, and a behavioral question's structural (STAR) points keep their credit times the share of the "
+        f"other points' marks earned over {gate:g} (at most 1){', the rubric grader fifth too' if whole else ''} "
+        "(score only)", story_gate=gate, story_gate_rubric=whole)
+       for gate in (0.25, 0.5) for whole in (False, True)},
     # session 21: the app until then (session 15's blend-by-correct-share, tried again over the context rule, is now
     # the app's own)
     "session-20": on_shipped("the app's decision until session 21 (the rubric grader's fifth whole, whatever the "

@@ -291,3 +291,28 @@ def test_about_context_rules_credit_a_point_the_rubric_grader_finds_in_an_answer
     # nor is a point the checker reads as contradicted
     contra = replace(m, pairs=[*m.pairs[:3], PairRead(3, 3, 0.1, 0.8)])
     assert grader.refold(points, contra)[3].ent == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(("rule", "score"), [
+    ("shipped", 5.3),  # the cued point covered: 1/3 of the marks, 3.3; (0.8 x 3.3 + 0.2 x 8.0) / 0.8
+    ("story-gate-0.5", 2.0),  # the other points earn nothing, so the story's structure keeps nothing: 1.6 / 0.8
+    ("story-gate-0.5-all", 0.0),  # ... and the rubric grader's fifth neither
+])
+def test_story_gate_rules_keep_a_storys_structure_only_as_far_as_it_answers_the_question(rule: str,
+                                                                                          score: float) -> None:
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=cues)
+              for p, cues in (("star", ["as a result"]), ("p", []), ("q", []))]
+    question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None, limits=Limits())
+    grader = RuleGrader(base)
+    grader.rule = rule_for(rule)
+    m = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None),
+                                                  _Span("And another one.", None)],
+                readings=[_PointReading(cued="As a result we shipped it."), _PointReading(), _PointReading()],
+                rubric=SimpleNamespace(score=8.0, points=[]), bare_list=False,
+                pairs=[PairRead(1, 1, 0.05, 0.05), PairRead(2, 1, 0.05, 0.05)])
+    grade = grader.decide(question, points, m)
+    assert [g.verdict.value for g in grade.points] == ["covered", "missing", "missing"]  # the verdicts stay
+    assert grade.score == pytest.approx(score, abs=0.051)

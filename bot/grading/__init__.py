@@ -102,13 +102,15 @@ class GradingError(RuntimeError):
     """A grader could not produce a grade (the LLM timed out, answered nonsense, ...)."""
 
 
-def score_from_points(points: list[PointGrade], penalty: float = INCORRECT_PENALTY) -> float:
+def score_from_points(points: list[PointGrade], penalty: float = INCORRECT_PENALTY,
+                      share: dict[str, float] | None = None) -> float:
     """Weighted share of credit over the points, less `penalty` (a share of its weight) for each incorrect one,
-    on 0-10, one decimal."""
+    on 0-10, one decimal; `share`: the part of its credit a point keeps (by point id; 1 for the rest)."""
     total = sum(p.weight for p in points)
     if total <= 0:
         return 0.0
-    earned = sum(p.weight * CREDIT[p.verdict] for p in points)
+    share = share or {}
+    earned = sum(p.weight * CREDIT[p.verdict] * share.get(p.point_id, 1.0) for p in points)
     earned -= penalty * sum(p.weight for p in points if p.verdict is Verdict.incorrect)
     return round(max(0.0, 10.0 * earned / total), 1)
 

@@ -264,8 +264,11 @@ class ClaimGrader(Grader):
         score, blend = score_from_points(grades, self.limits.incorrect_penalty), self.limits.blend
         if self.limits.soft_credit is not None:
             score = self._soft_score(grades, m, t)
+        story = self._story_factor(points, grades)
+        if story < 1:
+            score = score_from_points(grades, self.limits.incorrect_penalty, {p.id: story for p in points if p.cues})
         if m.rubric is not None and blend:
-            rubric_score = m.rubric.score
+            rubric_score = m.rubric.score * (story if self.limits.story_gate_rubric else 1.0)
             wrong = sum(g.weight for g in grades if g.verdict is Verdict.incorrect)
             if wrong and self.limits.rubric_if_incorrect == "none":
                 blend = 0.0
@@ -278,6 +281,18 @@ class ClaimGrader(Grader):
         if m.bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
         return grade
+
+    def _story_factor(self, points: list[RubricPoint], grades: list[PointGrade]) -> float:
+        """`Limits.story_gate`: the share of their credit a behavioral question's structural points keep, by how much
+        of the rest of the rubric the verdicts earn (1 without a gate, or without both kinds of points)."""
+        gate = self.limits.story_gate
+        if gate is None:
+            return 1.0
+        topical = [g for p, g in zip(points, grades, strict=True) if not p.cues]
+        weight = sum(g.weight for g in topical)
+        if weight <= 0 or len(topical) == len(grades):
+            return 1.0
+        return min(1.0, sum(g.weight * CREDIT[g.verdict] for g in topical) / weight / gate)
 
     def _soft_score(self, grades: list[PointGrade], m: Measure, t) -> float:
         """`score_from_points` with each point's credit a ramp of its P(entails) (`Limits.soft_credit`), never more

@@ -62,6 +62,12 @@ class Limits:
     # A point's share of the score as a ramp of P(entails) from the first value to the second, instead of the
     # verdicts' steps (None: the steps, the app's). Tried in session 20 (`eval --rule soft-...`).
     soft_credit: tuple[float, float] | None = None
+    # The structural points of a behavioral question (STAR, found by their regex `cues`) earn their credit times
+    # min(1, S / story_gate), S the share of the other points' weight the verdicts earn: a well-told story about
+    # something else, or a wrong one, keeps little of its structure's marks (None: the whole credit, the app's).
+    # `story_gate_rubric`: the rubric grader's fifth times the same factor. Tried in session 22 (`eval --rule story-...`).
+    story_gate: float | None = None
+    story_gate_rubric: bool = False
 
 
 @dataclass
