@@ -91,6 +91,7 @@ class VectorCache(Embedder):
         self.embedder, self.size = embedder, size
         self.name, self.dim, self.supports_tokens = embedder.name, embedder.dim, embedder.supports_tokens
         self.precision = embedder.precision
+        self.profiles = None  # the bank's QuestionProfiles (bot/profiles.py), set by the RubricIndex that pins its vectors
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._tokens: OrderedDict[str, TokenVectors] = OrderedDict()
         self._pinned: dict[str, TokenVectors] = {}

@@ -21,11 +21,12 @@ import numpy as np
 
 from bot.corpus import Corpus, Question, RubricPoint
 from bot.embeddings import Embedder, TokenVectors, VectorCache, pack_tokens, unpack_tokens
+from bot.profiles import QuestionProfiles
 from bot.records import Hint
 from bot.text import point_claim
 
 log = logging.getLogger(__name__)
-INDEX_FORMAT = 3  # 3: red-flag claims pinned too (the claim grader reads them)
+INDEX_FORMAT = 4  # 3: red-flag claims pinned too (the claim grader reads them); 4: each question's profile
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,18 @@ class RubricIndex:
     """`vectors` embeds the answers' sentences and keeps the corpus's word vectors pinned."""
 
     def __init__(self, corpus: Corpus, vectors: VectorCache, index: faiss.Index,
-                 keys: list[tuple[str, str]], tokens: dict[str, TokenVectors] | None = None) -> None:
+                 keys: list[tuple[str, str]], tokens: dict[str, TokenVectors] | None = None,
+                 profiles: QuestionProfiles | None = None) -> None:
         self.corpus = corpus
         self.vectors = vectors
         self._index = index
         self._keys = keys
         self._row_of = {key: row for row, key in enumerate(keys)}
         self._tokens = tokens
+        self.profiles = profiles
         if tokens:
             vectors.pin(tokens)
+        vectors.profiles = profiles  # read by the claim grader, which is handed the VectorCache
 
     def __len__(self) -> int:
         return self._index.ntotal
@@ -77,7 +81,7 @@ class RubricIndex:
             points = vectors.embed(texts)
         index = faiss.IndexFlatIP(vectors.dim)
         index.add(points)
-        return cls(corpus, vectors, index, keys, tokens)
+        return cls(corpus, vectors, index, keys, tokens, QuestionProfiles.build(corpus, getattr(vectors, "embedder", vectors).embed))
 
     @classmethod
     def open(cls, corpus: Corpus, vectors: VectorCache, cache_dir: Path) -> RubricIndex:
@@ -103,8 +107,8 @@ class RubricIndex:
     @classmethod
     def _load(cls, corpus: Corpus, vectors: VectorCache, base: Path) -> RubricIndex | None:
         faiss_path, keys_path = base.with_suffix(".faiss"), base.with_suffix(".json")
-        tokens_path = base.with_suffix(".tokens.npz")
-        if not (faiss_path.exists() and keys_path.exists()):
+        tokens_path, profiles_path = base.with_suffix(".tokens.npz"), base.with_suffix(".profiles.npz")
+        if not (faiss_path.exists() and keys_path.exists() and profiles_path.exists()):
             return None
         if vectors.supports_tokens and not tokens_path.exists():
             return None
@@ -118,7 +122,11 @@ class RubricIndex:
                 tokens = unpack_tokens(dict(arrays))
             if any(tv.vectors.shape[1:] != (vectors.dim,) for tv in tokens.values()):
                 raise ValueError("token vectors are not of the model's size")
-        return cls(corpus, vectors, index, keys, tokens)  # type: ignore[arg-type]
+        with np.load(profiles_path, allow_pickle=False) as arrays:
+            profiles = QuestionProfiles([str(i) for i in arrays["ids"]], arrays["matrix"])
+        if profiles.matrix.shape != (len(profiles.ids), vectors.dim):
+            raise ValueError("question profiles are not of the model's size")
+        return cls(corpus, vectors, index, keys, tokens, profiles)  # type: ignore[arg-type]
 
     def save(self, base: Path) -> None:
         base.parent.mkdir(parents=True, exist_ok=True)
@@ -126,6 +134,8 @@ class RubricIndex:
                   (".json", lambda p: Path(p).write_text(json.dumps({"keys": self._keys})))]
         if self._tokens:
             writes.append((".tokens.npz", self._save_tokens))
+        if self.profiles is not None:
+            writes.append((".profiles.npz", self._save_profiles))
         for suffix, write in writes:
             tmp = base.with_suffix(suffix + ".tmp")
             write(str(tmp))
@@ -134,6 +144,10 @@ class RubricIndex:
     def _save_tokens(self, path: str) -> None:
         with open(path, "wb") as f:  # a file object: np.savez would add ".npz" to the temporary name
             np.savez(f, **pack_tokens(self._tokens or {}))
+
+    def _save_profiles(self, path: str) -> None:
+        with open(path, "wb") as f:
+            np.savez(f, ids=np.array(self.profiles.ids), matrix=self.profiles.matrix)
 
     def point_vector(self, question_id: str, point: RubricPoint) -> np.ndarray:
         """The indexed vector of a point (embedded afresh if the point is not in the index)."""

@@ -77,6 +77,9 @@ class Rule:
     about_in_context: tuple[float, str] | None = None
     story_gate: float | None = None  # session 22: Limits.story_gate (score only)
     story_gate_rubric: bool | None = None  # ... and Limits.story_gate_rubric
+    # session 22: the cap on an answer that reads like another question's (Limits.elsewhere_margin): False off, as every
+    # rule made before it reads; None the app's
+    elsewhere: bool | None = False
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -85,16 +88,18 @@ class Rule:
                   "soft_credit": self.soft_credit, "context_share": self.context_share,
                   "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor,
                   "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric}
-        return dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
+        limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
+        return dataclasses.replace(limits, elsewhere_margin=None) if self.elsewhere is False else limits
 
 
 SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority",
-               context_share=None, rubric_if_incorrect=None)
+               context_share=None, rubric_if_incorrect=None, elsewhere=None)
 
 
 def on_shipped(text: str, **change) -> Rule:
-    """The app's own decision with one change (the rules of sessions 14-15 read against it)."""
-    return dataclasses.replace(SHIPPED, text=text, **change)
+    """The app's own decision with one change (the rules of sessions 14-15 read against it); without session 22's cap
+    on answers that read like another question's unless the change names it, as they were measured."""
+    return dataclasses.replace(SHIPPED, text=text, **({"elsewhere": False} | change))
 
 
 RULES: dict[str, Rule] = {
@@ -185,6 +190,9 @@ RULES: dict[str, Rule] = {
         f"other points' marks earned over {gate:g} (at most 1){', the rubric grader fifth too' if whole else ''} "
         "(score only)", story_gate=gate, story_gate_rubric=whole)
        for gate in (0.25, 0.5) for whole in (False, True)},
+    # session 22: the app until then (its cap on answers that read like another question's is now the app's own)
+    "session-21": on_shipped("the app's decision until session 22 (no cap on an answer that reads like an answer to "
+                             "another question)"),
     # session 21: the app until then (session 15's blend-by-correct-share, tried again over the context rule, is now
     # the app's own)
     "session-20": on_shipped("the app's decision until session 21 (the rubric grader's fifth whole, whatever the "

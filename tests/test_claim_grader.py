@@ -9,6 +9,7 @@ import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -225,6 +226,38 @@ def test_grader_untrusted_lists_the_points_the_app_checks_twice(corpus, checker)
     untrusted = set(listed["untrusted"])
     for qid, p in with_examples[::40]:  # the app's own check agrees with the list
         assert grader.trusted(point_claim(p.text), p) is (f"{qid}/{p.id}" not in untrusted), (qid, p.id)
+
+
+def test_an_answer_to_another_bank_question_is_capped_and_told_which(assessor: Assessor) -> None:
+    corpus = assessor.corpus
+    regularization = corpus.rubrics["amd-019"].model_answer  # a right answer, to another question
+    elsewhere = grade(assessor, "emb-005", regularization)
+    assert elsewhere.score <= 0.5
+    notice = next(n for n in elsewhere.notices if "reads more like an answer to another question" in n)
+    assert corpus.questions["amd-019"].text in notice
+    at_home = grade(assessor, "amd-019", regularization)
+    assert at_home.score >= 7 and not any("another question" in n for n in at_home.notices)
+    short = " ".join(regularization.split()[:30])  # too short to place among the bank's questions
+    assert not any("another question" in n for n in grade(assessor, "emb-005", short).notices)
+
+
+def test_the_cap_on_an_answer_to_another_question_needs_the_margin() -> None:
+    from bot.grading.claim_grader import ELSEWHERE, Limits
+
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
+    question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits())
+    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another one.", None)],
+                readings=[_PointReading(ent=0.9, ent_span=0), _PointReading(ent=0.9, ent_span=1)], rubric=None,
+                bare_list=False)
+    assert grader.decide(question, points, m).score == 10.0
+    near = grader.decide(question, points, replace(m, elsewhere=(-0.15, "t-002")))
+    assert near.score == 10.0 and not near.notices
+    far = grader.decide(question, points, replace(m, elsewhere=(-0.25, "t-002")))
+    assert far.score == 0.5 and far.notices == [ELSEWHERE.format(question="t-002", cap=0.5)]
+    assert [g.verdict for g in far.points] == [Verdict.covered, Verdict.covered]  # what it says still shows
+    off = ClaimGrader(None, None, ScriptedChecker({}), None, Limits(elsewhere_margin=None))
+    assert off.decide(question, points, replace(m, elsewhere=(-0.5, "t-002"))).score == 10.0
 
 
 def test_evidence_and_quotes_are_verbatim(assessor: Assessor) -> None:

@@ -121,17 +121,23 @@ def test_points_and_questions_are_kept_as_word_vectors_with_the_index(tmp_path: 
     corpus = load_corpus(tmp_path / "corpus", tmp_path / "rubrics")
     texts = [point_claim(p.text) for p in corpus.rubrics["t-001"].points] + [corpus.questions["t-001"].text]
     cache = tmp_path / "cache"
+    rubric, question = corpus.rubrics["t-001"], corpus.questions["t-001"]
+    profiled = [question.text, *(p.text for p in rubric.points), *sentences(rubric.model_answer)]  # bot/profiles.py
     first = RecordingEmbedder()
     first_vectors = VectorCache(first)
-    RubricIndex.open(corpus, first_vectors, cache)
-    assert sorted(first.ran) == sorted(texts) and len(list(cache.glob("*.tokens.npz"))) == 1
+    built_index = RubricIndex.open(corpus, first_vectors, cache)
+    assert sorted(first.ran) == sorted(texts + list(dict.fromkeys(profiled)))
+    assert len(list(cache.glob("*.tokens.npz"))) == 1 and len(list(cache.glob("*.profiles.npz"))) == 1
     built = first_vectors.embed_tokens(texts)
 
     later = RecordingEmbedder()  # a restarted app: loads the cache and never runs the corpus again
     vectors = VectorCache(later)
-    RubricIndex.open(corpus, vectors, cache)
+    loaded_index = RubricIndex.open(corpus, vectors, cache)
     loaded = vectors.embed_tokens(texts)
     assert later.ran == []
+    assert loaded_index.profiles.ids == built_index.profiles.ids == ["t-001"]
+    assert np.array_equal(loaded_index.profiles.matrix, built_index.profiles.matrix)
+    assert vectors.profiles is loaded_index.profiles  # where the claim grader finds them
     for a, b in zip(built, loaded, strict=True):
         assert a.words == b.words and np.array_equal(a.vectors, b.vectors) and np.array_equal(a.sentence, b.sentence)
     vectors.embed_tokens(["an answer sentence"])

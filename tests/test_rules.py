@@ -169,12 +169,16 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
         grader.rule = rule_for(name)
         assert grader.decide(question, points, m).points[0].verdict.value == verdict
     assert len(rule_names("grid")) == len(set(rule_names("grid"))) == 160
-    assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5)
+    # grid and floor rules read as they were measured: without session 22's cap on answers to another question
+    assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5,
+                                                                           elsewhere_margin=None)
     assert rule_for("session-17").limits(Limits()).context_share > 1  # every contradiction counts there
     assert rule_for("shipped").limits(Limits()) == Limits()
+    assert rule_for("session-21").limits(Limits()) == replace(Limits(), elsewhere_margin=None)
     assert len(rule_names("floor")) == len(set(rule_names("floor"))) == 20
-    assert rule_for("floor-0-0.8").limits(Limits()) == Limits()  # the app's scale, named in the floor grid
-    assert rule_for("floor-0.1-0.75").limits(Limits()) == replace(Limits(), floor=0.1, full_at=0.75)
+    assert rule_for("floor-0-0.8").limits(Limits()) == replace(Limits(), elsewhere_margin=None)  # the app's scale
+    assert rule_for("floor-0.1-0.75").limits(Limits()) == replace(Limits(), floor=0.1, full_at=0.75,
+                                                                  elsewhere_margin=None)
     for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d", "floor-0.8-0.8", "floor-0.1"):
         with pytest.raises(ValueError, match=f"unknown rule {bad}"):
             rule_names(bad)

@@ -65,6 +65,8 @@ __all__ = ["CLAIM_MODEL", "ClaimGrader", "Limits", "Measure", "PairRead", "contr
            "reads_own_examples"]
 
 CLAIM_MODEL = "claim-checker:"  # a grade's `model` names the checker's weights after this
+ELSEWHERE = ("This answer reads more like an answer to another question, \"{question}\", than to the one asked, so "
+             "its score is capped at {cap:g}. The points below show what it says about this question.")
 
 
 class ClaimGrader(Grader):
@@ -155,7 +157,17 @@ class ClaimGrader(Grader):
         if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
             rubric_grade = self.fallback.grade(question, points, answer)
         return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs,
-                       untrusted=self.untrusted(points, claims, spans, readings, question))
+                       untrusted=self.untrusted(points, claims, spans, readings, question),
+                       elsewhere=self._elsewhere(question, answer, spans))
+
+    def _elsewhere(self, question: Question, answer: str, spans: list[_Span]) -> tuple[float, str] | None:
+        """How much nearer the answer is to its own question's profile than to any other's (bot/profiles.py), and
+        which other; None for a short answer or without profiles."""
+        profiles = getattr(self.embedder, "profiles", None)
+        if profiles is None or len(answer.split()) < self.limits.elsewhere_words:
+            return None
+        units = spans[:(len(spans) + 1) // 2]  # the sentences; each with the next follows
+        return profiles.nearest_other(question.id, np.vstack([s.vector for s in units]))
 
     def untrusted(self, points: list[RubricPoint], claims: list[str], spans: list[_Span],
                   readings: list[_PointReading], question: Question | None = None) -> frozenset[int]:
@@ -280,6 +292,12 @@ class ClaimGrader(Grader):
                             1)
         if m.bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
+        margin = self.limits.elsewhere_margin
+        if margin is not None and m.elsewhere is not None and m.elsewhere[0] < -margin:
+            other = self.corpus.questions.get(m.elsewhere[1]) if self.corpus is not None else None
+            grade.score = min(grade.score, self.limits.elsewhere_cap)
+            grade.notices.append(ELSEWHERE.format(question=other.text if other else m.elsewhere[1],
+                                                  cap=self.limits.elsewhere_cap))
         return grade
 
     def _story_factor(self, points: list[RubricPoint], grades: list[PointGrade]) -> float:

@@ -68,6 +68,13 @@ class Limits:
     # `story_gate_rubric`: the rubric grader's fifth times the same factor. Tried in session 22 (`eval --rule story-...`).
     story_gate: float | None = None
     story_gate_rubric: bool = False
+    # An answer of at least `elsewhere_words` words whose mean sentence vector is nearer another bank question's profile
+    # than its own by more than `elsewhere_margin` (bot/profiles.py) answers that other question: its score is at most
+    # `elsewhere_cap`, and the grade says which question it reads like (None: no such check). Chosen in session 22 on
+    # the choosing set and the synthetic answers (docs/grading.md); one-sentence answers cannot be placed reliably.
+    elsewhere_margin: float | None = 0.2
+    elsewhere_cap: float = 0.5
+    elsewhere_words: int = 40
 
 
 @dataclass
@@ -107,6 +114,9 @@ class Measure:
     # points the checker contradicts here but also reads one of their own examples as contradicting
     # (ClaimGrader.untrusted): their contradictions make no verdict (their red flags still do)
     untrusted: frozenset[int] = frozenset()
+    # the answer's own question's profile similarity less the nearest other question's, and that question's id
+    # (bot/profiles.py; None where not measured)
+    elsewhere: tuple[float, str] | None = None
 
 
 class PairRead(NamedTuple):
