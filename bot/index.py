@@ -81,7 +81,9 @@ class RubricIndex:
             points = vectors.embed(texts)
         index = faiss.IndexFlatIP(vectors.dim)
         index.add(points)
-        return cls(corpus, vectors, index, keys, tokens, QuestionProfiles.build(corpus, getattr(vectors, "embedder", vectors).embed))
+        # the profiles' texts (model answers' sentences among them) straight through the model: the cache keeps answers
+        model = getattr(vectors, "embedder", vectors)
+        return cls(corpus, vectors, index, keys, tokens, QuestionProfiles.build(corpus, model.embed))
 
     @classmethod
     def open(cls, corpus: Corpus, vectors: VectorCache, cache_dir: Path) -> RubricIndex:
