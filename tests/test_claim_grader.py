@@ -239,6 +239,12 @@ def test_an_answer_to_another_bank_question_is_capped_and_told_which(assessor: A
     assert at_home.score >= 7 and not any("another question" in n for n in at_home.notices)
     short = " ".join(regularization.split()[:30])  # too short to place among the bank's questions
     assert not any("another question" in n for n in grade(assessor, "emb-005", short).notices)
+    # a follow-up (the question's text and its prompt, one point) is about that point, and never placed
+    question = corpus.questions["emb-005"]
+    follow_up = question.model_copy(update={"text": f"{question.text}\nFollow-up: What does it save?"})
+    point = corpus.rubrics["emb-005"].points[:1]
+    graded, _ = assessor.grade_answer(follow_up, point, regularization, follow_up=True)
+    assert not any("another question" in n for n in graded.notices)
 
 
 def test_the_cap_on_an_answer_to_another_question_needs_the_margin() -> None:

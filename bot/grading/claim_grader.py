@@ -162,9 +162,12 @@ class ClaimGrader(Grader):
 
     def _elsewhere(self, question: Question, answer: str, spans: list[_Span]) -> tuple[float, str] | None:
         """How much nearer the answer is to its own question's profile than to any other's (bot/profiles.py), and
-        which other; None for a short answer or without profiles."""
+        which other; None for a short answer, without profiles, or for a follow-up (asked with the question's text and
+        its prompt: an answer about one point, which the choice in docs/grading.md never measured)."""
         profiles = getattr(self.embedder, "profiles", None)
-        if profiles is None or len(answer.split()) < self.limits.elsewhere_words:
+        bank = self.corpus.questions.get(question.id) if self.corpus is not None else None
+        if profiles is None or bank is None or question.text != bank.text \
+                or len(answer.split()) < self.limits.elsewhere_words:
             return None
         units = spans[:(len(spans) + 1) // 2]  # the sentences; each with the next follows
         return profiles.nearest_other(question.id, np.vstack([s.vector for s in units]))
