@@ -25,6 +25,7 @@ from bot.grading.claim_grader import (
     contradicts_most,
     fold,
 )
+from bot.grading.claim_reading import others_covered
 from bot.settings import Settings
 from devtools.evaluation import (
     DatasetError,
@@ -159,16 +160,15 @@ class RuleGrader(ClaimGrader):
         """`Rule.about_in_context`: in an answer that covers most of the rest of the rubric, a point the checker finds
         missing (not contradicted, no red flag) that the rubric grader finds the answer about earns partial or full."""
         (share, credit), t = self.rule.about_in_context, self.checker.thresholds
-        covered = [r.cued is not None or r.ent >= t.covered for r in readings]
-        weights = [p.weight for p in points]
         lifted = []
-        for i, (point, r) in enumerate(zip(points, readings, strict=True)):
-            seen, rest = rubric.get(point.id), sum(weights) - weights[i]
-            if covered[i] or seen is None or seen.verdict is Verdict.missing or rest <= 0:
+        for i, (point, r, (others, rest)) in enumerate(zip(points, readings, others_covered(points, readings, t),
+                                                          strict=True)):
+            seen = rubric.get(point.id)
+            if r.cued is not None or r.ent >= t.covered or seen is None or seen.verdict is Verdict.missing or rest <= 0:
                 continue
             if (r.con >= t.contradicts and r.con > r.ent) or (r.red_flag is not None and r.flag >= t.flag):
                 continue
-            if sum(w for j, w in enumerate(weights) if j != i and covered[j]) / rest >= share:
+            if others / rest >= share:
                 lifted.append(i)
         for i in lifted:
             r = readings[i]

@@ -165,13 +165,18 @@ def in_context(points, readings: list[_PointReading], t, share: float) -> frozen
     `share` of the weight of the question's other points (`Limits.context_share`): their contradiction is not believed."""
     if share > 1:
         return frozenset()
-    covered = [r.cued is not None or r.ent >= t.covered for r in readings]
-    weights = [p.weight for p in points]
     out = []
-    for i, r in enumerate(readings):
-        total = sum(weights) - weights[i]
-        if r.cued is None and r.con >= t.contradicts and r.con > r.ent and total > 0 and sum(
-                w for k, w in enumerate(weights) if k != i and covered[k]) >= share * total:
+    for i, (r, (covered, total)) in enumerate(zip(readings, others_covered(points, readings, t), strict=True)):
+        if r.cued is None and r.con >= t.contradicts and r.con > r.ent and total > 0 and covered >= share * total:
             out.append(i)
     return frozenset(out)
+
+
+def others_covered(points, readings: list[_PointReading], t) -> list[tuple[float, float]]:
+    """For each point, the weight of the question's other points the answer covers (a STAR cue, or P(entails) at
+    `t.covered`) and the weight of those other points."""
+    covered = [r.cued is not None or r.ent >= t.covered for r in readings]
+    weights = [p.weight for p in points]
+    return [(sum(w for k, w in enumerate(weights) if k != i and covered[k]), sum(weights) - weights[i])
+            for i in range(len(points))]
 
