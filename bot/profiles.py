@@ -26,11 +26,13 @@ class QuestionProfiles:
     matrix: np.ndarray  # one unit row per question id
 
     @classmethod
-    def build(cls, corpus: Corpus, embed: Callable[[list[str]], np.ndarray]) -> QuestionProfiles:
-        """A profile for every bank question with a rubric; `embed` gives unit sentence vectors (one batch)."""
+    def build(cls, corpus: Corpus, embed: Callable[[list[str]], np.ndarray],
+              model_answers: bool = True) -> QuestionProfiles:
+        """A profile for every bank question with a rubric; `embed` gives unit sentence vectors (one batch).
+        `model_answers=False`: of the question's text and points alone (devtools/placement.py)."""
         ids = [qid for qid in sorted(corpus.rubrics) if qid in corpus.questions]
         texts = {qid: [corpus.questions[qid].text, *(p.text for p in corpus.rubrics[qid].points),
-                       *sentences(corpus.rubrics[qid].model_answer)] for qid in ids}
+                       *(sentences(corpus.rubrics[qid].model_answer) if model_answers else ())] for qid in ids}
         flat = list(dict.fromkeys(t for qid in ids for t in texts[qid]))
         row = {t: i for i, t in enumerate(flat)}
         vectors = embed(flat)
@@ -50,3 +52,9 @@ class QuestionProfiles:
         others = np.delete(np.arange(len(self.ids)), own)
         best = int(others[np.argmax(sims[others])])
         return float(sims[own] - sims[best]), self.ids[best]
+
+    def with_row(self, question_id: str, other: QuestionProfiles) -> QuestionProfiles:
+        """These profiles with one question's row taken from `other`."""
+        matrix = self.matrix.copy()
+        matrix[self.ids.index(question_id)] = other.matrix[other.ids.index(question_id)]
+        return QuestionProfiles(self.ids, matrix)

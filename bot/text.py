@@ -97,6 +97,14 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+_FIRST_PERSON = frozenset("i i'm i've i'd i'll me my mine myself we we're we've we'd we'll us our ours ourselves".split())
+
+
+def first_person(text: str) -> bool:
+    """Does the text speak in the first person (I, me, my, we, us, our...)? A story about one's own work does."""
+    return any(w in _FIRST_PERSON for w in tokens(re.sub(r"\bUS\b", "", text.replace("\u2019", "'"))))  # not the country
+
+
 def stopword_share(words: list[str]) -> float:
     """The share of `words` (lower case) that are stopwords: English prose has plenty, a bare list
     of keywords or a text in another language almost none (the graders' fluency, bot/language.py)."""

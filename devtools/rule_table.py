@@ -80,6 +80,9 @@ class Rule:
     # session 22: the cap on an answer that reads like another question's (Limits.elsewhere_margin): False off, as every
     # rule made before it reads; None the app's
     elsewhere: bool | None = False
+    # session 23: (Limits.elsewhere_stories, Limits.elsewhere_story_voice), what an answer to a behavioral question needs
+    # to escape that cap (score only); None the app's
+    story_exemption: tuple[float | None, float | None] | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -89,6 +92,9 @@ class Rule:
                   "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor,
                   "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
+        if self.story_exemption is not None:
+            stories, voice = self.story_exemption
+            limits = dataclasses.replace(limits, elsewhere_stories=stories, elsewhere_story_voice=voice)
         return dataclasses.replace(limits, elsewhere_margin=None) if self.elsewhere is False else limits
 
 
@@ -190,6 +196,24 @@ RULES: dict[str, Rule] = {
         f"other points' marks earned over {gate:g} (at most 1){', the rubric grader fifth too' if whole else ''} "
         "(score only)", story_gate=gate, story_gate_rubric=whole)
        for gate in (0.25, 0.5) for whole in (False, True)},
+    # session 23: the cap on an answer that reads like another question's, for behavioral questions
+    **{f"stories-{share:g}": dataclasses.replace(
+        SHIPPED, text="shipped, and an answer to a behavioral question is " + (
+            "never capped as an answer to another question" if not share else
+            f"capped as an answer to another question only where its verdicts earn less than {share:.0%} of the weight "
+            "of the points without STAR cues") + " (score only)", story_exemption=(share, None))
+       for share in (0.0, 0.25, 0.5)},
+    "stories-first-person-0.5": dataclasses.replace(
+        SHIPPED, text="shipped, and an answer to a behavioral question is capped as an answer to another question only "
+        "where fewer than half its sentences speak in the first person (score only)", story_exemption=(None, 0.5)),
+    "stories-0.5-first-person-0.5": dataclasses.replace(
+        SHIPPED, text="shipped, and an answer to a behavioral question escapes the cap on an answer to another question "
+        "only where its verdicts earn half the weight of the points without STAR cues and half its sentences speak in "
+        "the first person (score only; the app's since session 23)", story_exemption=(0.5, 0.5)),
+    # session 23: the app until then (its exemption of stories from that cap is now the app's own)
+    "session-22": dataclasses.replace(
+        SHIPPED, text="the app's decision until session 23 (an answer to a behavioral question capped as any other)",
+        story_exemption=(None, None)),
     # session 22: the app until then (its cap on answers that read like another question's is now the app's own)
     "session-21": on_shipped("the app's decision until session 22 (no cap on an answer that reads like an answer to "
                              "another question)"),

@@ -251,7 +251,7 @@ def test_the_cap_on_an_answer_to_another_question_needs_the_margin() -> None:
     from bot.grading.claim_grader import ELSEWHERE, Limits
 
     points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
-    question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[], category="concept")
     grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits())
     m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another one.", None)],
                 readings=[_PointReading(ent=0.9, ent_span=0), _PointReading(ent=0.9, ent_span=1)], rubric=None,
@@ -264,6 +264,41 @@ def test_the_cap_on_an_answer_to_another_question_needs_the_margin() -> None:
     assert [g.verdict for g in far.points] == [Verdict.covered, Verdict.covered]  # what it says still shows
     off = ClaimGrader(None, None, ScriptedChecker({}), None, Limits(elsewhere_margin=None))
     assert off.decide(question, points, replace(m, elsewhere=(-0.5, "t-002"))).score == 10.0
+
+
+def test_a_story_that_states_the_points_escapes_the_cap_on_a_behavioral_question() -> None:
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
+    story = SimpleNamespace(id="t-001", text="Tell me about a time...", follow_ups=[], category="behavioral")
+    told = Measure(claims=["p", "q"], spans=[_Span("I built the index.", None), _Span("We cut latency by half.", None),
+                                             _Span("I built the index. We cut latency by half.", None)],
+                   readings=[_PointReading(ent=0.9, ent_span=0), _PointReading(ent=0.9, ent_span=1)], rubric=None,
+                   bare_list=False, elsewhere=(-0.3, "t-002"))
+    grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits())
+    assert grader.decide(story, points, told).score == 10.0  # a story of one's own that states the points
+    explained = replace(told, spans=[_Span("The index is built.", None), _Span("Latency is halved.", None),
+                                     _Span("The index is built. Latency is halved.", None)])
+    assert grader.decide(story, points, explained).score == 0.5  # an explanation of another topic, not a story
+    unsaid = replace(told, readings=[_PointReading(ent=0.3, ent_span=0), _PointReading()])  # a quarter of the marks
+    assert grader.decide(story, points, unsaid).score == 0.5  # a story that earns under half of this question's points
+    concept = SimpleNamespace(id="t-001", text="Why?", follow_ups=[], category="concept")
+    assert grader.decide(concept, points, told).score == 0.5  # only a behavioral question asks for a story
+    as_any = ClaimGrader(None, None, ScriptedChecker({}), None,
+                         Limits(elsewhere_stories=None, elsewhere_story_voice=None))  # the app until session 23
+    assert as_any.decide(story, points, told).score == 0.5
+
+
+def test_right_stories_of_ones_own_are_not_capped(assessor: Assessor) -> None:
+    """The bank's model answers to behavioral questions, each placed as a candidate's own story would be (against
+    profiles without it): the cap caught most of them until session 23 (devtools/placement.py)."""
+    from devtools.placement import placements
+
+    ids = ["amd-014", "amd-021", "emb-001", "emb-029", "ner-068", "nlp-027"]
+    before = placements(assessor, ids, elsewhere_stories=None, elsewhere_story_voice=None)["behavioral"]
+    assert before["capped"] >= 4
+    now = placements(assessor, ids)["behavioral"]
+    assert now["n"] == len(ids) and now["capped"] <= 1 and now["mean_score"] >= 8.0
 
 
 def test_evidence_and_quotes_are_verbatim(assessor: Assessor) -> None:

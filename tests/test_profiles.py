@@ -40,3 +40,23 @@ def test_the_margin_is_the_own_question_less_the_nearest_other() -> None:
     assert other == "a" and margin == pytest.approx(0.2)
     assert profiles.nearest_other("z", answer) is None  # a question without a profile
     assert profiles.nearest_other("a", np.zeros((0, 3))) is None
+
+
+def test_profiles_without_model_answers_and_one_row_swapped(corpus) -> None:
+    full = QuestionProfiles.build(corpus, hashed)
+    bare = QuestionProfiles.build(corpus, hashed, model_answers=False)
+    qid = full.ids[1]
+    texts = [corpus.questions[qid].text, *(p.text for p in corpus.rubrics[qid].points)]
+    mean = hashed(texts).mean(axis=0)
+    assert np.allclose(bare.matrix[1], mean / np.linalg.norm(mean), atol=1e-5)
+    swapped = full.with_row(qid, bare)
+    assert np.array_equal(swapped.matrix[1], bare.matrix[1])
+    assert np.array_equal(np.delete(swapped.matrix, 1, axis=0), np.delete(full.matrix, 1, axis=0))
+    assert not np.array_equal(full.matrix[1], bare.matrix[1])  # the original is left as it was
+
+
+def test_first_person_tells_a_story_from_an_explanation() -> None:
+    from bot.text import first_person
+
+    assert first_person("I built the index") and first_person("Our team\u2019s model") and first_person("we shipped.")
+    assert not first_person("The model uses word2vec.") and not first_person("It runs in the US and the EU.")

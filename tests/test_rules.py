@@ -175,6 +175,11 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     assert rule_for("session-17").limits(Limits()).context_share > 1  # every contradiction counts there
     assert rule_for("shipped").limits(Limits()) == Limits()
     assert rule_for("session-21").limits(Limits()) == replace(Limits(), elsewhere_margin=None)
+    # session 23's exemption of stories from that cap: the app's now; `session-22` and the rules tried read without it
+    assert rule_for("stories-0.5-first-person-0.5").limits(Limits()) == Limits()
+    assert rule_for("session-22").limits(Limits()) == replace(Limits(), elsewhere_stories=None,
+                                                              elsewhere_story_voice=None)
+    assert rule_for("stories-0").limits(Limits()) == replace(Limits(), elsewhere_stories=0.0, elsewhere_story_voice=None)
     assert len(rule_names("floor")) == len(set(rule_names("floor"))) == 20
     assert rule_for("floor-0-0.8").limits(Limits()) == replace(Limits(), elsewhere_margin=None)  # the app's scale
     assert rule_for("floor-0.1-0.75").limits(Limits()) == replace(Limits(), floor=0.1, full_at=0.75,

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.corpus import Corpus, Question, RedFlag, RubricPoint
+from bot.corpus import Category, Corpus, Question, RedFlag, RubricPoint
 from bot.embeddings import Embedder
 from bot.grading import (
     CREDIT,
@@ -59,7 +59,7 @@ from bot.grading.injection import grader_directed
 from bot.grading.rubric import INSTRUCTIONS_IGNORED, RubricGrader, _cued_sentence, _fluency
 from bot.grading.rubric import Thresholds as RubricThresholds
 from bot.grading.trust import TRUST_PATH, examples_key, load_readings, model_key, setup_key
-from bot.text import content_stems, point_claim, sentences, tokens
+from bot.text import content_stems, first_person, point_claim, sentences, tokens
 
 __all__ = ["CLAIM_MODEL", "ClaimGrader", "Limits", "Measure", "PairRead", "contradicts_most", "fold",
            "reads_own_examples"]
@@ -295,25 +295,34 @@ class ClaimGrader(Grader):
                             1)
         if m.bare_list:
             grade.score = min(grade.score, self.rt.bare_list_cap)
-        margin = self.limits.elsewhere_margin
-        if margin is not None and m.elsewhere is not None and m.elsewhere[0] < -margin:
+        if self._placed_elsewhere(question, points, grades, m):
             other = self.corpus.questions.get(m.elsewhere[1]) if self.corpus is not None else None
             grade.score = min(grade.score, self.limits.elsewhere_cap)
             grade.notices.append(ELSEWHERE.format(question=other.text if other else m.elsewhere[1],
                                                   cap=self.limits.elsewhere_cap))
         return grade
 
+    def _placed_elsewhere(self, question: Question, points: list[RubricPoint], grades: list[PointGrade],
+                          m: Measure) -> bool:
+        """Is the answer nearer another question's profile than its own by more than `Limits.elsewhere_margin`, and, for a
+        behavioral question, short of one of what `elsewhere_stories` and `elsewhere_story_voice` ask of a story?"""
+        limits = self.limits
+        margin, stories, voice = limits.elsewhere_margin, limits.elsewhere_stories, limits.elsewhere_story_voice
+        if margin is None or m.elsewhere is None or m.elsewhere[0] >= -margin:
+            return False
+        if question.category != Category.behavioral or (stories is None and voice is None):
+            return True
+        said = [s.text for s in m.spans[:(len(m.spans) + 1) // 2]]  # the sentences; each with the next follows
+        return (stories is not None and _topical_share(points, grades) < stories) or (
+            voice is not None and sum(map(first_person, said)) < voice * len(said))
+
     def _story_factor(self, points: list[RubricPoint], grades: list[PointGrade]) -> float:
         """`Limits.story_gate`: the share of their credit a behavioral question's structural points keep, by how much
         of the rest of the rubric the verdicts earn (1 without a gate, or without both kinds of points)."""
         gate = self.limits.story_gate
-        if gate is None:
+        if gate is None or all(not p.cues for p in points):
             return 1.0
-        topical = [g for p, g in zip(points, grades, strict=True) if not p.cues]
-        weight = sum(g.weight for g in topical)
-        if weight <= 0 or len(topical) == len(grades):
-            return 1.0
-        return min(1.0, sum(g.weight * CREDIT[g.verdict] for g in topical) / weight / gate)
+        return min(1.0, _topical_share(points, grades) / gate)
 
     def _soft_score(self, grades: list[PointGrade], m: Measure, t) -> float:
         """`score_from_points` with each point's credit a ramp of its P(entails) (`Limits.soft_credit`), never more
@@ -368,6 +377,13 @@ class ClaimGrader(Grader):
             grader=self.kind,
             model=self.model,
         )
+
+
+def _topical_share(points: list[RubricPoint], grades: list[PointGrade]) -> float:
+    """The share of the weight of the points without STAR cues that the verdicts earn (1 where there are none)."""
+    topical = [g for p, g in zip(points, grades, strict=True) if not p.cues]
+    weight = sum(g.weight for g in topical)
+    return sum(g.weight * CREDIT[g.verdict] for g in topical) / weight if weight > 0 else 1.0
 
 
 def _verbatim_window(answer: str, first: str, second: str) -> str:

@@ -75,6 +75,14 @@ class Limits:
     elsewhere_margin: float | None = 0.2
     elsewhere_cap: float = 0.5
     elsewhere_words: int = 40
+    # A story about the candidate's own work reads like the technical question that work belongs to: placed against
+    # profiles that leave them out, 28 of the bank's 41 behavioral model answers would be capped (`python -m
+    # devtools.placement`). So an answer to a behavioral question escapes the cap where its verdicts earn at least
+    # `elsewhere_stories` of the weight of the points without STAR cues and at least `elsewhere_story_voice` of its
+    # sentences speak in the first person (None: that condition is not asked; both None: capped as any answer).
+    # Session 23 (docs/grading.md).
+    elsewhere_stories: float | None = 0.5
+    elsewhere_story_voice: float | None = 0.5
 
 
 @dataclass
