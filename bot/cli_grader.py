@@ -103,16 +103,20 @@ def grader_pairs(seed: int, out: Path, more: Path | None) -> None:
 @grader.command("untrusted")
 @click.option("--model-answers", is_flag=True,
               help="Also list the points whose question's model answer the checker reads as contradicting them.")
+@click.option("--flags", is_flag=True,
+              help="Also list the red flags the checker reads as stated in their question's own model answer.")
 @click.option("--write", is_flag=True,
               help="Write both readings of every point into the table the app starts with (bot/grading/trust.py).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def grader_untrusted(model_answers: bool, write: bool, as_json: bool) -> None:
+def grader_untrusted(model_answers: bool, flags: bool, write: bool, as_json: bool) -> None:
     """List the rubric points whose own examples the claim checker reads as contradicting them: the app
     believes its contradiction of such a point only where the span contradicts most of the examples too
     (red flags count as always). With --model-answers, also the points (with examples) whose model answer
     it misreads so, which get the same second reading since session 17. Rewording such a point or example
     so that the checker reads it right makes its contradictions count as before. With --write, both
-    readings go into the table the app starts with, for this setup (run it once per BOT_PRECISION)."""
+    readings go into the table the app starts with, for this setup (run it once per BOT_PRECISION). With --flags,
+    also the red flags it reads as stated in their question's model answer (session 23's `Limits.flag_check`,
+    tried and not the app's)."""
     from bot.embeddings import VectorCache
     from bot.grading.claim_grader import ClaimGrader
     from bot.grading.claims import ClaimChecker
@@ -132,6 +136,11 @@ def grader_untrusted(model_answers: bool, write: bool, as_json: bool) -> None:
         misread = {(qid, p.id): grader.misreads_model_answer(c.questions[qid], p, claim) for qid, p, claim in points}
         if model_answers:
             out["model_answer_misread"] = [f"{qid}/{p.id}" for qid, p, _ in points if misread[qid, p.id]]
+    if flags:
+        asked = [(qid, f) for qid, r in sorted(c.rubrics.items()) for f in r.red_flags if qid in c.questions]
+        out["red_flags"] = len(asked)
+        out["flags_read_in_model_answer"] = [f"{qid}/{f.point}: {f.claim}" for qid, f in asked
+                                             if grader.misreads_flag(c.questions[qid], f)]
     if write:
         readings = {}
         for qid, p, claim in points:
@@ -152,3 +161,7 @@ def grader_untrusted(model_answers: bool, write: bool, as_json: bool) -> None:
         click.echo("\n".join(listed))
         click.echo(f"{len(listed)} points whose model answer the checker reads as contradicting them "
                    f"({len(set(listed) - set(untrusted))} of them not listed above).", err=True)
+    if flags:
+        click.echo("\n".join(out["flags_read_in_model_answer"]))
+        click.echo(f"{len(out['flags_read_in_model_answer'])} of {out['red_flags']} red flags read as stated in their "
+                   "question's own model answer.", err=True)

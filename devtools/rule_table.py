@@ -83,6 +83,7 @@ class Rule:
     # session 23: (Limits.elsewhere_stories, Limits.elsewhere_story_voice), what an answer to a behavioral question needs
     # to escape that cap (score only); None the app's
     story_exemption: tuple[float | None, float | None] | None = None
+    flag_check: str | None = None  # session 23: Limits.flag_check (None: the app's)
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -90,7 +91,8 @@ class Rule:
                   "incorrect_penalty": self.penalty, "model_check": self.model_check,
                   "soft_credit": self.soft_credit, "context_share": self.context_share,
                   "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor,
-                  "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric}
+                  "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric,
+                  "flag_check": self.flag_check}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.story_exemption is not None:
             stories, voice = self.story_exemption
@@ -210,6 +212,13 @@ RULES: dict[str, Rule] = {
         SHIPPED, text="shipped, and an answer to a behavioral question escapes the cap on an answer to another question "
         "only where its verdicts earn half the weight of the points without STAR cues and half its sentences speak in "
         "the first person (score only; the app's since session 23)", story_exemption=(0.5, 0.5)),
+    # session 23: red flags the checker reads as stated in their own question's model answer
+    "flags-model-never": dataclasses.replace(
+        SHIPPED, text="shipped, and a red flag the checker reads as stated in its question's own model answer never "
+        "makes its point incorrect", flag_check="model"),
+    "flags-model-examples": dataclasses.replace(
+        SHIPPED, text="shipped, and a red flag the checker reads as stated in its question's own model answer makes its "
+        "point incorrect only where the span also contradicts most of the point's examples", flag_check="model-examples"),
     # session 23: the app until then (its exemption of stories from that cap is now the app's own)
     "session-22": dataclasses.replace(
         SHIPPED, text="the app's decision until session 23 (an answer to a behavioral question capped as any other)",

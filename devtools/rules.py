@@ -67,7 +67,8 @@ class RuleGrader(ClaimGrader):
         if not m.empty:
             readings = self.refold(points, m)
             m = dataclasses.replace(m, readings=readings,
-                                    untrusted=self.untrusted_by_rule(points, m, readings, question))
+                                    untrusted=self.untrusted_by_rule(points, m, readings, question),
+                                    untrusted_flags=self.untrusted_flags(question, points, m.spans, readings))
         return super().decide(question, points, m)
 
     def _probabilities(self, hyps: list[str], prems: list[str]) -> list[tuple[float, float]]:

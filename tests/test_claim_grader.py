@@ -212,9 +212,13 @@ def test_grader_untrusted_lists_the_points_the_app_checks_twice(corpus, checker)
     from bot.__main__ import cli
     from bot.text import point_claim
 
-    result = CliRunner().invoke(cli, ["grader", "untrusted", "--model-answers", "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["grader", "untrusted", "--model-answers", "--flags", "--json"],
+                                catch_exceptions=False)
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
+    # red flags read as stated in their own model answer (session 23): a few, the emb-005 one among them
+    assert 0 < len(listed["flags_read_in_model_answer"]) < listed["red_flags"] / 5
+    assert any(f.startswith("emb-005/few-negatives: ") for f in listed["flags_read_in_model_answer"])
     # the points whose model answer the checker misreads (the test above): listed, and not all of them also
     # misread in their examples
     misread = set(listed["model_answer_misread"])
@@ -648,3 +652,28 @@ def test_bot_claim_ensemble_names_a_mode_and_a_folder_or_stops_with_a_sentence(t
         build_offline_grader(embedder, corpus, "claims", "auto", None, "mean")
     with pytest.raises(ClaimCheckerError, match="holds no claim checker"):
         build_offline_grader(embedder, corpus, "claims", "auto", None, f"mean:{tmp_path}")
+
+
+def test_a_red_flag_misread_in_the_model_answer_can_be_disbelieved(assessor: Assessor) -> None:
+    """Session 23's `Limits.flag_check` (tried, not the app's): the first half of emb-005's own model answer is read as
+    stating the red flag "removing rare words from the vocabulary", a flag the checker also reads in the whole model
+    answer."""
+    from bot.grading.claim_grader import Limits
+
+    corpus, grader = assessor.corpus, assessor.grader
+    question, rubric = corpus.questions["emb-005"], corpus.rubrics["emb-005"]
+    said = re.split(r"(?<=[.!?])\s+", rubric.model_answer)
+    half = " ".join(said[: len(said) // 2])
+    points = rubric.expected_points(question.level)
+    flag = next(f for f in rubric.red_flags if "rare words" in f.claim)
+    assert grader.misreads_flag(question, flag)
+    assert not any(grader.misreads_flag(question, f) for f in rubric.red_flags if f is not flag)
+    shipped = grader.grade(question, points, half)
+    assert {c.point_id for c in shipped.false_claims} == {flag.point}
+    kept = grader.limits
+    try:
+        grader.limits = replace(kept, flag_check="model")
+        disbelieved = grader.grade(question, points, half)
+    finally:
+        grader.limits = kept
+    assert not disbelieved.false_claims and disbelieved.score > shipped.score

@@ -158,7 +158,8 @@ class ClaimGrader(Grader):
             rubric_grade = self.fallback.grade(question, points, answer)
         return Measure(claims, spans, readings, rubric_grade, bare_list, pairs=pairs,
                        untrusted=self.untrusted(points, claims, spans, readings, question),
-                       elsewhere=self._elsewhere(question, answer, spans))
+                       elsewhere=self._elsewhere(question, answer, spans),
+                       untrusted_flags=self.untrusted_flags(question, points, spans, readings))
 
     def _elsewhere(self, question: Question, answer: str, spans: list[_Span]) -> tuple[float, str] | None:
         """How much nearer the answer is to its own question's profile than to any other's (bot/profiles.py), and
@@ -196,14 +197,44 @@ class ClaimGrader(Grader):
                                                        and p.examples
                                                        and self.misreads_model_answer(question, p, claims[i])))]
 
+    def untrusted_flags(self, question: Question, points: list[RubricPoint], spans: list[_Span],
+                        readings: list[_PointReading]) -> frozenset[int]:
+        """The points whose red flag the answer states, as read, though the checker also reads that flag as stated in
+        the question's own model answer (`misreads_flag`): never believed with `Limits.flag_check` "model", believed
+        with "model-examples" only where the span contradicts most of the point's examples too."""
+        how, t, out = self.limits.flag_check, self.checker.thresholds, []
+        if how == "none":
+            return frozenset()
+        for i, (p, r) in enumerate(zip(points, readings, strict=True)):
+            if r.red_flag is None or r.flag < t.flag or r.flag <= r.ent or not self.misreads_flag(question, r.red_flag):
+                continue
+            if how == "model-examples" and p.examples:
+                read = self.checker.probabilities(list(p.examples), [spans[r.flag_span].text] * len(p.examples))
+                if contradicts_most([(ent, con) for _, ent, con in read], t):
+                    continue
+            out.append(i)
+        return frozenset(out)
+
+    def misreads_flag(self, question: Question, flag: RedFlag) -> bool:
+        """Does the checker read this red flag as stated by one of the question's model answer's spans nearest it? The
+        model answer is right, so that reading is a misreading. Once per flag."""
+        return self._misreads_model(question, ("flag", flag.claim), flag.claim, lambda ent, con, t: ent >= t.flag
+                                    and ent > con)
+
     def misreads_model_answer(self, question: Question, point: RubricPoint, claim: str) -> bool:
         """Does the checker read the question's own model answer as contradicting this point (the model answer's
         spans nearest the point, picked as an answer's are)? A right answer in the bank's words is then as
         likely to be "contradicted" as a wrong one. Once per point."""
+        return self._misreads_model(question, (point.id, claim), claim, lambda ent, con, t: con >= t.contradicts
+                                    and con > ent)
+
+    def _misreads_model(self, question: Question, what: tuple[str, str], claim: str, misread) -> bool:
+        """Is `misread(P(entails), P(contradicts), thresholds)` true of the claim and one of the spans of the question's
+        model answer nearest it (picked as an answer's are)? Kept per question and `what`."""
         rubric = self.corpus.rubrics.get(question.id) if self.corpus is not None else None
         if rubric is None:
             return False
-        key = (question.id, point.id, claim)
+        key = (question.id, *what)
         if key not in self._model:
             if len(self._model) >= 4096:  # as _trust
                 self._model.clear()
@@ -213,7 +244,7 @@ class ClaimGrader(Grader):
                 hyp = self.embedder.embed_tokens([claim])[0].sentence
                 near = self._top(np.vstack([s.vector for s in spans]) @ hyp, self.limits.spans_per_point)
                 read = self.checker.probabilities([claim] * len(near), [spans[j].text for j in near])
-            self._model[key] = any(con >= t.contradicts and con > ent for _, ent, con in read)
+            self._model[key] = any(misread(ent, con, t) for _, ent, con in read)
         return self._model[key]
 
     def trusted(self, claim: str, point: RubricPoint) -> bool:
@@ -255,7 +286,7 @@ class ClaimGrader(Grader):
                 grades.append(self._pg(p, Verdict.covered, r.cued, 1.0))
                 continue
             # a span that states the point itself is no false claim
-            if r.red_flag is not None and r.flag >= t.flag and r.flag > r.ent:
+            if r.red_flag is not None and r.flag >= t.flag and r.flag > r.ent and i not in m.untrusted_flags:
                 grades.append(self._pg(p, Verdict.incorrect, spans[r.flag_span].text, 0.0))
                 false_claims.append(FalseClaim(quote=spans[r.flag_span].text, fact=r.red_flag.fact or m.claims[i],
                                                point_id=p.id))

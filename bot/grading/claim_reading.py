@@ -83,6 +83,10 @@ class Limits:
     # Session 23 (docs/grading.md).
     elsewhere_stories: float | None = 0.5
     elsewhere_story_voice: float | None = 0.5
+    # A red flag the checker reads as stated in its own question's model answer (a right answer) is one it misreads:
+    # "none" believes its statement as any flag's, "model" never, "model-examples" only where the span also contradicts
+    # most of the point's examples (the points' second reading). Tried in session 23 (`eval --rule flags-model-...`).
+    flag_check: str = "none"
 
 
 @dataclass
@@ -125,6 +129,8 @@ class Measure:
     # the answer's own question's profile similarity less the nearest other question's, and that question's id
     # (bot/profiles.py; None where not measured)
     elsewhere: tuple[float, str] | None = None
+    # points whose red flag the answer states, as read, but whose statement is not believed (`Limits.flag_check`)
+    untrusted_flags: frozenset[int] = frozenset()
 
 
 class PairRead(NamedTuple):
