@@ -658,8 +658,6 @@ def test_a_red_flag_misread_in_the_model_answer_can_be_disbelieved(assessor: Ass
     """Session 23's `Limits.flag_check` (tried, not the app's): the first half of emb-005's own model answer is read as
     stating the red flag "removing rare words from the vocabulary", a flag the checker also reads in the whole model
     answer."""
-    from bot.grading.claim_grader import Limits
-
     corpus, grader = assessor.corpus, assessor.grader
     question, rubric = corpus.questions["emb-005"], corpus.rubrics["emb-005"]
     said = re.split(r"(?<=[.!?])\s+", rubric.model_answer)
