@@ -74,9 +74,9 @@ def point_line(n: int, p: PointGrade, ways: Sequence[str]) -> str:
     if p.evidence:
         line += f"\n   > “{escape_markdown(p.evidence)}”"
     if ways and p.verdict is not Verdict.covered:
-        # a paragraph of its own in the list item: after a single newline Markdown runs it on into the point's text,
-        # or into the quote above it
-        line += "\n\n   *Other ways to make this point:* " + " · ".join(f"“{w}”" for w in ways)
+        # a line of its own under the point (a nested list item): as a continuation line or a paragraph, Markdown runs
+        # it on into the point's text in a tight list, or into the quote above it
+        line += "\n   - *Other ways to make this point:* " + " · ".join(f"“{w}”" for w in ways)
     return line
 
 
