@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import SettingError
-from bot.frozen import frozen
+from bot.frozen import PAD_TO, frozen
 from bot.precision import resolve
 from bot.settings import DEFAULT_EMBEDDING_MODEL
 
@@ -222,7 +222,7 @@ class SentenceTransformerEmbedder(Embedder):
                 at = order[start:start + 64]
                 batch = [texts[i].lower() if self._lower else texts[i] for i in at]
                 x = self._tokenizer(batch, padding=True, truncation=True, max_length=self._max_tokens,
-                                    return_tensors="pt")
+                                    return_tensors="pt", pad_to_multiple_of=PAD_TO)
                 hidden = (self._graph(x) if self._graph is not None else self._model(**x).last_hidden_state).float()
                 mask = x["attention_mask"]
                 if self._pooling == "mean":

@@ -10,6 +10,11 @@ import warnings
 
 log = logging.getLogger(__name__)
 
+# Batches are padded to a multiple of this many tokens. In bfloat16 the CPU's matrix kernels are compiled for
+# each new shape the first time they meet it, which cost a grade about a fifth of the checker's time while the
+# app was young (every answer brings new lengths); rounded lengths come back far more often (README, Speed).
+PAD_TO = 16
+
 
 class Frozen:
     """Called with a tokenizer's batch `x` (the keys it was traced with): the traced model's output for it."""

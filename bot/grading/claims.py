@@ -34,7 +34,7 @@ import numpy as np
 
 from bot.embeddings import TokenVectors
 from bot.errors import ClaimCheckerError  # re-exported: its home before bot.errors held it
-from bot.frozen import frozen
+from bot.frozen import PAD_TO, frozen
 from bot.precision import resolve
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,8 @@ class ClaimChecker:
             for i in range(0, len(order), BATCH):
                 at = order[i:i + BATCH]
                 x = self.tokenizer([hyps[k] for k in at], [prems[k] for k in at], padding=True,
-                                   truncation="only_second", max_length=MAX_TOKENS, return_tensors="pt")
+                                   truncation="only_second", max_length=MAX_TOKENS, return_tensors="pt",
+                                   pad_to_multiple_of=PAD_TO)
                 logits = self.graph(x) if self.graph is not None else self.model(**x).logits
                 out[at] = torch.softmax(logits.float(), dim=-1).numpy()
         return out
