@@ -49,7 +49,7 @@ def main() -> None:
     # a handler that checks its owner (or the coach) and hands Gradio the samples, which it writes
     # into its own cache as a WAV (docs/security.md). No run history (it kept every input, the
     # coach password too, in the browser's localStorage) and no /monitoring page.
-    demo.queue(default_concurrency_limit=settings.requests_at_once).launch(
+    quiet_queue(demo.queue(default_concurrency_limit=settings.requests_at_once)).launch(
         server_name=settings.host, server_port=settings.port, max_file_size=f"{settings.max_upload_mb}mb",
         run_history=False, footer_links=["api", "gradio", "settings"], enable_monitoring=False)
 
@@ -93,6 +93,22 @@ def tune_gradio() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
     os.environ.setdefault("MPLBACKEND", "agg")
+
+
+QUEUE_POLL_S = 0.01  # how often Gradio's queue looks for work (its own: every millisecond)
+
+
+def quiet_queue(demo):
+    """Gradio's queue looks for a request to start every millisecond, whether it has any or not: 7% of a core
+    with no one using the app, and about 5% of the CPU an answer costs under `python -m bot loadtest` (README,
+    Speed). Every QUEUE_POLL_S is soon enough when a grade takes a tenth of a second. The attribute is
+    Gradio's own (pinned in requirements.txt; tests/test_server.py checks that it is still there)."""
+    queue = getattr(demo, "_queue", None)
+    if queue is None or not isinstance(getattr(queue, "sleep_when_free", None), float):
+        log.warning("Gradio's queue has no sleep_when_free (another Gradio version?): it polls at its own rate.")
+        return demo
+    queue.sleep_when_free = max(queue.sleep_when_free, QUEUE_POLL_S)
+    return demo
 
 
 def _warm(transcriber) -> None:

@@ -52,6 +52,17 @@ def test_gradio_keeps_no_per_request_summary_and_never_imports_pyplot() -> None:
     assert out.stdout.split()[-3:] == ["1000", "1000", "False"], out.stdout
 
 
+def test_gradio_queue_looks_for_work_every_10_ms_not_every_millisecond() -> None:
+    """See app.quiet_queue: the attribute is Gradio's own, so a Gradio that renames it must fail here rather than
+    quietly poll a thousand times a second again."""
+    probe = ("import app, gradio as gr; demo = gr.Blocks().queue(); before = demo._queue.sleep_when_free; "
+             "app.quiet_queue(demo); print(before, demo._queue.sleep_when_free)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    before, after = map(float, out.stdout.split()[-2:])
+    assert before < 0.01 and after == 0.01, out.stdout
+
+
 def test_the_server_runs_on_uvloop_and_httptools() -> None:
     """Gradio's uvicorn picks these when installed; with the pure-Python h11 and asyncio loop the
     event loop thread took about a quarter of the app's CPU under `python -m bot loadtest`."""
