@@ -6,6 +6,7 @@ HighlightedText, which shows text as text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -126,23 +127,24 @@ def evidence_spans(answer: str, g: Grade) -> tuple[list[tuple[str, str | None]],
     """The answer cut into stretches, each labelled with the points whose evidence it is (None for the
     rest), and a colour per label (the best verdict among its points). A quote that is not in the
     answer (an exact check's chosen option) labels nothing."""
-    owners: list[set[int]] = [set() for _ in answer]
-    for n, p in enumerate(g.points, 1):
-        if p.evidence and p.verdict in SHOWN_VERDICTS and (span := _locate(answer, p.evidence)):
-            for i in range(*span):
-                owners[i].add(n)
+    located = [(span, n) for n, p in enumerate(g.points, 1)
+               if p.evidence and p.verdict in SHOWN_VERDICTS and (span := _locate(answer, p.evidence))]
+    cuts = sorted({0, len(answer), *(i for span, _ in located for i in span)})
+    stretches: list[tuple[int, int, list[int]]] = []  # (start, end, points), neighbours with the same points joined
+    for a, b in itertools.pairwise(cuts):
+        numbers = [n for (start, end), n in located if start <= a and b <= end]
+        if stretches and stretches[-1][2] == numbers:
+            stretches[-1] = (stretches[-1][0], b, numbers)
+        elif a < b:
+            stretches.append((a, b, numbers))
     spans: list[tuple[str, str | None]] = []
     colours: dict[str, str] = {}
-    start = 0
-    for i in range(1, len(answer) + 1):
-        if i == len(answer) or owners[i] != owners[start]:
-            numbers = sorted(owners[start])
-            label = highlight_label(numbers, g.points) if numbers else None
-            if label:
-                best = min((g.points[n - 1].verdict for n in numbers), key=list(COLOURS).index)
-                colours[label] = COLOURS[best]
-            spans.append((answer[start:i], label))
-            start = i
+    for a, b, numbers in stretches:
+        label = highlight_label(numbers, g.points) if numbers else None
+        if label:
+            best = min((g.points[n - 1].verdict for n in numbers), key=list(COLOURS).index)
+            colours[label] = COLOURS[best]
+        spans.append((answer[a:b], label))
     return spans, colours
 
 
