@@ -675,3 +675,13 @@ def test_a_red_flag_misread_in_the_model_answer_can_be_disbelieved(assessor: Ass
     finally:
         grader.limits = kept
     assert not disbelieved.false_claims and disbelieved.score > shipped.score
+
+
+@pytest.mark.parametrize("field", ["about_credit", "rubric_if_incorrect", "flag_check"])
+def test_a_misspelt_choice_in_the_limits_is_refused_with_the_list(field: str) -> None:
+    """A typo in a rule (devtools/rule_table.py) would otherwise act as the branch the code falls through to."""
+    from bot.grading.claim_grader import Limits
+
+    with pytest.raises(ValueError, match=f"Limits.{field} is 'Model'; it must be one of "):
+        Limits(**{field: "Model"})
+    Limits(**{field: getattr(Limits(), field)})  # the app's own choice is fine

@@ -88,6 +88,14 @@ class Limits:
     # most of the point's examples (the points' second reading). Tried in session 23 (`eval --rule flags-model-...`).
     flag_check: str = "none"
 
+    def __post_init__(self) -> None:
+        """A misspelt choice would quietly act as another (the code tests for the named ones): refused with the list."""
+        for name, allowed in (("about_credit", ("none", "partial", "full")),
+                              ("rubric_if_incorrect", ("all", "none", "correct")),
+                              ("flag_check", ("none", "model", "model-examples"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"Limits.{name} is {getattr(self, name)!r}; it must be one of {', '.join(allowed)}.")
+
 
 @dataclass
 class _PointReading:
