@@ -122,6 +122,30 @@ def test_the_frozen_graph_gives_the_models_own_vectors(embedder) -> None:
         assert np.abs(a.sentence - b.sentence).max() < 1e-5 and np.abs(a.vectors - b.vectors).max() < 1e-5
 
 
+def test_batches_are_padded_to_a_multiple_of_16_tokens_and_the_padding_changes_no_vector(embedder) -> None:
+    """In bfloat16 each new input shape costs the CPU's kernels a compile (bot/frozen.py, PAD_TO): the model is
+    given widths that come back. A sentence read alone, or beside a long one, gives the same vectors."""
+    from bot.frozen import PAD_TO
+
+    widths, graph = [], embedder._graph
+
+    def seen(x):
+        widths.append(int(x["input_ids"].shape[1]))
+        return graph(x)
+
+    short, long = "Negative sampling updates a few words.", " ".join(["a long sentence of many words"] * 12)
+    embedder._graph = seen
+    try:
+        alone, = embedder.token_batch([short])
+        together = embedder.token_batch([short, long])[0]
+    finally:
+        embedder._graph = graph
+    assert PAD_TO == 16 and widths and all(w % PAD_TO == 0 for w in widths), widths
+    assert widths[0] < widths[1]  # padded to the batch's longest, not to the model's limit
+    assert alone.words == together.words
+    assert np.abs(alone.sentence - together.sentence).max() < 1e-5
+
+
 def test_bfloat16_vectors_are_the_float32_ones_to_rounding(embedder) -> None:
     """Where the CPU multiplies bfloat16 natively the app embeds in it (bot/precision.py): the vectors
     must stay the library's to a cosine of 0.999, words and sentences, and the index is cached apart."""
