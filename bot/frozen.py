@@ -11,8 +11,9 @@ import warnings
 log = logging.getLogger(__name__)
 
 # Batches are padded to a multiple of this many tokens. In bfloat16 the CPU's matrix kernels are compiled for
-# each new shape the first time they meet it, which cost a grade about a fifth of the checker's time while the
-# app was young (every answer brings new lengths); rounded lengths come back far more often (README, Speed).
+# each new shape the first time they meet it, and every answer brings new lengths: the app's first answers paid
+# for it on most batches; rounded lengths come back far more often (README, Speed: session 24). Padding moves
+# bfloat16 readings a little, so the shipped trust table is keyed by it (bot/grading/trust.py).
 PAD_TO = 16
 
 

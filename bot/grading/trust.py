@@ -8,7 +8,8 @@ answer's embedding. This table holds both readings for every point with examples
 starts with them (`python -m bot bench`: grade p95).
 
 A reading depends on what it was read with and from, so the table keeps one set of readings per setup
-(the checker's weights and precision, the embedding model and its precision) and keys each reading by
+(the checker's weights and precision, the embedding model and its precision, and the width batches are
+padded to, which moves bfloat16 readings a little: bot/frozen.py) and keys each reading by
 a hash of its inputs (the claim and examples; the question, its model answer and the claim). A point
 edited since, another checker or a setup not in the table is read as before, the first time it is
 needed. `python -m bot grader untrusted --write` adds the running setup's readings (and drops those of
@@ -23,18 +24,21 @@ import logging
 from pathlib import Path
 
 from bot.corpus import Question, Rubric
+from bot.frozen import PAD_TO
 
 log = logging.getLogger(__name__)
 
 TRUST_PATH = Path(__file__).with_name("claim_trust.json")
 
 
-def setup_name(weights_sha256: str, checker_precision: str, embedding_model: str, embedding_precision: str) -> str:
-    return "|".join([weights_sha256, checker_precision, embedding_model, embedding_precision])
+def setup_name(weights_sha256: str, checker_precision: str, embedding_model: str, embedding_precision: str,
+               pad_to: int = PAD_TO) -> str:
+    return "|".join([weights_sha256, checker_precision, embedding_model, embedding_precision, f"pad{pad_to}"])
 
 
 def setup_key(checker, embedder) -> str:
-    """What the readings were made with: the checker's weights and arithmetic, the embedding model and its."""
+    """What the readings were made with: the checker's weights and arithmetic, the embedding model and its, and the
+    batches' padding."""
     import torch
 
     dtype = next(checker.model.parameters()).dtype
