@@ -170,7 +170,7 @@ class ClaimGrader(Grader):
         if profiles is None or bank is None or question.text != bank.text \
                 or len(answer.split()) < self.limits.elsewhere_words:
             return None
-        units = spans[:(len(spans) + 1) // 2]  # the sentences; each with the next follows
+        units = _sentences(spans)
         return profiles.nearest_other(question.id, np.vstack([s.vector for s in units]))
 
     def untrusted(self, points: list[RubricPoint], claims: list[str], spans: list[_Span],
@@ -343,7 +343,7 @@ class ClaimGrader(Grader):
             return False
         if question.category != Category.behavioral or (stories is None and voice is None):
             return True
-        said = [s.text for s in m.spans[:(len(m.spans) + 1) // 2]]  # the sentences; each with the next follows
+        said = [s.text for s in _sentences(m.spans)]
         return (stories is not None and _topical_share(points, grades) < stories) or (
             voice is not None and sum(map(first_person, said)) < voice * len(said))
 
@@ -408,6 +408,11 @@ class ClaimGrader(Grader):
             grader=self.kind,
             model=self.model,
         )
+
+
+def _sentences(spans: list[_Span]) -> list[_Span]:
+    """The answer's sentences among its spans (`ClaimGrader._spans`: the n sentences, then the n - 1 windows)."""
+    return spans[:(len(spans) + 1) // 2]
 
 
 def _topical_share(points: list[RubricPoint], grades: list[PointGrade]) -> float:
