@@ -304,23 +304,50 @@ def floor_rule(name: str) -> Rule | None:
                       floor=floor, full_at=full_at)
 
 
+# Session 25: widen (a point not covered: its examples read against its nearest N spans) with the share of the
+# marks that is a 10 chosen again, since reading more ways of saying a point lifts every answer that makes it.
+# A rule `widen-N-FULL` is the app's decision (with session 22's cap) with both.
+WIDEN_GRID = {"widen": (1,), "full_at": (0.8, 0.85, 0.9, 0.95, 1.0)}
+
+
+def widen_name(widen: int, full_at: float) -> str:
+    return f"widen-{widen:d}-{full_at:g}"
+
+
+def widen_names() -> list[str]:
+    return [widen_name(*values) for values in itertools.product(*WIDEN_GRID.values())]
+
+
+def widen_rule(name: str) -> Rule | None:
+    """The rule a `widen-N-FULL` name stands for, or None."""
+    if (values := _values(name, "widen", 2)) is None:
+        return None
+    widen, full_at = values
+    if not (widen in (1, 2, 3) and 0 < full_at <= 1):
+        return None
+    return on_shipped(f"shipped, with each point not covered read in its examples against its {widen:g} nearest "
+                      f"spans and {full_at:.0%} of the marks a 10", widen=int(widen), full_at=full_at, elsewhere=None)
+
+
 def rule_for(name: str) -> Rule:
-    """A named rule (RULES), a grid rule or a floor rule; a KeyError for none of them."""
-    rule = RULES.get(name) or grid_rule(name) or floor_rule(name)
+    """A named rule (RULES), a grid, floor or widen rule; a KeyError for none of them."""
+    rule = RULES.get(name) or grid_rule(name) or floor_rule(name) or widen_rule(name)
     if rule is None:
         raise KeyError(name)
     return rule
 
 
 def rule_names(value: str) -> list[str]:
-    """The rules named in a comma-separated list ("all": every one of RULES, "grid": every grid combination),
-    or a ValueError naming the unknown."""
-    names = list(RULES) if value == "all" else grid_names() if value == "grid" else floor_names() if value == "floor" \
-        else [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in RULES and grid_rule(n) is None and floor_rule(n) is None]
+    """The rules named in a comma-separated list, where "all" is every one of RULES and "grid", "floor" and "widen"
+    every combination of theirs; or a ValueError naming the unknown."""
+    groups = {"all": list(RULES), "grid": grid_names(), "floor": floor_names(), "widen": widen_names()}
+    names = [n for v in value.split(",") if v.strip() for n in groups.get(v.strip(), [v.strip()])]
+    unknown = [n for n in names if n not in RULES and grid_rule(n) is None and floor_rule(n) is None
+               and widen_rule(n) is None]
     if unknown or not names:
         shown = ", ".join(unknown) if unknown else repr(value)
         raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, grid-AT-BLEND-FULL-PENALTY "
                          "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid, and floor-FLOOR-FULL (e.g. "
-                         "floor-0.1-0.75) or 'floor' for all of those")
+                         "floor-0.1-0.75) or 'floor' for all of those, and widen-N-FULL (e.g. widen-1-0.9) or 'widen' for all "
+                         "of those")
     return names

@@ -184,7 +184,13 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     assert rule_for("floor-0-0.8").limits(Limits()) == replace(Limits(), elsewhere_margin=None)  # the app's scale
     assert rule_for("floor-0.1-0.75").limits(Limits()) == replace(Limits(), floor=0.1, full_at=0.75,
                                                                   elsewhere_margin=None)
-    for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d", "floor-0.8-0.8", "floor-0.1"):
+    # session 25's widen rules: the app's decision (its cap included) with the examples read and another scale
+    assert rule_names("widen") == ["widen-1-0.8", "widen-1-0.85", "widen-1-0.9", "widen-1-0.95", "widen-1-1"]
+    assert rule_names("shipped,widen") == ["shipped", *rule_names("widen")]
+    assert rule_for("widen-1-0.9").limits(Limits()) == replace(Limits(), full_at=0.9)
+    assert rule_for("widen-1-0.9").widen == 1 and rule_for("widen-1").widen == 1  # session 12's keeps its name
+    for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d", "floor-0.8-0.8", "floor-0.1", "widen-4-0.9",
+                "widen-1-0"):
         with pytest.raises(ValueError, match=f"unknown rule {bad}"):
             rule_names(bad)
 
