@@ -543,6 +543,9 @@ def test_choosing_answers_are_for_questions_the_checker_never_trained_on(corpus)
     train, _ = split_by_question(build_pairs(corpus))
     trained = {p.question_id for p in train}
     assert len(rows) >= 190 and not {r["question_id"] for r in rows} & trained
+    # a checker trained with another seed (`grader train --seed 1`) holds out the same questions
+    other, _ = split_by_question(build_pairs(corpus, seed=1))
+    assert {p.question_id for p in other} == trained
     styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
     by_q: dict[str, set] = {}
     for r in rows:

@@ -291,11 +291,16 @@ def build_pairs(corpus: Corpus, seed: int = 0, statements: dict[tuple[str, str],
     return pairs
 
 
-def split_by_question(pairs: list[Pair], share: float = 0.15, seed: int = 0) -> tuple[list[Pair], list[Pair]]:
+HELD_OUT_SEED = 0  # which questions are held out: fixed, whatever seed a checker is trained with
+
+
+def split_by_question(pairs: list[Pair], share: float = 0.15) -> tuple[list[Pair], list[Pair]]:
     """Training and validation pairs; a validation question's pairs are all held out (epochs and
-    thresholds are chosen on them)."""
+    thresholds are chosen on them). The held-out questions do not follow the training seed: the choosing
+    set (devtools/data/choosing_answers.jsonl) and the synthetic answers are answers to them, so a checker
+    trained with another seed must not learn them."""
     qids = sorted({p.question_id for p in pairs})
-    held = set(random.Random(seed).sample(qids, max(1, round(share * len(qids)))))
+    held = set(random.Random(HELD_OUT_SEED).sample(qids, max(1, round(share * len(qids)))))
     return [p for p in pairs if p.question_id not in held], [p for p in pairs if p.question_id in held]
 
 
@@ -340,7 +345,7 @@ def synthetic_answers(corpus: Corpus, seed: int = 0) -> list[dict]:
     false versions of the examples (0), another question's model answer (0), vague buzzwords (0).
     Written from the rubrics alone; the grader's decision rules were chosen on these, never on the
     measuring data (docs/grading.md)."""
-    _, held = split_by_question(build_pairs(corpus, seed=seed), seed=seed)
+    _, held = split_by_question(build_pairs(corpus, seed=seed))
     held_ids = {p.question_id for p in held}
     questions = _questions(corpus)
     others = [q.id for q in questions]
@@ -379,7 +384,7 @@ def one_false_answers(corpus: Corpus, seed: int = 0) -> list[dict]:
     every point's example with one point's replaced by a written misconception of it ("one-false"), and the model
     answer with that misconception added ("model-one-false"), scored as if that point earned nothing. What they
     measure is whether the false statement is still found in an answer otherwise right (`marked_incorrect`)."""
-    _, held = split_by_question(build_pairs(corpus, seed=seed), seed=seed)
+    _, held = split_by_question(build_pairs(corpus, seed=seed))
     held_ids = {p.question_id for p in held}
     statements = load_statements()
     rng = random.Random(seed)

@@ -78,7 +78,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
     started = time.perf_counter()
     statements = {} if pairs_path else load_statements()  # pairs from a file: their own sources say what they hold
     pairs = load_pairs(pairs_path) if pairs_path else build_pairs(corpus, seed=seed, statements=statements)
-    train_pairs, val_pairs = split_by_question(pairs, seed=seed)
+    train_pairs, val_pairs = split_by_question(pairs)  # the same questions for every seed
     train_pairs = sample_training(train_pairs, settings["neutral_kept"], seed)
     progress(f"{len(pairs)} pairs; training on {len(train_pairs)}, {len(val_pairs)} held out by question")
 
