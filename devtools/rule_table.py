@@ -84,6 +84,10 @@ class Rule:
     # to escape that cap (score only); None the app's
     story_exemption: tuple[float | None, float | None] | None = None
     flag_check: str | None = None  # session 23: Limits.flag_check (None: the app's)
+    # session 25: Limits.spans_share, how many of a long answer's spans a point may read (None: the app's; 0: three
+    # spans whatever the length, as every rule before session 25 was measured). It changes what the checker reads, so
+    # each value is measured apart (RuleGrader.measure).
+    spans_share: float | None = 0.0
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -92,7 +96,7 @@ class Rule:
                   "soft_credit": self.soft_credit, "context_share": self.context_share,
                   "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor,
                   "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric,
-                  "flag_check": self.flag_check}
+                  "flag_check": self.flag_check, "spans_share": self.spans_share}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.story_exemption is not None:
             stories, voice = self.story_exemption
@@ -101,13 +105,16 @@ class Rule:
 
 
 SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority",
-               context_share=None, rubric_if_incorrect=None, elsewhere=None)
+               context_share=None, rubric_if_incorrect=None, elsewhere=None, spans_share=None)
+# the app as it read answers until session 25 (three spans per point whatever the answer's length): what the rules
+# made from it before then were measured against
+READ_UNTIL_25 = dataclasses.replace(SHIPPED, spans_share=0.0)
 
 
 def on_shipped(text: str, **change) -> Rule:
     """The app's own decision with one change (the rules of sessions 14-15 read against it); without session 22's cap
     on answers that read like another question's unless the change names it, as they were measured."""
-    return dataclasses.replace(SHIPPED, text=text, **({"elsewhere": False} | change))
+    return dataclasses.replace(READ_UNTIL_25, text=text, **({"elsewhere": False} | change))
 
 
 RULES: dict[str, Rule] = {
@@ -200,28 +207,31 @@ RULES: dict[str, Rule] = {
        for gate in (0.25, 0.5) for whole in (False, True)},
     # session 23: the cap on an answer that reads like another question's, for behavioral questions
     **{f"stories-{share:g}": dataclasses.replace(
-        SHIPPED, text="shipped, and an answer to a behavioral question is " + (
+        READ_UNTIL_25, text="shipped, and an answer to a behavioral question is " + (
             "never capped as an answer to another question" if not share else
             f"capped as an answer to another question only where its verdicts earn less than {share:.0%} of the weight "
             "of the points without STAR cues") + " (score only)", story_exemption=(share, None))
        for share in (0.0, 0.25, 0.5)},
     "stories-first-person-0.5": dataclasses.replace(
-        SHIPPED, text="shipped, and an answer to a behavioral question is capped as an answer to another question only "
+        READ_UNTIL_25, text="shipped, and an answer to a behavioral question is capped as an answer to another question only "
         "where fewer than half its sentences speak in the first person (score only)", story_exemption=(None, 0.5)),
     "stories-0.5-first-person-0.5": dataclasses.replace(
-        SHIPPED, text="shipped, and an answer to a behavioral question escapes the cap on an answer to another question "
+        READ_UNTIL_25, text="shipped, and an answer to a behavioral question escapes the cap on an answer to another question "
         "only where its verdicts earn half the weight of the points without STAR cues and half its sentences speak in "
         "the first person (score only; the app's since session 23)", story_exemption=(0.5, 0.5)),
     # session 23: red flags the checker reads as stated in their own question's model answer
     "flags-model-never": dataclasses.replace(
-        SHIPPED, text="shipped, and a red flag the checker reads as stated in its question's own model answer never "
+        READ_UNTIL_25, text="shipped, and a red flag the checker reads as stated in its question's own model answer never "
         "makes its point incorrect", flag_check="model"),
     "flags-model-examples": dataclasses.replace(
-        SHIPPED, text="shipped, and a red flag the checker reads as stated in its question's own model answer makes its "
+        READ_UNTIL_25, text="shipped, and a red flag the checker reads as stated in its question's own model answer makes its "
         "point incorrect only where the span also contradicts most of the point's examples", flag_check="model-examples"),
+    # session 25: the app until then (reading a share of a long answer's spans is now the app's own)
+    "session-24": dataclasses.replace(
+        READ_UNTIL_25, text="the app's decision until session 25 (three spans per point, whatever the answer's length)"),
     # session 23: the app until then (its exemption of stories from that cap is now the app's own)
     "session-22": dataclasses.replace(
-        SHIPPED, text="the app's decision until session 23 (an answer to a behavioral question capped as any other)",
+        READ_UNTIL_25, text="the app's decision until session 23 (an answer to a behavioral question capped as any other)",
         story_exemption=(None, None)),
     # session 22: the app until then (its cap on answers that read like another question's is now the app's own)
     "session-21": on_shipped("the app's decision until session 22 (no cap on an answer that reads like an answer to "

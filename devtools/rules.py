@@ -56,9 +56,10 @@ class RuleGrader(ClaimGrader):
         self._read_pairs: dict[tuple[str, str], tuple[float, float]] = {}
 
     def measure(self, question, points, flags, answer) -> Measure:
-        key = (question.id, tuple(p.id for p in points), answer)
+        reads = self.rule.limits(self.shipped_limits).spans_share  # the one constant that changes what is read
+        key = (question.id, tuple(p.id for p in points), answer, reads)
         if key not in self._measures:  # read as the app reads it, whichever rule asks first
-            self.limits = self.shipped_limits
+            self.limits = dataclasses.replace(self.shipped_limits, spans_share=reads)
             self._measures[key] = super().measure(question, points, flags, answer)
         return self._measures[key]
 

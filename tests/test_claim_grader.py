@@ -688,6 +688,31 @@ def test_a_red_flag_misread_in_the_model_answer_can_be_disbelieved(assessor: Ass
     assert not disbelieved.false_claims and disbelieved.score > shipped.score
 
 
+def test_a_long_answer_lets_a_point_read_more_of_its_spans(assessor: Assessor) -> None:
+    """Three of a long answer's spans miss a point stated in other words more often than three of a short one's:
+    since session 25 a point not yet covered reads up to a fifth of the spans (Limits.spans_share)."""
+    grader = assessor.grader
+    assert [grader.spans_to_read(n) for n in (1, 15, 16, 21, 40)] == [3, 3, 4, 5, 8]
+    q = assessor.corpus.questions["nlp-022"]
+    points = assessor.corpus.rubrics[q.id].expected_points(q.level)
+    flags = assessor.corpus.rubrics[q.id].red_flags
+    # a long answer on the field that states few of nlp-022's points: they stay uncovered and read further
+    long = " ".join(assessor.corpus.rubrics[qid].model_answer for qid in ("nlp-021", "nlp-023", "nlp-024"))
+
+    def most_read(limits) -> tuple[int, int]:
+        kept = grader.limits
+        try:
+            grader.limits = limits
+            m = grader.measure(q, points, flags, long)
+        finally:
+            grader.limits = kept
+        return len(m.spans), max(sum(1 for p in m.pairs if p.flag is None and p.point == i) for i in range(len(points)))
+
+    n_spans, read = most_read(kept_limits := grader.limits)
+    assert n_spans > 20 and read > 3, (n_spans, read)
+    assert most_read(replace(kept_limits, spans_share=0.0))[1] == 3  # as until session 25
+
+
 @pytest.mark.parametrize("field", ["about_credit", "rubric_if_incorrect", "flag_check"])
 def test_a_misspelt_choice_in_the_limits_is_refused_with_the_list(field: str) -> None:
     """A typo in a rule (devtools/rule_table.py) would otherwise act as the branch the code falls through to."""

@@ -170,24 +170,28 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
         assert grader.decide(question, points, m).points[0].verdict.value == verdict
     assert len(rule_names("grid")) == len(set(rule_names("grid"))) == 160
     # grid and floor rules read as they were measured: without session 22's cap on answers to another question
+    # (and as every rule before session 25: three spans per point whatever the answer's length)
     assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5,
-                                                                           elsewhere_margin=None)
+                                                                           elsewhere_margin=None, spans_share=0.0)
     assert rule_for("session-17").limits(Limits()).context_share > 1  # every contradiction counts there
     assert rule_for("shipped").limits(Limits()) == Limits()
-    assert rule_for("session-21").limits(Limits()) == replace(Limits(), elsewhere_margin=None)
+    assert rule_for("session-24").limits(Limits()) == replace(Limits(), spans_share=0.0)
+    assert rule_for("session-21").limits(Limits()) == replace(Limits(), elsewhere_margin=None, spans_share=0.0)
     # session 23's exemption of stories from that cap: the app's now; `session-22` and the rules tried read without it
-    assert rule_for("stories-0.5-first-person-0.5").limits(Limits()) == Limits()
+    assert rule_for("stories-0.5-first-person-0.5").limits(Limits()) == replace(Limits(), spans_share=0.0)
     assert rule_for("session-22").limits(Limits()) == replace(Limits(), elsewhere_stories=None,
-                                                              elsewhere_story_voice=None)
-    assert rule_for("stories-0").limits(Limits()) == replace(Limits(), elsewhere_stories=0.0, elsewhere_story_voice=None)
+                                                              elsewhere_story_voice=None, spans_share=0.0)
+    assert rule_for("stories-0").limits(Limits()) == replace(Limits(), elsewhere_stories=0.0, elsewhere_story_voice=None,
+                                                             spans_share=0.0)
     assert len(rule_names("floor")) == len(set(rule_names("floor"))) == 20
-    assert rule_for("floor-0-0.8").limits(Limits()) == replace(Limits(), elsewhere_margin=None)  # the app's scale
+    assert rule_for("floor-0-0.8").limits(Limits()) == replace(Limits(), elsewhere_margin=None,  # the app's scale
+                                                               spans_share=0.0)
     assert rule_for("floor-0.1-0.75").limits(Limits()) == replace(Limits(), floor=0.1, full_at=0.75,
-                                                                  elsewhere_margin=None)
+                                                                  elsewhere_margin=None, spans_share=0.0)
     # session 25's widen rules: the app's decision (its cap included) with the examples read and another scale
     assert rule_names("widen") == ["widen-1-0.8", "widen-1-0.85", "widen-1-0.9", "widen-1-0.95", "widen-1-1"]
     assert rule_names("shipped,widen") == ["shipped", *rule_names("widen")]
-    assert rule_for("widen-1-0.9").limits(Limits()) == replace(Limits(), full_at=0.9)
+    assert rule_for("widen-1-0.9").limits(Limits()) == replace(Limits(), full_at=0.9, spans_share=0.0)
     assert rule_for("widen-1-0.9").widen == 1 and rule_for("widen-1").widen == 1  # session 12's keeps its name
     for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d", "floor-0.8-0.8", "floor-0.1", "widen-4-0.9",
                 "widen-1-0"):

@@ -25,6 +25,7 @@ references) go to the fallback grader.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -144,7 +145,7 @@ class ClaimGrader(Grader):
             if cue is not None:
                 readings[i].cued = cue
             else:
-                ranked["point", i] = self._top(span_vecs @ hyp_vecs[i], self.limits.spans_per_point)
+                ranked["point", i] = self._top(span_vecs @ hyp_vecs[i], self.spans_to_read(len(spans)))
         for k in range(len(flags)):
             ranked["flag", k] = self._top(span_vecs @ hyp_vecs[len(claims) + k], self.limits.spans_per_flag)
         first = [(kind, i, j) for (kind, i), js in ranked.items() for j in (js[:1] if kind == "point" else js)]
@@ -386,6 +387,10 @@ class ClaimGrader(Grader):
         for i in range(len(units) - 1):
             out.append(_Span(_verbatim_window(answer, units[i], units[i + 1]), join_tokens(tvs[i], tvs[i + 1])))
         return out
+
+    def spans_to_read(self, n_spans: int) -> int:
+        """How many of a point's nearest spans may be read: three, or a share of a long answer's spans."""
+        return max(self.limits.spans_per_point, math.ceil(self.limits.spans_share * n_spans))
 
     def _top(self, sims: np.ndarray, k: int) -> list[int]:
         order = [int(j) for j in np.argsort(-sims)[:k] if sims[j] >= self.limits.min_similarity]
