@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.settings import Settings
-from devtools.evaluation import load_records, question_folds, record_figures
+from devtools.evaluation import DatasetError, load_records, question_folds, record_figures
 from devtools.rule_table import floor_name, floor_names, grid_name, grid_names
 from devtools.rules import run_rules
 
@@ -111,16 +111,26 @@ def run(settings: Settings, choosing: Path, check: Path | None, floor: bool = Fa
 
 
 def main(argv: list[str]) -> None:
+    if {"-h", "--help"} & set(argv):
+        print(__doc__)
+        return
     as_json = "--json" in argv
     args = [a for a in argv if a != "--json"]
     check = None
     if "--check" in args:
         at = args.index("--check")
+        if at + 1 >= len(args):
+            sys.exit("--check needs a file: the synthetic answers (`python -m bot grader synthetic --out FILE`).")
         check = Path(args[at + 1])
         del args[at:at + 2]
     floor = "--floor" in args
     args = [a for a in args if a != "--floor"]
-    out = run(Settings.from_env(), Path(args[0]) if args else CHOOSING, check, floor)
+    if len(args) > 1 or any(a.startswith("-") for a in args):
+        sys.exit(f"Unknown arguments {' '.join(args)}; usage: {__doc__.split(chr(10))[2].strip()}")
+    try:
+        out = run(Settings.from_env(), Path(args[0]) if args else CHOOSING, check, floor)
+    except DatasetError as exc:
+        sys.exit(str(exc))
     if as_json:
         print(json.dumps(out))
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.grading.claim_grader import Limits
@@ -251,37 +252,34 @@ def is_proposition(point_text: str) -> bool:
     return _PROPOSITION.match(point_text) is not None
 
 
-# Session 16: the score's constants chosen again for today's checker and decision (devtools/limits_grid.py).
-# A rule `grid-AT-BLEND-FULL-PENALTY` is the shipped decision with those four constants, e.g. the app's own
-# grid-0.5-0.2-0.8-0.25; "grid" names every combination of these values.
-GRID = {"incorrect_at": (0.5, 0.6, 0.7, 0.8), "blend": (0.0, 0.1, 0.2, 0.3),
-        "full_at": (0.7, 0.75, 0.8, 0.85, 0.9), "penalty": (0.25, 0.5)}
+@dataclass(frozen=True)
+class Family:
+    """Rules named `PREFIX-V1-V2...`: the shipped decision with those values (`make`; None where they make no rule),
+    and a grid of values, every combination of which the family's name alone stands for (`eval --rule PREFIX`)."""
+
+    prefix: str
+    grid: dict[str, tuple[float, ...]]
+    make: Callable[..., Rule | None]
+
+    def name(self, *values: float) -> str:
+        return "-".join([self.prefix, *(f"{v:g}" for v in values)])
+
+    def names(self) -> list[str]:
+        return [self.name(*values) for values in itertools.product(*self.grid.values())]
+
+    def rule(self, name: str) -> Rule | None:
+        """The rule a name of this family stands for (any values, not only the grid's), or None."""
+        parts = name.split("-")
+        if len(parts) != len(self.grid) + 1 or parts[0] != self.prefix:
+            return None
+        try:
+            values = [float(x) for x in parts[1:]]
+        except ValueError:
+            return None
+        return self.make(*values)
 
 
-def grid_name(incorrect_at: float, blend: float, full_at: float, penalty: float) -> str:
-    return f"grid-{incorrect_at:g}-{blend:g}-{full_at:g}-{penalty:g}"
-
-
-def grid_names() -> list[str]:
-    return [grid_name(*values) for values in itertools.product(*GRID.values())]
-
-
-def _values(name: str, prefix: str, count: int) -> list[float] | None:
-    """The numbers of a rule named `prefix-X-Y...` (`count` of them), or None for another name."""
-    parts = name.split("-")
-    if len(parts) != count + 1 or parts[0] != prefix:
-        return None
-    try:
-        return [float(x) for x in parts[1:]]
-    except ValueError:
-        return None
-
-
-def grid_rule(name: str) -> Rule | None:
-    """The rule a `grid-AT-BLEND-FULL-PENALTY` name stands for (any values, not only the grid's), or None."""
-    if (values := _values(name, "grid", 4)) is None:
-        return None
-    at, blend, full_at, penalty = values
+def _grid(at: float, blend: float, full_at: float, penalty: float) -> Rule | None:
     if not (0 < at <= 1 and 0 <= blend <= 1 and 0 < full_at <= 1 and 0 <= penalty <= 1):
         return None
     return on_shipped(f"shipped, with incorrect at P >= {at:g}, the rubric grader's share {blend:g}, "
@@ -289,75 +287,58 @@ def grid_rule(name: str) -> Rule | None:
                       incorrect_at=at, blend=blend, full_at=full_at, penalty=penalty)
 
 
-# Session 21: a floor under the score's scale (Limits.floor) with the share that is a 10 chosen again. A rule
-# `floor-A-B` is the shipped decision with the first A of the marks earning nothing and B of them a 10; "floor" names
-# every combination (`python -m devtools.limits_grid --floor`).
-FLOOR_GRID = {"floor": (0.0, 0.05, 0.1, 0.15, 0.2), "full_at": (0.7, 0.75, 0.8, 0.85)}
-
-
-def floor_name(floor: float, full_at: float) -> str:
-    return f"floor-{floor:g}-{full_at:g}"
-
-
-def floor_names() -> list[str]:
-    return [floor_name(*values) for values in itertools.product(*FLOOR_GRID.values())]
-
-
-def floor_rule(name: str) -> Rule | None:
-    """The rule a `floor-A-B` name stands for, or None."""
-    if (values := _values(name, "floor", 2)) is None:
-        return None
-    floor, full_at = values
+def _floor(floor: float, full_at: float) -> Rule | None:
     if not 0 <= floor < full_at <= 1:
         return None
     return on_shipped(f"shipped, with the first {floor:.0%} of the marks earning nothing and {full_at:.0%} of them a 10",
                       floor=floor, full_at=full_at)
 
 
-# Session 25: widen (a point not covered: its examples read against its nearest N spans) with the share of the
-# marks that is a 10 chosen again, since reading more ways of saying a point lifts every answer that makes it.
-# A rule `widen-N-FULL` is the app's decision (with session 22's cap) with both.
-WIDEN_GRID = {"widen": (1,), "full_at": (0.8, 0.85, 0.9, 0.95, 1.0)}
-
-
-def widen_name(widen: int, full_at: float) -> str:
-    return f"widen-{widen:d}-{full_at:g}"
-
-
-def widen_names() -> list[str]:
-    return [widen_name(*values) for values in itertools.product(*WIDEN_GRID.values())]
-
-
-def widen_rule(name: str) -> Rule | None:
-    """The rule a `widen-N-FULL` name stands for, or None."""
-    if (values := _values(name, "widen", 2)) is None:
-        return None
-    widen, full_at = values
+def _widen(widen: float, full_at: float) -> Rule | None:
     if not (widen in (1, 2, 3) and 0 < full_at <= 1):
         return None
     return on_shipped(f"shipped, with each point not covered read in its examples against its {widen:g} nearest "
                       f"spans and {full_at:.0%} of the marks a 10", widen=int(widen), full_at=full_at, elsewhere=None)
 
 
+FAMILIES = {
+    # Session 16: the score's constants chosen again for today's checker and decision (devtools/limits_grid.py). A
+    # rule `grid-AT-BLEND-FULL-PENALTY` is the shipped decision with those four constants, e.g. the app's own
+    # grid-0.5-0.2-0.8-0.25.
+    "grid": Family("grid", {"incorrect_at": (0.5, 0.6, 0.7, 0.8), "blend": (0.0, 0.1, 0.2, 0.3),
+                            "full_at": (0.7, 0.75, 0.8, 0.85, 0.9), "penalty": (0.25, 0.5)}, _grid),
+    # Session 21: a floor under the score's scale (Limits.floor) with the share that is a 10 chosen again. A rule
+    # `floor-A-B` is the shipped decision with the first A of the marks earning nothing and B of them a 10
+    # (`python -m devtools.limits_grid --floor`).
+    "floor": Family("floor", {"floor": (0.0, 0.05, 0.1, 0.15, 0.2), "full_at": (0.7, 0.75, 0.8, 0.85)}, _floor),
+    # Session 25: widen (a point not covered: its examples read against its nearest N spans) with the share of the
+    # marks that is a 10 chosen again, since reading more ways of saying a point lifts every answer that makes it. A
+    # rule `widen-N-FULL` is the app's decision (with session 22's cap) with both.
+    "widen": Family("widen", {"widen": (1,), "full_at": (0.8, 0.85, 0.9, 0.95, 1.0)}, _widen),
+}
+GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
+grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule
+floor_name, floor_names = FAMILIES["floor"].name, FAMILIES["floor"].names
+
+
 def rule_for(name: str) -> Rule:
-    """A named rule (RULES), a grid, floor or widen rule; a KeyError for none of them."""
-    rule = RULES.get(name) or grid_rule(name) or floor_rule(name) or widen_rule(name)
+    """A named rule (RULES) or one of a family's (FAMILIES); a KeyError for none of them."""
+    rule = RULES.get(name) or next((r for f in FAMILIES.values() if (r := f.rule(name)) is not None), None)
     if rule is None:
         raise KeyError(name)
     return rule
 
 
 def rule_names(value: str) -> list[str]:
-    """The rules named in a comma-separated list, where "all" is every one of RULES and "grid", "floor" and "widen"
-    every combination of theirs; or a ValueError naming the unknown."""
-    groups = {"all": list(RULES), "grid": grid_names(), "floor": floor_names(), "widen": widen_names()}
+    """The rules named in a comma-separated list, where "all" is every one of RULES and a family's prefix ("grid",
+    "floor", "widen") every combination of its grid; or a ValueError naming the unknown."""
+    groups = {"all": list(RULES)} | {prefix: f.names() for prefix, f in FAMILIES.items()}
     names = [n for v in value.split(",") if v.strip() for n in groups.get(v.strip(), [v.strip()])]
-    unknown = [n for n in names if n not in RULES and grid_rule(n) is None and floor_rule(n) is None
-               and widen_rule(n) is None]
+    unknown = [n for n in names if n not in RULES and all(f.rule(n) is None for f in FAMILIES.values())]
     if unknown or not names:
         shown = ", ".join(unknown) if unknown else repr(value)
         raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, grid-AT-BLEND-FULL-PENALTY "
-                         "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid, and floor-FLOOR-FULL (e.g. "
-                         "floor-0.1-0.75) or 'floor' for all of those, and widen-N-FULL (e.g. widen-1-0.9) or 'widen' for all "
-                         "of those")
+                         "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid, floor-FLOOR-FULL (e.g. "
+                         "floor-0.1-0.75) or 'floor' for all of those, and widen-N-FULL (e.g. widen-1-0.9) or 'widen' "
+                         "for all of those")
     return names

@@ -335,3 +335,15 @@ def test_story_gate_rules_keep_a_storys_structure_only_as_far_as_it_answers_the_
     grade = grader.decide(question, points, m)
     assert [g.verdict.value for g in grade.points] == ["covered", "missing", "missing"]  # the verdicts stay
     assert grade.score == pytest.approx(score, abs=0.051)
+
+
+def test_limits_grid_answers_bad_arguments_with_a_sentence(tmp_path: Path, capsys) -> None:
+    from devtools import limits_grid
+
+    limits_grid.main(["--help"])
+    assert "python -m devtools.limits_grid [CHOOSING.jsonl]" in capsys.readouterr().out
+    for argv, said in ((["--bogus"], "Unknown arguments --bogus; usage:"),
+                       ([str(tmp_path / "none.jsonl")], "cannot be read"),
+                       (["--check"], "--check needs a file")):
+        with pytest.raises(SystemExit, match=said):
+            limits_grid.main(argv)
