@@ -34,7 +34,8 @@ def grader_fit(dataset: Path, out: Path | None) -> None:
 
 
 @grader.command("train")
-@click.option("--seed", default=0, show_default=True, help="Seed for the data builder and training (the held-out questions stay fixed).")
+@click.option("--seed", default=0, show_default=True,
+              help="Seed for the data builder and training (the held-out questions stay fixed).")
 @click.option("--epochs", default=None, type=click.IntRange(1, 20),
               help="Passes over the training pairs [default: the shipped weights' setting, bot/grading/train.py].")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")

@@ -24,8 +24,8 @@ class Limits:
     spans_per_point: int = 3
     spans_per_flag: int = 1
     # ... and in a long answer, up to this share of its spans (sentences and two-sentence windows) for a point not
-    # yet covered: three of seventeen spans miss a point stated in other words more often than three of ten
-    # (session 25; 0: three whatever the length, as until then, `eval --rule session-24`).
+    # yet covered: three of a long answer's many spans miss a point stated in other words more often than three of a
+    # short one's (session 25, docs/grading.md; 0: three whatever the length, as until then, `eval --rule session-24`).
     spans_share: float = 0.2
     min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
     # What the rubric grader's evidence (the answer is *about* the point) earns when the checker does
