@@ -562,6 +562,15 @@ def test_choosing_answers_are_for_questions_the_checker_never_trained_on(corpus,
         assert abs(r["score"] - sum(r["rater_scores"]) / 2) < 0.01  # the mean of two raters
     assert all(s == styles for s in by_q.values())
 
+    def runs(text: str, n: int = 5) -> set[tuple[str, ...]]:
+        words = re.findall(r"[a-z0-9']+", text.lower())
+        return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+    for r in rows:  # written in other words: no run of five words from the question's points or model answer
+        rubric = corpus.rubrics[r["question_id"]]
+        copied = runs(r["answer"]) & runs(" ".join(p.text for p in rubric.points) + " " + rubric.model_answer)
+        assert not copied, (r["question_id"], r["style"], sorted(copied)[:3])
+
 
 def test_the_banks_model_answers_are_written_for_eval_scored_10(corpus, tmp_path: Path) -> None:
     """`grader synthetic --model-answers`: every open question's own model answer, at its level's points."""
