@@ -20,7 +20,8 @@ With `--floor` (session 21) the grid is instead a floor under the score's scale 
 (`rule_table.FLOOR_GRID`, rules `floor-A-B`), against the app's `floor-0-0.8`, by the same rule.
 
 Grid and floor rules read the decision without session 22's cap on an answer that reads like another question's
-(`Limits.elsewhere_margin`), as they were measured: their "app" is `eval --rule session-21`.
+(`Limits.elsewhere_margin`) and with three spans per point whatever the answer's length (before session 25's
+`Limits.spans_share`), as they were measured: their "app" is `eval --rule session-21`.
 """
 
 from __future__ import annotations
