@@ -33,6 +33,7 @@ from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.text import sentences
 from tests.helpers import ScriptedChecker
+from tests.seed_overlap import ngrams
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
@@ -562,13 +563,13 @@ def test_choosing_answers_are_for_questions_the_checker_never_trained_on(corpus,
         assert abs(r["score"] - sum(r["rater_scores"]) / 2) < 0.01  # the mean of two raters
     assert all(s == styles for s in by_q.values())
 
-    def runs(text: str, n: int = 5) -> set[tuple[str, ...]]:
-        words = re.findall(r"[a-z0-9']+", text.lower())
-        return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    def runs(text: str) -> set[tuple[str, ...]]:  # "I'd" is one word here ("then I'd" is not "then I")
+        return ngrams(re.findall(r"[a-z0-9']+", text.lower()), 5)
 
     for r in rows:  # written in other words: no run of five words from the question's points or model answer
         rubric = corpus.rubrics[r["question_id"]]
-        copied = runs(r["answer"]) & runs(" ".join(p.text for p in rubric.points) + " " + rubric.model_answer)
+        source = set().union(runs(rubric.model_answer), *(runs(p.text) for p in rubric.points))
+        copied = runs(r["answer"]) & source
         assert not copied, (r["question_id"], r["style"], sorted(copied)[:3])
 
 

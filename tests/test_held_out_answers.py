@@ -7,12 +7,13 @@ file checks that they are complete and copy no run of five words from the rubric
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.seed_overlap import ngrams, words
 
 ANSWERS = Path(__file__).resolve().parent / "data" / "answers"
 COPY_RUN = 5  # words in a row that an answer may not share with its question's point texts or model answer
@@ -30,13 +31,8 @@ def load_answers() -> list[dict]:
     return rows
 
 
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
 def runs(text: str, n: int = COPY_RUN) -> set[tuple[str, ...]]:
-    w = words(text)
-    return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
+    return ngrams(words(text), n)
 
 
 @pytest.fixture(scope="module")
