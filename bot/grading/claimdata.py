@@ -294,13 +294,18 @@ def build_pairs(corpus: Corpus, seed: int = 0, statements: dict[tuple[str, str],
 HELD_OUT_SEED = 0  # which questions are held out: fixed, whatever seed a checker is trained with
 
 
+def held_out_questions(question_ids, share: float = 0.15) -> set[str]:
+    """The questions whose pairs the checker never trains on. They do not follow the training seed: the choosing
+    sets (devtools/data/choosing_answers*.jsonl) and the synthetic answers are answers to them, so a checker
+    trained with another seed must not learn them."""
+    qids = sorted(set(question_ids))
+    return set(random.Random(HELD_OUT_SEED).sample(qids, max(1, round(share * len(qids)))))
+
+
 def split_by_question(pairs: list[Pair], share: float = 0.15) -> tuple[list[Pair], list[Pair]]:
     """Training and validation pairs; a validation question's pairs are all held out (epochs and
-    thresholds are chosen on them). The held-out questions do not follow the training seed: the choosing
-    set (devtools/data/choosing_answers.jsonl) and the synthetic answers are answers to them, so a checker
-    trained with another seed must not learn them."""
-    qids = sorted({p.question_id for p in pairs})
-    held = set(random.Random(HELD_OUT_SEED).sample(qids, max(1, round(share * len(qids)))))
+    thresholds are chosen on them): `held_out_questions`."""
+    held = held_out_questions((p.question_id for p in pairs), share)
     return [p for p in pairs if p.question_id not in held], [p for p in pairs if p.question_id in held]
 
 
@@ -345,9 +350,8 @@ def synthetic_answers(corpus: Corpus, seed: int = 0) -> list[dict]:
     false versions of the examples (0), another question's model answer (0), vague buzzwords (0).
     Written from the rubrics alone; the grader's decision rules were chosen on these, never on the
     measuring data (docs/grading.md)."""
-    _, held = split_by_question(build_pairs(corpus, seed=seed))
-    held_ids = {p.question_id for p in held}
     questions = _questions(corpus)
+    held_ids = held_out_questions(q.id for q in questions)  # the questions every pair is built for
     others = [q.id for q in questions]
     rng = random.Random(seed)
     out: list[dict] = []
@@ -384,8 +388,7 @@ def one_false_answers(corpus: Corpus, seed: int = 0) -> list[dict]:
     every point's example with one point's replaced by a written misconception of it ("one-false"), and the model
     answer with that misconception added ("model-one-false"), scored as if that point earned nothing. What they
     measure is whether the false statement is still found in an answer otherwise right (`marked_incorrect`)."""
-    _, held = split_by_question(build_pairs(corpus, seed=seed))
-    held_ids = {p.question_id for p in held}
+    held_ids = held_out_questions(q.id for q in _questions(corpus))
     statements = load_statements()
     rng = random.Random(seed)
     out: list[dict] = []
