@@ -89,6 +89,7 @@ class Rule:
     # spans whatever the length, as every rule before session 25 was measured). It changes what the checker reads, so
     # each value is measured apart (RuleGrader.measure).
     spans_share: float | None = 0.0
+    context_cues: bool | None = None  # session 26: Limits.context_cues (None: the app's)
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -97,7 +98,8 @@ class Rule:
                   "soft_credit": self.soft_credit, "context_share": self.context_share,
                   "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor,
                   "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric,
-                  "flag_check": self.flag_check, "spans_share": self.spans_share}
+                  "flag_check": self.flag_check, "spans_share": self.spans_share,
+                  "context_cues": self.context_cues}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.story_exemption is not None:
             stories, voice = self.story_exemption
@@ -227,6 +229,14 @@ RULES: dict[str, Rule] = {
     "flags-model-examples": dataclasses.replace(
         READ_UNTIL_25, text="shipped, and a red flag the checker reads as stated in its question's own model answer makes its "
         "point incorrect only where the span also contradicts most of the point's examples", flag_check="model-examples"),
+    # session 26: a behavioral question's structure (its STAR points, covered by regex cues whatever the story says)
+    "context-topical": dataclasses.replace(
+        SHIPPED, text="shipped, and the points with STAR cues count neither way in the share of the rest of the rubric an "
+        "answer covers (the context rule)", context_cues=False),
+    "story-gate-0.5-now": dataclasses.replace(
+        SHIPPED, text="shipped, with session 22's story-gate-0.5 (score only)", story_gate=0.5),
+    "context-topical-story-gate-0.5": dataclasses.replace(
+        SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)
     "session-24": dataclasses.replace(
         READ_UNTIL_25, text="the app's decision until session 25 (three spans per point, whatever the answer's length)"),

@@ -155,6 +155,35 @@ def test_a_contradiction_in_an_answer_that_states_the_rest_of_the_rubric_is_not_
     assert shown[0] == "incorrect" and false_claims[0].fact == "the fact"  # a red flag stated still counts
 
 
+def test_star_cues_count_in_the_context_rule_unless_limits_say_otherwise() -> None:
+    # session 26 tried leaving a story's structural points (covered by regex cues, whatever the story says) out of the
+    # context rule (Limits.context_cues False, rule `context-topical`; rejected, the app keeps them in)
+    from types import SimpleNamespace
+
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=1, probe="Why?", examples=[], cues=[])
+              for k in range(3)]
+    points += [SimpleNamespace(id=f"star-{k}", text=f"star {k}", weight=1, probe="Why?", examples=[], cues=["x"])
+               for k in range(4)]
+    q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    spans = [_Span(f"They said thing {k}.", None) for k in range(3)]
+
+    def verdict(cues: bool) -> str:
+        pairs = [PairRead(0, 0, 0.1, 0.8), PairRead(1, 1, 0.9, 0.05), PairRead(2, 2, 0.1, 0.05)]
+        readings = [_PointReading() for _ in points]
+        fold(pairs, readings)
+        for r in readings[3:]:
+            r.cued = "I led it."  # four STAR points found by their cues
+        grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits(blend=0, context_cues=cues))
+        m = Measure([p.text for p in points], spans, readings, None, False, pairs=pairs)
+        return grader.decide(q, points, m).points[0].verdict.value
+
+    assert Limits().context_cues is True
+    assert verdict(cues=True) == "missing"  # 5 of the others' 6: the cues make it "context", so not believed
+    assert verdict(cues=False) == "incorrect"  # 1 of the 2 topical others: the contradiction stands
+
+
 def test_the_rubric_graders_share_shrinks_with_the_points_an_answer_gets_wrong() -> None:
     # since session 21 (Limits.rubric_if_incorrect "correct"): the rubric grader reads whether an answer is about the
     # points, which a fluent false answer is; its fifth counts only for the weight of the points not incorrect

@@ -276,7 +276,8 @@ class ClaimGrader(Grader):
         if self.limits.incorrect_at is not None:
             t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
         spans = m.spans
-        context = in_context(points, m.readings, t, self.limits.context_share)  # contradictions not believed here
+        # contradictions not believed here
+        context = in_context(points, m.readings, t, self.limits.context_share, self.limits.context_cues)
         about = {}
         if m.rubric is not None and self.limits.about_credit != "none":
             about = {g.point_id: g for g in m.rubric.points}
