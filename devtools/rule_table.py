@@ -90,6 +90,8 @@ class Rule:
     # each value is measured apart (RuleGrader.measure).
     spans_share: float | None = 0.0
     context_cues: bool | None = None  # session 26: Limits.context_cues (None: the app's)
+    covered_at: float | None = None  # session 26: Limits.covered_at and partial_at (None: the app's)
+    partial_at: float | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -99,7 +101,7 @@ class Rule:
                   "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor,
                   "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric,
                   "flag_check": self.flag_check, "spans_share": self.spans_share,
-                  "context_cues": self.context_cues}
+                  "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.story_exemption is not None:
             stories, voice = self.story_exemption
@@ -275,7 +277,8 @@ class Family:
         return "-".join([self.prefix, *(f"{v:g}" for v in values)])
 
     def names(self) -> list[str]:
-        return [self.name(*values) for values in itertools.product(*self.grid.values())]
+        """Every combination of the grid's values that makes a rule."""
+        return [self.name(*values) for values in itertools.product(*self.grid.values()) if self.make(*values)]
 
     def rule(self, name: str) -> Rule | None:
         """The rule a name of this family stands for (any values, not only the grid's), or None."""
@@ -311,6 +314,14 @@ def _widen(widen: float, full_at: float) -> Rule | None:
                       f"spans and {full_at:.0%} of the marks a 10", widen=int(widen), full_at=full_at, elsewhere=None)
 
 
+def _cover(covered: float, partial: float, full_at: float) -> Rule | None:
+    if not (0 < partial < covered <= 1 and 0 < full_at <= 1):
+        return None
+    return dataclasses.replace(SHIPPED, text=f"shipped, with a point covered at P(entails) >= {covered:g} and partial at "
+                               f">= {partial:g}, {full_at:.0%} of the marks a 10", covered_at=covered, partial_at=partial,
+                               full_at=full_at)
+
+
 FAMILIES = {
     # Session 16: the score's constants chosen again for today's checker and decision (devtools/limits_grid.py). A
     # rule `grid-AT-BLEND-FULL-PENALTY` is the shipped decision with those four constants, e.g. the app's own
@@ -325,6 +336,11 @@ FAMILIES = {
     # marks that is a 10 chosen again, since reading more ways of saying a point lifts every answer that makes it. A
     # rule `widen-N-FULL` is the app's decision (with session 22's cap) with both.
     "widen": Family("widen", {"widen": (1,), "full_at": (0.8, 0.85, 0.9, 0.95, 1.0)}, _widen),
+    # Session 26: the P(entails) at which a point is covered and partial (the checker's defaults until then, never
+    # chosen on answers), with the share of the marks that is a 10. A rule `cover-C-P-FULL` is the app's decision
+    # with those (the app's own: cover-0.5-0.25-0.8); the checker reads the same spans.
+    "cover": Family("cover", {"covered": (0.35, 0.4, 0.45, 0.5, 0.6), "partial": (0.15, 0.25, 0.35),
+                              "full_at": (0.75, 0.8, 0.85, 0.9)}, _cover),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule
@@ -341,7 +357,7 @@ def rule_for(name: str) -> Rule:
 
 def rule_names(value: str) -> list[str]:
     """The rules named in a comma-separated list, where "all" is every one of RULES and a family's prefix ("grid",
-    "floor", "widen") every combination of its grid; or a ValueError naming the unknown."""
+    "floor", "widen", "cover") every combination of its grid; or a ValueError naming the unknown."""
     groups = {"all": list(RULES)} | {prefix: f.names() for prefix, f in FAMILIES.items()}
     names = [n for v in value.split(",") if v.strip() for n in groups.get(v.strip(), [v.strip()])]
     unknown = [n for n in names if n not in RULES and all(f.rule(n) is None for f in FAMILIES.values())]
@@ -349,6 +365,6 @@ def rule_names(value: str) -> list[str]:
         shown = ", ".join(unknown) if unknown else repr(value)
         raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, grid-AT-BLEND-FULL-PENALTY "
                          "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid, floor-FLOOR-FULL (e.g. "
-                         "floor-0.1-0.75) or 'floor' for all of those, and widen-N-FULL (e.g. widen-1-0.9) or 'widen' "
-                         "for all of those")
+                         "floor-0.1-0.75) or 'floor' for all of those, widen-N-FULL (e.g. widen-1-0.9) or 'widen' "
+                         "for all of those, and cover-C-P-FULL (e.g. cover-0.5-0.25-0.8) or 'cover' for all of those")
     return names

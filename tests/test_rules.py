@@ -193,8 +193,19 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     assert rule_names("shipped,widen") == ["shipped", *rule_names("widen")]
     assert rule_for("widen-1-0.9").limits(Limits()) == replace(Limits(), full_at=0.9, spans_share=0.0)
     assert rule_for("widen-1-0.9").widen == 1 and rule_for("widen-1").widen == 1  # session 12's keeps its name
+    # session 26's cover rules: the app's decision and reading with other P(entails) thresholds for covered and partial
+    assert rule_for("cover-0.4-0.2-0.85").limits(Limits()) == replace(Limits(), covered_at=0.4, partial_at=0.2,
+                                                                      full_at=0.85)
+    assert len(rule_names("cover")) == len(set(rule_names("cover"))) == 56  # partial under covered
+    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
+                readings=[_PointReading(), _PointReading()], rubric=None, bare_list=False,
+                pairs=[PairRead(0, 0, 0.45, 0.05), PairRead(1, 1, 0.2, 0.05)])
+    for name, verdicts in (("shipped", ["partial", "missing"]), ("cover-0.4-0.15-0.8", ["covered", "partial"]),
+                           ("cover-0.6-0.5-0.8", ["missing", "missing"])):
+        grader.rule = rule_for(name)
+        assert [g.verdict.value for g in grader.decide(question, points, m).points] == verdicts, name
     for bad in ("grid-2-0.2-0.8-0.25", "grid-0.5-0.2-0.8", "grid-a-b-c-d", "floor-0.8-0.8", "floor-0.1", "widen-4-0.9",
-                "widen-1-0"):
+                "widen-1-0", "cover-0.3-0.35-0.8"):
         with pytest.raises(ValueError, match=f"unknown rule {bad}"):
             rule_names(bad)
 

@@ -275,6 +275,8 @@ class ClaimGrader(Grader):
         t = self.checker.thresholds
         if self.limits.incorrect_at is not None:
             t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
+        if self.limits.covered_at is not None or self.limits.partial_at is not None:
+            t = replace(t, covered=self.limits.covered_at or t.covered, partial=self.limits.partial_at or t.partial)
         spans = m.spans
         # contradictions not believed here
         context = in_context(points, m.readings, t, self.limits.context_share, self.limits.context_cues)

@@ -47,6 +47,10 @@ class Limits:
     floor: float = 0.0
     # P(contradicts), and P(entails) of a red flag, at which a point is incorrect (None: the checker's own).
     incorrect_at: float | None = None
+    # P(entails) at which a point is covered, and partial (None: the checker's own, 0.5 and 0.25). The verdict's only:
+    # the checker reads the same spans. Tried in session 26 (`eval --rule cover`).
+    covered_at: float | None = None
+    partial_at: float | None = None
     # What an incorrect point costs, a share of its weight (`score_from_points`), and the rubric grader's
     # share of the score when some point is incorrect: "all" (as for any answer), "none" (the verdicts are
     # the whole score), "correct" (its score times the weight share of the points not incorrect: the rubric
