@@ -92,6 +92,7 @@ class Rule:
     context_cues: bool | None = None  # session 26: Limits.context_cues (None: the app's)
     covered_at: float | None = None  # session 26: Limits.covered_at and partial_at (None: the app's)
     partial_at: float | None = None
+    false_cap: tuple[float, float] | None = None  # session 26: (Limits.false_cap_share, Limits.false_cap); None: the app's
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -103,6 +104,8 @@ class Rule:
                   "flag_check": self.flag_check, "spans_share": self.spans_share,
                   "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
+        if self.false_cap is not None:
+            limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
         if self.story_exemption is not None:
             stories, voice = self.story_exemption
             limits = dataclasses.replace(limits, elsewhere_stories=stories, elsewhere_story_voice=voice)
@@ -322,6 +325,13 @@ def _cover(covered: float, partial: float, full_at: float) -> Rule | None:
                                full_at=full_at)
 
 
+def _falsecap(share: float, cap: float) -> Rule | None:
+    if not (0 < share <= 1 and 0 <= cap <= 10):
+        return None
+    return dataclasses.replace(SHIPPED, text=f"shipped, and an answer whose incorrect points carry {share:g} of the "
+                               f"rubric's weight or more scores at most {cap:g}", false_cap=(share, cap))
+
+
 FAMILIES = {
     # Session 16: the score's constants chosen again for today's checker and decision (devtools/limits_grid.py). A
     # rule `grid-AT-BLEND-FULL-PENALTY` is the shipped decision with those four constants, e.g. the app's own
@@ -341,6 +351,9 @@ FAMILIES = {
     # with those (the app's own: cover-0.5-0.25-0.8); the checker reads the same spans.
     "cover": Family("cover", {"covered": (0.35, 0.4, 0.45, 0.5, 0.6), "partial": (0.15, 0.25, 0.35),
                               "full_at": (0.75, 0.8, 0.85, 0.9)}, _cover),
+    # Session 26: a cap on an answer that states a share of its rubric falsely. A rule `falsecap-T-C` is the app's
+    # decision with an answer whose incorrect points carry T of the weight or more scored at most C.
+    "falsecap": Family("falsecap", {"share": (0.25, 0.33, 0.5), "cap": (1.0, 2.0, 3.0)}, _falsecap),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule
@@ -357,7 +370,7 @@ def rule_for(name: str) -> Rule:
 
 def rule_names(value: str) -> list[str]:
     """The rules named in a comma-separated list, where "all" is every one of RULES and a family's prefix ("grid",
-    "floor", "widen", "cover") every combination of its grid; or a ValueError naming the unknown."""
+    "floor", "widen", "cover", "falsecap") every combination of its grid; or a ValueError naming the unknown."""
     groups = {"all": list(RULES)} | {prefix: f.names() for prefix, f in FAMILIES.items()}
     names = [n for v in value.split(",") if v.strip() for n in groups.get(v.strip(), [v.strip()])]
     unknown = [n for n in names if n not in RULES and all(f.rule(n) is None for f in FAMILIES.values())]
@@ -366,5 +379,6 @@ def rule_names(value: str) -> list[str]:
         raise ValueError(f"unknown rule {shown}; the rules are: {', '.join(RULES)}, grid-AT-BLEND-FULL-PENALTY "
                          "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid, floor-FLOOR-FULL (e.g. "
                          "floor-0.1-0.75) or 'floor' for all of those, widen-N-FULL (e.g. widen-1-0.9) or 'widen' "
-                         "for all of those, and cover-C-P-FULL (e.g. cover-0.5-0.25-0.8) or 'cover' for all of those")
+                         "for all of those, cover-C-P-FULL (e.g. cover-0.5-0.25-0.8) or 'cover' for all of those, "
+                         "and falsecap-T-C (e.g. falsecap-0.33-2) or 'falsecap' for all of those")
     return names

@@ -184,6 +184,33 @@ def test_star_cues_count_in_the_context_rule_unless_limits_say_otherwise() -> No
     assert verdict(cues=False) == "incorrect"  # 1 of the 2 topical others: the contradiction stands
 
 
+def test_an_answer_stating_a_share_of_its_rubric_falsely_can_be_capped() -> None:
+    # session 26 tried capping the score of an answer whose incorrect points carry a share of the weight
+    # (Limits.false_cap_share, rules falsecap-T-C; rejected, the app has no such cap)
+    from types import SimpleNamespace
+
+    from bot.grading.claim_grader import FALSE_CAP, Limits
+
+    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[], cues=[])
+              for k, w in enumerate((2, 1, 1))]
+    q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    spans = [_Span(f"They said thing {k}.", None) for k in range(3)]
+
+    def graded(limits: Limits, false: tuple[int, ...]):
+        pairs = [PairRead(k, k, 0.1, 0.9) if k in false else PairRead(k, k, 0.9, 0.05) for k in range(3)]
+        readings = [_PointReading() for _ in points]
+        fold(pairs, readings)
+        m = Measure([p.text for p in points], spans, readings, None, False, pairs=pairs)
+        return ClaimGrader(None, None, ScriptedChecker({}), None, replace(limits, blend=0, context_share=2.0)).decide(
+            q, points, m)
+
+    assert Limits().false_cap_share is None
+    plain, capped = graded(Limits(), (1, 2)), graded(Limits(false_cap_share=0.5, false_cap=1.0), (1, 2))
+    assert plain.score > 1 and capped.score == 1.0  # half the weight false: at most 1
+    assert capped.notices == [FALSE_CAP.format(n=2, cap=1.0)] and not plain.notices
+    assert graded(Limits(false_cap_share=0.5, false_cap=1.0), (1,)).score == graded(Limits(), (1,)).score > 1
+
+
 def test_the_rubric_graders_share_shrinks_with_the_points_an_answer_gets_wrong() -> None:
     # since session 21 (Limits.rubric_if_incorrect "correct"): the rubric grader reads whether an answer is about the
     # points, which a fluent false answer is; its fifth counts only for the weight of the points not incorrect
@@ -564,23 +591,32 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
     assert {"written-says", "written-false", "written-near", "written-other-point"} <= sources
 
 
-@pytest.mark.parametrize(("name", "least"), [("choosing_answers.jsonl", 190), ("choosing_answers_s25.jsonl", 70)])
-def test_choosing_answers_are_for_questions_the_checker_never_trained_on(corpus, name: str, least: int) -> None:
+CHOOSING_SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answers_s26.jsonl")
+
+
+@pytest.mark.parametrize(("name", "least", "held_out"), [("choosing_answers.jsonl", 190, True),
+                                                         ("choosing_answers_s25.jsonl", 70, True),
+                                                         ("choosing_answers_s26.jsonl", 84, False)])
+def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
+                                                                                  held_out: bool) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
-    project, graded twice, seven styles per question, all on the checker's held-out questions; session 25's
-    on questions of neither the first set nor the dev split."""
+    project, graded twice, seven styles per question. The first two are on the checker's held-out questions, session
+    26's on questions it trained on (as most of the bank's); each after the first on questions of no earlier set and
+    not of the dev split."""
     from bot.grading.claimdata import split_by_question
 
     rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()]
     train, _ = split_by_question(build_pairs(corpus))
     trained = {p.question_id for p in train}
-    assert len(rows) >= least and not {r["question_id"] for r in rows} & trained
-    if name != "choosing_answers.jsonl":
-        first = (ROOT / "devtools" / "data" / "choosing_answers.jsonl").read_text().splitlines()
+    asked = {r["question_id"] for r in rows}
+    assert len(rows) >= least and (not asked & trained if held_out else asked <= trained)
+    if name != CHOOSING_SETS[0]:
         dev = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
-        taken = {json.loads(line)["question_id"] for line in first}
-        taken |= {json.loads(line)["question_id"] for line in dev.read_text().splitlines()} if dev.exists() else set()
-        assert not {r["question_id"] for r in rows} & taken
+        taken = {json.loads(line)["question_id"] for line in dev.read_text().splitlines()} if dev.exists() else set()
+        for earlier in CHOOSING_SETS[:CHOOSING_SETS.index(name)]:
+            taken |= {json.loads(line)["question_id"]
+                      for line in (ROOT / "devtools" / "data" / earlier).read_text().splitlines()}
+        assert not asked & taken
     # a checker trained with another seed (`grader train --seed 1`) holds out the same questions
     other, _ = split_by_question(build_pairs(corpus, seed=1))
     assert {p.question_id for p in other} == trained

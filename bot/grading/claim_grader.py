@@ -68,6 +68,8 @@ __all__ = ["CLAIM_MODEL", "ClaimGrader", "Limits", "Measure", "PairRead", "contr
 CLAIM_MODEL = "claim-checker:"  # a grade's `model` names the checker's weights after this
 ELSEWHERE = ("This answer reads more like an answer to another question, \"{question}\", than to the one asked, so "
              "its score is capped at {cap:g}. The points below show what it says about this question.")
+FALSE_CAP = ("This answer states {n} of the question's points falsely (below: what you said, and what is right), so its "
+             "score is capped at {cap:g}: false claims count against an answer more than what it leaves out.")
 
 
 class ClaimGrader(Grader):
@@ -335,7 +337,19 @@ class ClaimGrader(Grader):
             grade.score = min(grade.score, self.limits.elsewhere_cap)
             grade.notices.append(ELSEWHERE.format(question=other.text if other else m.elsewhere[1],
                                                   cap=self.limits.elsewhere_cap))
+        self._cap_false(grade)
         return grade
+
+    def _cap_false(self, grade: Grade) -> None:
+        """`Limits.false_cap_share`: an answer whose incorrect points carry that share of the weight scores at most
+        `Limits.false_cap`, with a notice saying why."""
+        share, cap = self.limits.false_cap_share, self.limits.false_cap
+        total = sum(g.weight for g in grade.points)
+        wrong = [g for g in grade.points if g.verdict is Verdict.incorrect]
+        if share is None or total <= 0 or sum(g.weight for g in wrong) < share * total or grade.score <= cap:
+            return
+        grade.score = cap
+        grade.notices.append(FALSE_CAP.format(n=len(wrong), cap=cap))
 
     def _placed_elsewhere(self, question: Question, points: list[RubricPoint], grades: list[PointGrade],
                           m: Measure) -> bool:

@@ -99,6 +99,11 @@ class Limits:
     # "none" believes its statement as any flag's, "model" never, "model-examples" only where the span also contradicts
     # most of the point's examples (the points' second reading). Tried in session 23 (`eval --rule flags-model-...`).
     flag_check: str = "none"
+    # An answer whose points graded incorrect carry at least `false_cap_share` of the rubric's weight scores at most
+    # `false_cap`, and the grade says why: an interviewer who hears several confident false claims does not give the rest
+    # of the answer its marks (None: no such cap). Tried in session 26 (`eval --rule falsecap-T-C`, docs/grading.md).
+    false_cap_share: float | None = None
+    false_cap: float = 2.0
 
     def __post_init__(self) -> None:
         """A misspelt choice would quietly act as another (the code tests for the named ones): refused with the list."""
