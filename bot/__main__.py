@@ -209,7 +209,7 @@ def transcribe(recording: Path, as_json: bool) -> None:
 
 
 @cli.command("eval")
-@click.argument("dataset", type=click.Path(path_type=Path))
+@click.argument("dataset", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--grader", "kind", type=click.Choice(["rubric", "llm"]), default="rubric", show_default=True,
               help="rubric: the offline grader the app uses (BOT_OFFLINE_GRADER: claims, the default, or rubric).")
 @click.option("--cv-by-question", "cv_k", type=int, default=None,
@@ -220,10 +220,11 @@ def transcribe(recording: Path, as_json: bool) -> None:
 @click.option("--rule", "rule", default=None, metavar="NAMES",
               help="Decision rules tried over the claim checker's readings, comma-separated, or 'all' "
                    "(devtools/rules.py; docs/grading.md): the figures of each instead of the app's.")
-def eval_command(dataset: Path, kind: str, cv_k: int | None, limit: int | None, as_json: bool, plot: Path | None,
-                 rule: str | None) -> None:
-    """Agreement of a grader with human scores on DATASET (JSONL), or the held-out test answers
-    (a folder or file of tests/data/answers YAML). Answers to bank questions are graded the app's way."""
+def eval_command(dataset: tuple[Path, ...], kind: str, cv_k: int | None, limit: int | None, as_json: bool,
+                 plot: Path | None, rule: str | None) -> None:
+    """Agreement of a grader with human scores on DATASET (JSONL; several files are graded as one set), or the
+    held-out test answers (a folder or file of tests/data/answers YAML). Answers to bank questions are graded the
+    app's way."""
     evaluation = devtool("evaluation", "eval")
     settings = Settings.from_env()
     if kind == "llm" and not settings.llm_configured:

@@ -11,6 +11,7 @@ text, split into points by the grader's own logic) or `rubric` (a list of point 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,22 @@ class Record:
     reference: str | None
     rubric: tuple[str, ...] | None
     style: str | None = None
+
+
+def dataset_paths(dataset: Path | Sequence[Path]) -> list[Path]:
+    """The files `eval` was given: one JSONL file or more (graded as one set), or the held-out answer sheets alone."""
+    paths = [Path(dataset)] if isinstance(dataset, (str, Path)) else [Path(p) for p in dataset]
+    if not paths:
+        raise DatasetError("Give a dataset to evaluate on.")
+    if len(paths) > 1 and any(is_answer_sheets(p) for p in paths):
+        raise DatasetError("The held-out answer sheets are graded alone: give their folder or file as the only dataset.")
+    return paths
+
+
+def load_all(paths: list[Path], limit: int | None = None) -> list[Record]:
+    """The records of one or more JSONL files, as one set (`eval A.jsonl B.jsonl`), the first N with `limit`."""
+    records = [r for path in paths for r in load_records(path)]
+    return records[:limit] if limit else records
 
 
 def load_records(path: Path, limit: int | None = None) -> list[Record]:
@@ -280,18 +297,19 @@ def cross_validate(embedder, records: list[Record], folds: list[np.ndarray]) -> 
     return predicted
 
 
-def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None = None, limit: int | None = None,
-             plot: Path | None = None) -> dict:
+def run_eval(settings: Settings, dataset: Path | Sequence[Path], kind: str, *, cv_k: int | None = None,
+             limit: int | None = None, plot: Path | None = None) -> dict:
     """`python -m bot eval`: the figures for `kind` ("rubric": the app's offline grader; "llm") on
-    DATASET (JSONL), or on held-out answer sheets (a folder or a YAML file). `eval --rule` is
-    devtools/rules.py's `run_rules`."""
+    DATASET (JSONL; several files as one set), or on held-out answer sheets (a folder or a YAML file). `eval --rule`
+    is devtools/rules.py's `run_rules`."""
     import time
 
     from bot.grading.rubric import RubricGrader
     from bot.services import build_assessor, build_embedder
 
-    if is_answer_sheets(dataset):  # the held-out test answers
-        answers = load_answer_sheets(dataset)
+    paths = dataset_paths(dataset)
+    if is_answer_sheets(paths[0]):  # the held-out test answers
+        answers = load_answer_sheets(paths[0])
         embedder = build_embedder(settings)
         started = time.perf_counter()
         assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
@@ -299,7 +317,7 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
                    **held_out_figures(assessor, answers[:limit] if limit else answers)}
         figures["answers_per_s"] = round(figures["answers"] / (time.perf_counter() - started), 2)
         return figures
-    records = load_records(dataset, limit)
+    records = load_all(paths, limit)
     folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
     embedder = build_embedder(settings)
     started = time.perf_counter()
@@ -317,7 +335,7 @@ def run_eval(settings: Settings, dataset: Path, kind: str, *, cv_k: int | None =
                "answers_per_s": round(len(records) / elapsed, 2)}
     if plot:
         name = {"claims": "claim grader", "rubric": "rubric grader", "llm": "LLM grader"}[figures["grader"]]
-        title = f"{name} on {dataset.name}" + (f", {cv_k}-fold CV by question" if cv_k else "")
+        title = f"{name} on {' + '.join(p.name for p in paths)}" + (f", {cv_k}-fold CV by question" if cv_k else "")
         scatter_plot(predicted, human, figures, plot, title, [r.style for r in records])
     return figures
 

@@ -12,6 +12,7 @@ are `eval`'s own. None of these rules is in the app. What each rule is: devtools
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +30,13 @@ from bot.grading.claim_reading import others_covered
 from bot.settings import Settings
 from devtools.evaluation import (
     DatasetError,
+    dataset_paths,
     held_out_figures,
     is_answer_sheets,
+    load_all,
     load_answer_sheets,
-    load_records,
     predict_app,
+    question_folds,
     record_figures,
 )
 from devtools.rule_table import RULES, is_proposition, rule_for, rule_names
@@ -227,17 +230,21 @@ class RuleGrader(ClaimGrader):
         return float(np.mean([c for _, c in read] + [con])) >= t.contradicts  # "mean"
 
 
-def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | None = None,
+def run_rules(settings: Settings, dataset: Path | Sequence[Path], names: list[str], limit: int | None = None,
               predictions: bool = False) -> dict:
-    """Each decision rule's figures on DATASET or the held-out answer sheets: the app's path, with the
-    claim grader deciding by that rule (each answer read by the checker once for all of them). With
-    `predictions` (records only), each rule's scores and which answers had a point graded incorrect too."""
+    """Each decision rule's figures on DATASET (one JSONL file or more, as one set) or the held-out answer sheets: the
+    app's path, with the claim grader deciding by that rule (each answer read by the checker once for all of them). On
+    records, the figures on each half of the questions too (`halves`: question_folds k=2, seed 0, as
+    devtools/limits_grid.py halves them). With `predictions` (records only), each rule's scores and which answers had
+    a point graded incorrect too."""
     from bot.grading.rubric import RubricGrader
     from bot.services import build_assessor, build_embedder
 
-    sheets = is_answer_sheets(dataset)
-    answers = load_answer_sheets(dataset)[:limit or None] if sheets else None
-    records = None if sheets else load_records(dataset, limit)
+    paths = dataset_paths(dataset)
+    sheets = is_answer_sheets(paths[0])
+    answers = load_answer_sheets(paths[0])[:limit or None] if sheets else None
+    records = None if sheets else load_all(paths, limit)
+    halves = question_folds(records, 2) if records and len({r.question_id for r in records}) >= 2 else []
     embedder = build_embedder(settings)
     assessor = build_assessor(settings, embedder=embedder, llm=False)
     if not isinstance(assessor.grader, ClaimGrader):
@@ -254,12 +261,14 @@ def run_rules(settings: Settings, dataset: Path, names: list[str], limit: int | 
         else:
             predicted, marked = predict_app(assessor, fallback, records)
             figures = record_figures(records, predicted, marked)
+            if halves:
+                figures["halves"] = [record_figures([records[i] for i in h], predicted[h], marked[h]) for h in halves]
             if predictions:
                 figures |= {"predicted": predicted.tolist(), "marked": marked.tolist()}
             n = len(records)
         out[name] = {"rule": grader.rule.text, "extra_pairs_per_answer": round(grader.extra_pairs / max(1, n), 2),
                      **figures}
-    return {"grader": "claims", "dataset": str(dataset), "rules": out}
+    return {"grader": "claims", "dataset": " ".join(map(str, paths)), "rules": out}
 
 
 class KeptRetrieval:

@@ -131,3 +131,29 @@ def test_eval_by_style_counts_answers_with_a_point_graded_incorrect(tmp_path: Pa
     styles = json.loads(result.stdout)["by_style"]
     assert styles["wrong"]["marked_incorrect"] == 1  # "every word in the vocabulary" is the false claim
     assert styles["blank"]["marked_incorrect"] == 0
+
+
+def test_eval_grades_several_files_as_one_set(tmp_path: Path, shared_cache) -> None:
+    """`eval A.jsonl B.jsonl`: the records of both, as if one file (the choosing sets are judged together); the
+    held-out answer sheets only alone."""
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    rows = [{"question_id": "emb-005", "question": "q", "answer": text, "score": score, "score_max": 10,
+             "reference_answer": "r", "style": style}
+            for text, score, style in (("Negative sampling updates only a few words at each step.", 6, "good"),
+                                       ("I don't know.", 0, "blank"),
+                                       ("It samples some other words and pushes them away from the target.", 5, "good"))]
+    one, two, both = tmp_path / "one.jsonl", tmp_path / "two.jsonl", tmp_path / "both.jsonl"
+    one.write_text(json.dumps(rows[0]) + "\n")
+    two.write_text("\n".join(json.dumps(r) for r in rows[1:]))
+    both.write_text("\n".join(json.dumps(r) for r in rows))
+    env = {"BOT_CACHE_DIR": str(shared_cache)}
+    joined = CliRunner().invoke(cli, ["eval", str(one), str(two), "--json"], env=env, catch_exceptions=False)
+    single = CliRunner().invoke(cli, ["eval", str(both), "--json"], env=env, catch_exceptions=False)
+    a, b = json.loads(joined.stdout), json.loads(single.stdout)
+    assert a["n"] == 3 and {k: a[k] for k in ("pearson", "mae", "by_style")} == {k: b[k] for k in ("pearson", "mae",
+                                                                                                   "by_style")}
+    refused = CliRunner().invoke(cli, ["eval", str(ROOT / "tests" / "data" / "answers"), str(one)], env=env)
+    assert refused.exit_code != 0 and "graded alone" in refused.output and "Traceback" not in refused.output

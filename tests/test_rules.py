@@ -114,6 +114,9 @@ def test_the_shipped_rule_gives_the_apps_own_figures(shared_cache: Path) -> None
     assert rules["window-never"]["rule"] == RULES["window-never"].text
     # a rule read first without the rubric grader's share (blend 0) does not take it from the rules after it
     assert rules["grid-0.5-0-1-0.25"]["mae"] != rules["shipped"]["mae"]
+    # and its figures on each half of the questions (two questions here: one each)
+    halves = rules["shipped"]["halves"]
+    assert [h["n"] for h in halves] == [7, 7] and {h["mae"] for h in halves} != {rules["shipped"]["mae"]}
 
 
 @pytest.mark.parametrize(("rule", "score"), [
