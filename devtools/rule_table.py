@@ -93,6 +93,7 @@ class Rule:
     covered_at: float | None = None  # session 26: Limits.covered_at and partial_at (None: the app's)
     partial_at: float | None = None
     false_cap: tuple[float, float] | None = None  # session 26: (Limits.false_cap_share, Limits.false_cap); None: the app's
+    context_contradicted: bool | None = None  # session 26: Limits.context_contradicted (None: the app's)
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -102,7 +103,8 @@ class Rule:
                   "rubric_if_incorrect": self.rubric_if_incorrect, "floor": self.floor,
                   "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric,
                   "flag_check": self.flag_check, "spans_share": self.spans_share,
-                  "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at}
+                  "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at,
+                  "context_contradicted": self.context_contradicted}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -240,6 +242,9 @@ RULES: dict[str, Rule] = {
         "answer covers (the context rule)", context_cues=False),
     "story-gate-0.5-now": dataclasses.replace(
         SHIPPED, text="shipped, with session 22's story-gate-0.5 (score only)", story_gate=0.5),
+    "context-uncontradicted": dataclasses.replace(
+        SHIPPED, text="shipped, and a point read as contradicted (or its red flag as stated) more strongly than stated does "
+        "not count as covered in the context rule", context_contradicted=False),
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)

@@ -184,6 +184,22 @@ def test_star_cues_count_in_the_context_rule_unless_limits_say_otherwise() -> No
     assert verdict(cues=False) == "incorrect"  # 1 of the 2 topical others: the contradiction stands
 
 
+def test_a_point_read_as_contradicted_can_be_left_out_of_the_context_rule() -> None:
+    # session 26 tried counting only points not read as contradicted as "covered" in the context rule
+    # (Limits.context_contradicted False, rule `context-uncontradicted`; rejected, the app counts them)
+    from types import SimpleNamespace
+
+    from bot.grading.claim_reading import others_covered, read_false
+    from bot.grading.claims import Thresholds
+
+    points = [SimpleNamespace(weight=1, cues=[]) for _ in range(3)]
+    readings = [_PointReading(ent=0.1, con=0.8), _PointReading(ent=0.84, con=0.93), _PointReading(ent=0.9, con=0.05)]
+    t = Thresholds()
+    assert [read_false(r, t) for r in readings] == [True, True, False]
+    assert others_covered(points, readings, t)[0] == (2, 2)  # the app: ent 0.84 covers, whatever else is read
+    assert others_covered(points, readings, t, contradicted=False)[0] == (1, 2)
+
+
 def test_an_answer_stating_a_share_of_its_rubric_falsely_can_be_capped() -> None:
     # session 26 tried capping the score of an answer whose incorrect points carry a share of the weight
     # (Limits.false_cap_share, rules falsecap-T-C; rejected, the app has no such cap)

@@ -281,7 +281,8 @@ class ClaimGrader(Grader):
             t = replace(t, covered=self.limits.covered_at or t.covered, partial=self.limits.partial_at or t.partial)
         spans = m.spans
         # contradictions not believed here
-        context = in_context(points, m.readings, t, self.limits.context_share, self.limits.context_cues)
+        context = in_context(points, m.readings, t, self.limits.context_share, self.limits.context_cues,
+                             self.limits.context_contradicted)
         about = {}
         if m.rubric is not None and self.limits.about_credit != "none":
             about = {g.point_id: g for g in m.rubric.points}

@@ -71,6 +71,9 @@ class Limits:
     # count in that share (False: only the points without cues count, covered and in the total; session 26,
     # `eval --rule context-topical`).
     context_cues: bool = True
+    # ... and whether a point the checker reads as contradicted more strongly than stated (or whose red flag it reads as
+    # stated) still counts as covered there (False: it does not; session 26, `eval --rule context-uncontradicted`).
+    context_contradicted: bool = True
     # A point's share of the score as a ramp of P(entails) from the first value to the second, instead of the
     # verdicts' steps (None: the steps, the app's). Tried in session 20 (`eval --rule soft-...`).
     soft_credit: tuple[float, float] | None = None
@@ -201,24 +204,35 @@ def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]
     return pairs
 
 
-def in_context(points, readings: list[_PointReading], t, share: float, cues: bool = True) -> frozenset[int]:
+def in_context(points, readings: list[_PointReading], t, share: float, cues: bool = True,
+               contradicted: bool = True) -> frozenset[int]:
     """The contradicted points (P(contradicts) at `t.contradicts`, above P(entails)) of an answer that covers at least
     `share` of the weight of the question's other points (`Limits.context_share`; without the points with STAR cues
-    unless `cues`, `Limits.context_cues`): their contradiction is not believed."""
+    unless `cues`, `Limits.context_cues`; without the points read as contradicted unless `contradicted`,
+    `Limits.context_contradicted`): their contradiction is not believed."""
     if share > 1:
         return frozenset()
     out = []
-    for i, (r, (covered, total)) in enumerate(zip(readings, others_covered(points, readings, t, cues), strict=True)):
+    for i, (r, (covered, total)) in enumerate(zip(readings, others_covered(points, readings, t, cues, contradicted),
+                                                  strict=True)):
         if r.cued is None and r.con >= t.contradicts and r.con > r.ent and total > 0 and covered >= share * total:
             out.append(i)
     return frozenset(out)
 
 
-def others_covered(points, readings: list[_PointReading], t, cues: bool = True) -> list[tuple[float, float]]:
+def others_covered(points, readings: list[_PointReading], t, cues: bool = True,
+                   contradicted: bool = True) -> list[tuple[float, float]]:
     """For each point, the weight of the question's other points the answer covers (a STAR cue, or P(entails) at
-    `t.covered`) and the weight of those other points; without `cues`, the points with STAR cues count in neither."""
-    covered = [r.cued is not None or r.ent >= t.covered for r in readings]
+    `t.covered`; without `contradicted`, not where the point is read as contradicted, or its red flag as stated, more
+    strongly) and the weight of those other points; without `cues`, the points with STAR cues count in neither."""
+    covered = [r.cued is not None or (r.ent >= t.covered and (contradicted or not read_false(r, t))) for r in readings]
     weights = [p.weight if cues or not p.cues else 0.0 for p in points]
     return [(sum(w for k, w in enumerate(weights) if k != i and covered[k]), sum(weights) - weights[i])
             for i in range(len(points))]
 
+
+
+def read_false(r: _PointReading, t) -> bool:
+    """Does the checker read this point as contradicted, or one of its red flags as stated, more strongly than the
+    point as stated (before any second reading)?"""
+    return (r.con >= t.contradicts and r.con > r.ent) or (r.red_flag is not None and r.flag >= t.flag and r.flag > r.ent)
