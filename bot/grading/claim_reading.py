@@ -231,7 +231,6 @@ def others_covered(points, readings: list[_PointReading], t, cues: bool = True,
             for i in range(len(points))]
 
 
-
 def read_false(r: _PointReading, t) -> bool:
     """Does the checker read this point as contradicted, or one of its red flags as stated, more strongly than the
     point as stated (before any second reading)?"""
