@@ -30,10 +30,8 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from bot.settings import Settings
-from devtools.evaluation import DatasetError, load_records, question_folds, record_figures
+from devtools.evaluation import DatasetError
 from devtools.rule_table import floor_name, floor_names, grid_name, grid_names
 from devtools.rules import run_rules
 
@@ -42,13 +40,6 @@ APP = grid_name(0.5, 0.2, 0.8, 0.25)  # the app's own constants (Limits, the che
 APP_FLOOR = floor_name(0.0, 0.8)  # the same, named in the floor grid
 PEARSON_SLACK, EXCELLENT_MEAN, EXCELLENT_BELOW_7, WRONG_MEAN = 0.005, 8.60, 3, 2.75
 MAE_GAIN, HALF_PEARSON_SLACK, CHECK_PEARSON, CHECK_MAE = 0.05, 0.01, 0.7438, 1.92
-
-
-def figures_on(records, predicted: dict, idx: np.ndarray) -> dict:
-    """Each rule's figures on the records at `idx`."""
-    sub = [records[i] for i in idx]
-    return {name: record_figures(sub, np.asarray(p["predicted"])[idx], np.asarray(p["marked"])[idx])
-            for name, p in predicted.items()}
 
 
 def eligible(f: dict, app: dict) -> bool:
@@ -76,9 +67,7 @@ def brief(f: dict) -> dict:
 
 def run(settings: Settings, choosing: Path, check: Path | None, floor: bool = False) -> dict:
     names, app = (floor_names(), APP_FLOOR) if floor else (grid_names(), APP)
-    records = load_records(choosing)
-    graded = run_rules(settings, choosing, names, predictions=True)["rules"]
-    whole = {name: {k: v for k, v in f.items() if k not in ("predicted", "marked")} for name, f in graded.items()}
+    whole = run_rules(settings, choosing, names)["rules"]  # each rule's figures, and on each half (`halves`)
     chosen = choose(whole, app)
     out: dict = {"dataset": str(choosing), "combinations": len(names), "app": app, "app_figures": brief(whole[app]),
                  "chosen": chosen, "chosen_figures": brief(whole[chosen]) if chosen else None,
@@ -88,10 +77,9 @@ def run(settings: Settings, choosing: Path, check: Path | None, floor: bool = Fa
     failed = [] if chosen else ["no combination is eligible"]
     if chosen and whole[chosen]["mae"] > whole[app]["mae"] - MAE_GAIN:
         failed.append(f"MAE {whole[chosen]['mae']} is not {MAE_GAIN} below the app's {whole[app]['mae']}")
-    halves = question_folds(records, 2, seed=0)
     out["halves"] = []
-    for a, b in ((0, 1), (1, 0)):
-        on_a, on_b = figures_on(records, graded, halves[a]), figures_on(records, graded, halves[b])
+    for a, b in ((0, 1), (1, 0)):  # run_rules' halves: question_folds(records, 2, seed=0)
+        on_a, on_b = ({name: f["halves"][h] for name, f in whole.items()} for h in (a, b))
         pick = choose(on_a, app)
         row = {"chosen_on_half": a, "chosen": pick, "app_on_other": brief(on_b[app]),
                "chosen_on_other": brief(on_b[pick]) if pick else None}
