@@ -94,6 +94,8 @@ class Rule:
     partial_at: float | None = None
     false_cap: tuple[float, float] | None = None  # session 26: (Limits.false_cap_share, Limits.false_cap); None: the app's
     context_contradicted: bool | None = None  # session 26: Limits.context_contradicted (None: the app's)
+    untainted: str | None = None  # session 27: Limits.untainted (None: the app's)
+    context_most: float | None = None  # session 27: Limits.context_most (None: the app's)
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -104,7 +106,8 @@ class Rule:
                   "story_gate": self.story_gate, "story_gate_rubric": self.story_gate_rubric,
                   "flag_check": self.flag_check, "spans_share": self.spans_share,
                   "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at,
-                  "context_contradicted": self.context_contradicted}
+                  "context_contradicted": self.context_contradicted, "untainted": self.untainted,
+                  "context_most": self.context_most}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -245,6 +248,18 @@ RULES: dict[str, Rule] = {
     "context-uncontradicted": dataclasses.replace(
         SHIPPED, text="shipped, and a point read as contradicted (or its red flag as stated) more strongly than stated does "
         "not count as covered in the context rule", context_contradicted=False),
+    # session 27: evidence from a sentence read as saying something false
+    "untainted-reread": dataclasses.replace(
+        SHIPPED, text="shipped, and a point covered or partial by a span sharing a sentence with an incorrect point's quote "
+        "is decided again from the spans read that share none", untainted="reread"),
+    "untainted-partial": dataclasses.replace(
+        SHIPPED, text="shipped, and a point covered by a span sharing a sentence with an incorrect point's quote is at most "
+        "partial", untainted="partial"),
+    "context-one": dataclasses.replace(
+        SHIPPED, text="shipped, and the context rule shields no contradiction in an answer with two or more points read as "
+        "contradicted that would be believed but for it", context_most=0.0),
+    "context-one-0.8": dataclasses.replace(
+        SHIPPED, text="context-one, counting only such readings at P(contradicts) 0.8 or more", context_most=0.8),
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)

@@ -227,6 +227,67 @@ def test_an_answer_stating_a_share_of_its_rubric_falsely_can_be_capped() -> None
     assert graded(Limits(false_cap_share=0.5, false_cap=1.0), (1,)).score == graded(Limits(), (1,)).score > 1
 
 
+def test_evidence_from_a_sentence_read_as_false_can_be_read_again() -> None:
+    # session 27 tried deciding again a point whose evidence shares a sentence with an incorrect point's quote
+    # (Limits.untainted, rules untainted-reread / untainted-partial; rejected, the app keeps the verdict)
+    from types import SimpleNamespace
+
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=1, probe="Why?", examples=[], cues=[])
+              for k in range(3)]
+    q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    said = ["They said a false thing about it all.", "They said another thing entirely here.",
+            "They said a third thing in the end."]
+    spans = [_Span(s, None) for s in said] + [_Span(f"{said[0]} {said[1]}", None), _Span(f"{said[1]} {said[2]}", None)]
+
+    def verdicts(how: str) -> list[str]:
+        # point 0 contradicted by sentence 0; point 1 stated by sentence 0 (0.9) and by sentence 2 (0.3); point 2 by
+        # the window of sentences 1 and 2 only
+        pairs = [PairRead(0, 0, 0.05, 0.9), PairRead(1, 0, 0.9, 0.05), PairRead(1, 2, 0.3, 0.05),
+                 PairRead(2, 4, 0.8, 0.05)]
+        readings = [_PointReading() for _ in points]
+        fold(pairs, readings)
+        m = Measure([p.text for p in points], spans, readings, None, False, pairs=pairs)
+        grader = ClaimGrader(None, None, ScriptedChecker({}), None,
+                             Limits(blend=0, context_share=2.0, untainted=how))
+        return [g.verdict.value for g in grader.decide(q, points, m).points]
+
+    assert Limits().untainted == "none"
+    assert verdicts("none") == ["incorrect", "covered", "covered"]
+    assert verdicts("partial") == ["incorrect", "partial", "covered"]  # its evidence is the false sentence
+    assert verdicts("reread") == ["incorrect", "partial", "covered"]  # read again: sentence 2, at 0.3
+    with pytest.raises(ValueError, match="untainted"):
+        Limits(untainted="some")
+
+
+def test_the_context_rule_can_be_kept_to_answers_with_one_contradiction() -> None:
+    # session 27 tried believing every contradiction of an answer with two or more (Limits.context_most, rules
+    # context-one / context-one-0.8; rejected, the app's context rule shields however many)
+    from types import SimpleNamespace
+
+    from bot.grading.claim_grader import Limits
+
+    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=1, probe="Why?", examples=[], cues=[])
+              for k in range(6)]
+    q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    spans = [_Span(f"They said thing {k}.", None) for k in range(6)]
+
+    def verdicts(most, second: float = 0.9) -> list[str]:
+        pairs = [PairRead(0, 0, 0.1, 0.95), PairRead(1, 1, 0.1, second)] + [
+            PairRead(k, k, 0.9, 0.05) for k in range(2, 6)]
+        readings = [_PointReading() for _ in points]
+        fold(pairs, readings)
+        m = Measure([p.text for p in points], spans, readings, None, False, pairs=pairs)
+        grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits(blend=0, context_share=0.6, context_most=most))
+        return [g.verdict.value for g in grader.decide(q, points, m).points][:2]
+
+    assert Limits().context_most is None
+    assert verdicts(None) == ["missing", "missing"]  # 4 of the others' 5 covered: both shielded
+    assert verdicts(0.0) == ["incorrect", "incorrect"]  # two contradictions: neither shielded
+    assert verdicts(0.8, second=0.6) == ["missing", "missing"]  # only one at 0.8 or more: shielded as before
+
+
 def test_the_rubric_graders_share_shrinks_with_the_points_an_answer_gets_wrong() -> None:
     # since session 21 (Limits.rubric_if_incorrect "correct"): the rubric grader reads whether an answer is about the
     # points, which a fluent false answer is; its fifth counts only for the weight of the points not incorrect

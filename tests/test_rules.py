@@ -202,6 +202,8 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     assert len(rule_names("cover")) == len(set(rule_names("cover"))) == 56  # partial under covered
     assert rule_for("falsecap-0.5-1").limits(Limits()) == replace(Limits(), false_cap_share=0.5, false_cap=1.0)
     assert len(rule_names("falsecap")) == 9
+    assert rule_for("untainted-reread").limits(Limits()) == replace(Limits(), untainted="reread")
+    assert rule_for("context-one-0.8").limits(Limits()) == replace(Limits(), context_most=0.8)
     m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
                 readings=[_PointReading(), _PointReading()], rubric=None, bare_list=False,
                 pairs=[PairRead(0, 0, 0.45, 0.05), PairRead(1, 1, 0.2, 0.05)])

@@ -283,6 +283,11 @@ class ClaimGrader(Grader):
         # contradictions not believed here
         context = in_context(points, m.readings, t, self.limits.context_share, self.limits.context_cues,
                              self.limits.context_contradicted)
+        if context and self.limits.context_most is not None:
+            at = max(t.contradicts, self.limits.context_most)
+            if sum(r.cued is None and r.con >= at and r.con > r.ent and i not in m.untrusted
+                   for i, r in enumerate(m.readings)) >= 2:
+                context = frozenset()
         about = {}
         if m.rubric is not None and self.limits.about_credit != "none":
             about = {g.point_id: g for g in m.rubric.points}
@@ -313,6 +318,8 @@ class ClaimGrader(Grader):
                 credit = seen.verdict if self.limits.about_credit == "full" else Verdict.partial
                 if CREDIT[credit] > CREDIT[grades[-1].verdict]:
                     grades[-1] = self._pg(p, credit, seen.evidence, seen.coverage)
+        if self.limits.untainted != "none":
+            grades = self._untaint(points, grades, m, t)
         grade = self._result(question, points, grades, false_claims)
         score, blend = score_from_points(grades, self.limits.incorrect_penalty), self.limits.blend
         if self.limits.soft_credit is not None:
@@ -340,6 +347,36 @@ class ClaimGrader(Grader):
                                                   cap=self.limits.elsewhere_cap))
         self._cap_false(grade)
         return grade
+
+    def _untaint(self, points: list[RubricPoint], grades: list[PointGrade], m: Measure, t) -> list[PointGrade]:
+        """`Limits.untainted`: the covered and partial points whose evidence span shares a sentence with an incorrect point's
+        quoted span, decided again from the spans already read that share none ("reread") or made at most partial."""
+        n = (len(m.spans) + 1) // 2  # the sentences come first, then the two-sentence windows (`_spans`)
+        said = lambda j: {j} if j < n else {j - n, j - n + 1}  # noqa: E731
+        false = set()
+        for g, r in zip(grades, m.readings, strict=True):
+            if g.verdict is Verdict.incorrect:
+                false |= said(r.flag_span if g.evidence == m.spans[r.flag_span].text else r.con_span)
+        if not false:
+            return grades
+        out = list(grades)
+        for i, (p, g, r) in enumerate(zip(points, grades, m.readings, strict=True)):
+            if r.cued is not None or g.verdict not in (Verdict.covered, Verdict.partial) or not said(r.ent_span) & false:
+                continue
+            if self.limits.untainted == "partial":
+                out[i] = self._pg(p, Verdict.partial, g.evidence, g.coverage)
+                continue
+            clean = [x for x in m.pairs if x.point == i and x.flag is None and not said(x.span) & false]
+            best = max(clean, key=lambda x: x.ent, default=None)
+            ent = best.ent if best is not None else 0.0
+            if ent >= t.covered:
+                fluent = not m.bare_list and _fluency(m.spans[best.span].text) >= self.rt.min_fluency
+                out[i] = self._pg(p, Verdict.covered if fluent else Verdict.partial, m.spans[best.span].text, ent)
+            elif ent >= t.partial and not m.bare_list:
+                out[i] = self._pg(p, Verdict.partial, m.spans[best.span].text, ent)
+            else:
+                out[i] = self._pg(p, Verdict.missing, None, ent)
+        return out
 
     def _cap_false(self, grade: Grade) -> None:
         """`Limits.false_cap_share`: an answer whose incorrect points carry that share of the weight scores at most

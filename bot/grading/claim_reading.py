@@ -74,6 +74,10 @@ class Limits:
     # ... and whether a point the checker reads as contradicted more strongly than stated (or whose red flag it reads as
     # stated) still counts as covered there (False: it does not; session 26, `eval --rule context-uncontradicted`).
     context_contradicted: bool = True
+    # ... and only in an answer with at most one point read as contradicted at this P(contradicts) or the threshold,
+    # whichever is higher, that would be believed but for the context rule (None: however many; session 27, `eval
+    # --rule context-one`): session 20 made the rule for an excellent answer with one point misread.
+    context_most: float | None = None
     # A point's share of the score as a ramp of P(entails) from the first value to the second, instead of the
     # verdicts' steps (None: the steps, the app's). Tried in session 20 (`eval --rule soft-...`).
     soft_credit: tuple[float, float] | None = None
@@ -107,12 +111,18 @@ class Limits:
     # of the answer its marks (None: no such cap). Tried in session 26 (`eval --rule falsecap-T-C`, docs/grading.md).
     false_cap_share: float | None = None
     false_cap: float = 2.0
+    # A point covered or partial by a span that shares a sentence with the quote of a point graded incorrect: "none" keeps
+    # the verdict, "reread" decides it again from its strongest reading among the spans already read that share no such
+    # sentence (missing where none is left), "partial" makes it at most partial. An interviewer does not credit a point
+    # on the strength of a sentence that says something false. Tried in session 27 (`eval --rule untainted-...`).
+    untainted: str = "none"
 
     def __post_init__(self) -> None:
         """A misspelt choice would quietly act as another (the code tests for the named ones): refused with the list."""
         for name, allowed in (("about_credit", ("none", "partial", "full")),
                               ("rubric_if_incorrect", ("all", "none", "correct")),
-                              ("flag_check", ("none", "model", "model-examples"))):
+                              ("flag_check", ("none", "model", "model-examples")),
+                              ("untainted", ("none", "reread", "partial"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"Limits.{name} is {getattr(self, name)!r}; it must be one of {', '.join(allowed)}.")
         if not 0 <= self.spans_share <= 1:
