@@ -59,6 +59,40 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_p
                f"{figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
 
 
+@grader.command("refine")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the weights and record.")
+@click.option("--init", type=click.Path(path_type=Path, exists=True), default=None,
+              help="The checker folder to refine [default: the shipped checker].")
+@click.option("--flag-statements", "flags_path", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Red flags said in other words, one JSON object per question [default: the shipped file].")
+@click.option("--lr", default=None, type=float, help="Learning rate [default: bot/grading/train.py's REFINE].")
+@click.option("--replay", default=None, type=click.IntRange(0, 20),
+              help="The checker's own training pairs per new pair [default: REFINE's].")
+@click.option("--balance/--no-balance", default=None,
+              help="Balance each flag's new pairs with right statements of its point [default: REFINE's].")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
+def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: float | None, replay: int | None,
+                  balance: bool | None, seed: int, threads: int) -> None:
+    """One more pass of a trained claim checker over red flags said in other words (session 27, docs/grading.md)."""
+    from bot.grading.claimdata import FLAG_STATEMENTS_PATH
+    from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
+    from bot.grading.train import refine
+
+    weights = (init / WEIGHTS_PATH.name) if init else WEIGHTS_PATH
+    if not weights.is_file():
+        raise click.ClickException(f"{init} holds no claim checker ({WEIGHTS_PATH.name}); point --init at a folder that "
+                                   "`grader train --out` or `grader refine --out` wrote.")
+    _, c = settings_and_corpus()
+    out.mkdir(parents=True, exist_ok=True)
+    overrides = {k: v for k, v in (("lr", lr), ("replay", replay), ("balance", balance)) if v is not None}
+    figures = refine(c, init=weights, seed=seed, threads=threads,
+                     weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name,
+                     flags_path=flags_path or FLAG_STATEMENTS_PATH, progress=lambda m: click.echo(m, err=True),
+                     **overrides)
+    click.echo(f"wrote {out} in {figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
+
+
 @grader.command("synthetic")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")

@@ -96,6 +96,7 @@ class Rule:
     context_contradicted: bool | None = None  # session 26: Limits.context_contradicted (None: the app's)
     untainted: str | None = None  # session 27: Limits.untainted (None: the app's)
     context_most: float | None = None  # session 27: Limits.context_most (None: the app's)
+    flag_statements: bool | None = None  # session 27: Limits.flag_statements (None: the app's); changes what is read
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -107,7 +108,7 @@ class Rule:
                   "flag_check": self.flag_check, "spans_share": self.spans_share,
                   "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at,
                   "context_contradicted": self.context_contradicted, "untainted": self.untainted,
-                  "context_most": self.context_most}
+                  "context_most": self.context_most, "flag_statements": self.flag_statements}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -260,6 +261,16 @@ RULES: dict[str, Rule] = {
         "contradicted that would be believed but for it", context_most=0.0),
     "context-one-0.8": dataclasses.replace(
         SHIPPED, text="context-one, counting only such readings at P(contradicts) 0.8 or more", context_most=0.8),
+    # session 27: checks on the red flags a refined checker reads (`grader refine`), from today's decision
+    "flag-fact-clears-now": dataclasses.replace(
+        SHIPPED, text="shipped, and a span read as stating a red flag's fact as strongly as its claim states no red flag",
+        flag_fact_clears=True),
+    "flags-model-examples-now": dataclasses.replace(
+        SHIPPED, text="shipped, and a red flag the checker reads as stated in its question's own model answer makes its "
+        "point incorrect only where the span also contradicts most of the point's examples", flag_check="model-examples"),
+    "flags-said": dataclasses.replace(
+        SHIPPED, text="shipped, and each red flag read also as each of its written statements (the flag said in other "
+        "words), each a red flag of its own", flag_statements=True),
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)

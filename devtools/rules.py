@@ -59,10 +59,11 @@ class RuleGrader(ClaimGrader):
         self._read_pairs: dict[tuple[str, str], tuple[float, float]] = {}
 
     def measure(self, question, points, flags, answer) -> Measure:
-        reads = self.rule.limits(self.shipped_limits).spans_share  # the one constant that changes what is read
-        key = (question.id, tuple(p.id for p in points), answer, reads)
+        limits = self.rule.limits(self.shipped_limits)  # the constants that change what is read
+        reads, said = limits.spans_share, limits.flag_statements
+        key = (question.id, tuple(p.id for p in points), answer, reads, said)
         if key not in self._measures:  # read as the app reads it, whichever rule asks first
-            self.limits = dataclasses.replace(self.shipped_limits, spans_share=reads)
+            self.limits = dataclasses.replace(self.shipped_limits, spans_share=reads, flag_statements=said)
             self._measures[key] = super().measure(question, points, flags, answer)
         return self._measures[key]
 

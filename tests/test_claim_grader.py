@@ -787,6 +787,53 @@ def test_batches_tried_name_bank_points_and_hold_no_measuring_text(corpus, name:
     assert leaked == KNOWN.get(name, set()), sorted(leaked)[:3]
 
 
+def test_flag_statements_name_bank_red_flags_and_hold_no_measuring_text(corpus) -> None:
+    """The red flags said in other words (session 27, bot/grading/flag_statements.jsonl): two for every red flag of the
+    bank, none of them a sentence of the measuring answers; the pairs `grader refine` makes of them are labelled as the
+    flag (entails) and its point (contradicts)."""
+    from bot.grading.claimdata import (
+        CONTRADICTS,
+        ENTAILS,
+        NEUTRAL,
+        flag_pairs,
+        load_flag_statements,
+        load_statements,
+    )
+
+    said = load_flag_statements()
+    flags = {(qid, f.claim) for qid, r in corpus.rubrics.items() for f in r.red_flags}
+    assert set(said) == flags and all(len(texts) == 2 for texts in said.values())
+    texts = {_words(t) for ts in said.values() for t in ts}
+    measured = _measured_sentences()
+    assert not {m for m in measured if any(m in t for t in texts if len(t) >= len(m))}
+
+    def runs(text: str) -> set[tuple[str, ...]]:  # every five words in a row ("model's" one word, as written)
+        w = re.findall(r"[a-z0-9']+", text.lower())
+        return {tuple(w[i:i + 5]) for i in range(len(w) - 4)}
+
+    for qid, rubric in corpus.rubrics.items():  # in other words: no five words of what the statement was written from
+        points = {p.id: p.text for p in rubric.points}
+        for f in rubric.red_flags:
+            source = runs(f.claim) | runs(points.get(f.point, "")) | runs(f.fact or "") | runs(corpus.questions[qid].text)
+            assert not any(runs(t) & source for t in said[qid, f.claim]), (qid, f.claim)
+    pairs = flag_pairs(corpus, said, balance=load_statements())
+    claims = {claim for _, claim in flags}
+    assert {p.label for p in pairs if p.source == "flag-written"} == {ENTAILS}
+    assert all(p.hypothesis not in claims for p in pairs if p.source == "flag-written-vs-point")
+    assert {p.label for p in pairs if p.source == "flag-vs-says"} == {CONTRADICTS}
+    assert {p.label for p in pairs if p.source == "flag-vs-other-says"} == {NEUTRAL}
+
+
+def test_refine_says_when_its_starting_checker_is_missing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    result = CliRunner().invoke(cli, ["grader", "refine", "--init", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0 and "holds no claim checker" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_checker_ensemble_combines_its_members_readings() -> None:
     # session 20's trial (BOT_CLAIM_ENSEMBLE): the mean of two readings, or their geometric mean, which reads a pair as
     # entailing only where neither member finds that unlikely

@@ -83,6 +83,7 @@ class ClaimGrader(Grader):
         self.model = f"{CLAIM_MODEL}{str(checker.record.get('weights_sha256', ''))[:12]}"
         self._trust: dict[tuple[str, tuple[str, ...]], bool] = {}  # trusted(), per point's claim and examples
         self._model: dict[tuple[str, str, str], bool] = {}  # misreads_model_answer(), per question, point and claim
+        self._said: dict[tuple[str, str], tuple[str, ...]] | None = None  # flag_statements()
         if readings is not None and corpus is not None and embedder is not None:
             self._read_ahead(readings)
 
@@ -137,6 +138,9 @@ class ClaimGrader(Grader):
         span_vecs = np.vstack([s.vector for s in spans])
         index = {p.id: i for i, p in enumerate(points)}
         flags = [f for f in flags if f.point in index]
+        if self.limits.flag_statements:
+            flags += [RedFlag(claim=said, point=f.point, fact=f.fact) for f in flags
+                      for said in self.flag_statements().get((question.id, f.claim), ())]
         flag_point = [index[f.point] for f in flags]
         hyp_texts = claims + [f.claim for f in flags]
         hyp_vecs = np.vstack([t.sentence for t in self.embedder.embed_tokens(hyp_texts)])
@@ -163,6 +167,14 @@ class ClaimGrader(Grader):
                        untrusted=self.untrusted(points, claims, spans, readings, question),
                        elsewhere=self._elsewhere(question, answer, spans),
                        untrusted_flags=self.untrusted_flags(question, points, spans, readings))
+
+    def flag_statements(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """The red flags said in other words (`Limits.flag_statements`), read once."""
+        if self._said is None:
+            from bot.grading.claimdata import load_flag_statements
+
+            self._said = load_flag_statements()
+        return self._said
 
     def _elsewhere(self, question: Question, answer: str, spans: list[_Span]) -> tuple[float, str] | None:
         """How much nearer the answer is to its own question's profile than to any other's (bot/profiles.py), and

@@ -116,6 +116,10 @@ class Limits:
     # sentence (missing where none is left), "partial" makes it at most partial. An interviewer does not credit a point
     # on the strength of a sentence that says something false. Tried in session 27 (`eval --rule untainted-...`).
     untainted: str = "none"
+    # Each red flag read, beside its claim, as each of its written statements (bot/grading/flag_statements.jsonl: the
+    # flag said in other words, as a candidate would), each a red flag of its own with the same point and fact. Tried in
+    # session 27 (`eval --rule flags-said`).
+    flag_statements: bool = False
 
     def __post_init__(self) -> None:
         """A misspelt choice would quietly act as another (the code tests for the named ones): refused with the list."""

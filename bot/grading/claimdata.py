@@ -15,6 +15,9 @@ Each pair is (hypothesis, premise, label): does the premise, a few words a candi
   one-word edit (contradicts), and a true neighbouring fact that is not the point (neutral).
   The rule-made texts alone taught the checker that a one-word difference is a contradiction and
   a different wording is not the point (docs/grading.md).
+- red flags said in other words (flag_statements.jsonl, per red flag; session 27): not in the shipped
+  checker's pairs; `flag_pairs` makes them for `python -m bot grader refine`, which was tried and not
+  adopted (docs/grading.md).
 
 Some premises get a spoken-style variant (lower case, no punctuation, fillers, restarts), as a
 transcribed answer reads. Nothing here reads the measuring data (dev.jsonl, tests/data/answers):
@@ -37,6 +40,7 @@ from bot.text import content_stems, point_claim, sentences
 
 NEUTRAL, ENTAILS, CONTRADICTS = 0, 1, 2
 STATEMENTS_PATH = Path(__file__).with_name("claim_statements.jsonl")
+FLAG_STATEMENTS_PATH = Path(__file__).with_name("flag_statements.jsonl")
 LABELS = ("neutral", "entails", "contradicts")
 
 
@@ -178,6 +182,44 @@ def load_statements(path: Path = STATEMENTS_PATH) -> dict[tuple[str, str], State
             for pid, st in row["points"].items():
                 out[row["question_id"], pid] = Statements(*(tuple(st.get(k, ())) for k in ("says", "false", "near")))
     return out
+
+
+def load_flag_statements(path: Path = FLAG_STATEMENTS_PATH) -> dict[tuple[str, str], tuple[str, ...]]:
+    """{(question id, red flag's claim): statements that assert that false claim in other words}; one JSON object per
+    question and line (flag_statements.jsonl, written by the project in session 27)."""
+    if not path.is_file():
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return {(row["question_id"], flag["claim"]): tuple(flag["says"])
+                for row in map(json.loads, filter(str.strip, f)) for flag in row["flags"]}
+
+
+def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]], seed: int = 0,
+               balance: dict[tuple[str, str], Statements] | None = None) -> list[Pair]:
+    """A red flag's claim said in other words: entails its flag and contradicts the flag's point. Until session 27 the
+    only premise that stated a flag was the flag itself, and the checker read a flag said otherwise as contradicted.
+    With `balance` (the points' written statements), also each flag against every right statement of its point
+    (contradicts) and two of the question's other points (neutral): without them the checker learnt that a flag beside
+    any confident sentence on its point is stated."""
+    rng, pairs = random.Random(f"{seed}:flags"), []
+    for q in _questions(corpus):
+        points = {p.id: p for p in corpus.rubrics[q.id].points if not p.cues}
+        for flag in corpus.rubrics[q.id].red_flags:
+            if flag.point not in points:
+                continue
+            made = [pair for text in statements.get((q.id, flag.claim), ()) for pair in (
+                (flag.claim, text, ENTAILS, "flag-written"),
+                (_hypothesis(points[flag.point]), text, CONTRADICTS, "flag-written-vs-point"))]
+            if balance is not None and made:
+                made += [(flag.claim, text, CONTRADICTS, "flag-vs-says")
+                         for text in balance.get((q.id, flag.point), Statements()).says]
+                theirs = [t for o in points if o != flag.point for t in balance.get((q.id, o), Statements()).says]
+                made += [(flag.claim, text, NEUTRAL, "flag-vs-other-says") for text in rng.sample(theirs, min(2, len(theirs)))]
+            for h, text, label, source in made:
+                pairs.append(Pair(h, text, label, q.id, source))
+                if rng.random() < 0.15:
+                    pairs.append(Pair(h, spoken(text, rng), label, q.id, source + "+spoken"))
+    return pairs
 
 
 def with_more_statements(path: Path) -> dict[tuple[str, str], Statements]:

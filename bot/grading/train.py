@@ -19,11 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from bot.grading.claimdata import (
+    FLAG_STATEMENTS_PATH,
     LABELS,
     NEUTRAL,
     STATEMENTS_PATH,
     Pair,
     build_pairs,
+    flag_pairs,
+    load_flag_statements,
     load_pairs,
     load_statements,
     pairs_digest,
@@ -83,6 +86,75 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
     progress(f"{len(pairs)} pairs; training on {len(train_pairs)}, {len(val_pairs)} held out by question")
 
     model, tokenizer = build_model()
+    history = _fit(model, tokenizer, train_pairs, settings, rng, progress, started)
+    model.eval()
+    save_weights(model, weights_path)
+    checker = ClaimChecker(model, tokenizer, Thresholds())
+    probs = checker.probabilities([p.hypothesis for p in val_pairs], [p.premise for p in val_pairs])
+    figures = held_out_figures(probs, np.array([p.label for p in val_pairs]))
+    progress(f"held-out questions: {figures} ({time.perf_counter() - started:.0f} s)")
+    return write_record(corpus, pairs, train_pairs, val_pairs, statements, figures, history, weights_path, record_path,
+                        settings={"seed": seed, "threads": threads, **settings},
+                        seconds=time.perf_counter() - started)
+
+
+# the refining pass (`refine`): its learning rate, its own pairs per new one, and whether the new pairs are balanced with
+# right statements of the flags' points (`flag_pairs`)
+REFINE = {"lr": 1e-5, "replay": 4, "balance": True}
+
+
+def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2, weights_path: Path = WEIGHTS_PATH,
+           record_path: Path = RECORD_PATH, flags_path: Path = FLAG_STATEMENTS_PATH, progress=print, **overrides) -> dict:
+    """One more pass of a trained checker (`init`) over the red flags said in other words (flag_statements.jsonl,
+    `flag_pairs`) and a seeded sample of its own training pairs, `replay` times as many, so that it learns the new
+    pairs without forgetting the old (session 27). The held-out questions are the same as training's."""
+    import torch
+    from safetensors.torch import load_file
+
+    settings = {**SETTINGS, **REFINE, **overrides}
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    statements = load_statements()
+    base = build_pairs(corpus, seed=seed, statements=statements)
+    base_train, base_val = split_by_question(base)
+    base_train = sample_training(base_train, settings["neutral_kept"], seed)
+    new = flag_pairs(corpus, load_flag_statements(flags_path), seed, balance=statements if settings["balance"] else None)
+    new_train, new_val = split_by_question(new)
+    replayed = random.Random(seed + 2).sample(base_train, min(len(base_train), settings["replay"] * len(new_train)))
+    train_pairs = new_train + replayed
+    random.Random(seed + 3).shuffle(train_pairs)
+    progress(f"refining on {len(new_train)} new pairs and {len(replayed)} of its own")
+    model, tokenizer = build_model()
+    model.load_state_dict({k: v.float() for k, v in load_file(str(init)).items()}, strict=False)
+    val = base_val + new_val
+
+    def read(model) -> dict:
+        """The held-out questions' pairs as `train` measures them, and apart, their new flag pairs."""
+        probs = ClaimChecker(model.eval(), tokenizer, Thresholds()).probabilities([p.hypothesis for p in val],
+                                                                                  [p.premise for p in val])
+        labels = np.array([p.label for p in val])
+        return {**held_out_figures(probs[:len(base_val)], labels[:len(base_val)]),
+                "flag_written": held_out_figures(probs[len(base_val):], labels[len(base_val):])}
+
+    before = read(model)
+    progress(f"held-out questions before: {before}")
+    history = _fit(model, tokenizer, train_pairs, settings, rng, progress, started)
+    model.eval()
+    save_weights(model, weights_path)
+    figures = {**read(model), "before": before}
+    progress(f"held-out questions: {figures} ({time.perf_counter() - started:.0f} s)")
+    return write_record(corpus, base + new_train + new_val, train_pairs, val, statements, figures, history, weights_path,
+                        record_path, settings={"seed": seed, "threads": threads, "refined_from": sha256_file(init),
+                                               "flag_statements_sha256": sha256_file(flags_path), **settings},
+                        seconds=time.perf_counter() - started)
+
+
+def _fit(model, tokenizer, train_pairs: list[Pair], settings: dict, rng: random.Random, progress, started: float) -> list:
+    """Fine-tune `model` on the pairs (the embedding table frozen), batches of similar length in a seeded order."""
+    import torch
+
     for p in model.bert.embeddings.parameters():  # frozen: not shipped, read from the base model
         p.requires_grad = False
 
@@ -122,15 +194,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
             if step % 50 == 0:
                 progress(f"  step {step}/{steps}, loss {float(loss.detach()):.3f} ({time.perf_counter() - started:.0f} s)")
         history.append({"epoch": epoch, "train_loss": round(total / len(train_pairs), 4)})
-    model.eval()
-    save_weights(model, weights_path)
-    checker = ClaimChecker(model, tokenizer, Thresholds())
-    probs = checker.probabilities([p.hypothesis for p in val_pairs], [p.premise for p in val_pairs])
-    figures = held_out_figures(probs, np.array([p.label for p in val_pairs]))
-    progress(f"held-out questions: {figures} ({time.perf_counter() - started:.0f} s)")
-    return write_record(corpus, pairs, train_pairs, val_pairs, statements, figures, history, weights_path, record_path,
-                        settings={"seed": seed, "threads": threads, **settings},
-                        seconds=time.perf_counter() - started)
+    return history
 
 
 def write_record(corpus, pairs, train_pairs, val_pairs, statements, figures, history, weights_path: Path,
