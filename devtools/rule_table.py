@@ -131,6 +131,9 @@ def on_shipped(text: str, **change) -> Rule:
     return dataclasses.replace(READ_UNTIL_25, text=text, **({"elsewhere": False} | change))
 
 
+_FLAGS_MODEL_EXAMPLES = ("shipped, and a red flag the checker reads as stated in its question's own model answer makes its "
+                         "point incorrect only where the span also contradicts most of the point's examples")
+
 RULES: dict[str, Rule] = {
     "shipped": SHIPPED,
     # the rules below are read against this one: what the app decided until session 13
@@ -237,9 +240,7 @@ RULES: dict[str, Rule] = {
     "flags-model-never": dataclasses.replace(
         READ_UNTIL_25, text="shipped, and a red flag the checker reads as stated in its question's own model answer never "
         "makes its point incorrect", flag_check="model"),
-    "flags-model-examples": dataclasses.replace(
-        READ_UNTIL_25, text="shipped, and a red flag the checker reads as stated in its question's own model answer makes its "
-        "point incorrect only where the span also contradicts most of the point's examples", flag_check="model-examples"),
+    "flags-model-examples": dataclasses.replace(READ_UNTIL_25, text=_FLAGS_MODEL_EXAMPLES, flag_check="model-examples"),
     # session 26: a behavioral question's structure (its STAR points, covered by regex cues whatever the story says)
     "context-topical": dataclasses.replace(
         SHIPPED, text="shipped, and the points with STAR cues count neither way in the share of the rest of the rubric an "
@@ -265,9 +266,7 @@ RULES: dict[str, Rule] = {
     "flag-fact-clears-now": dataclasses.replace(
         SHIPPED, text="shipped, and a span read as stating a red flag's fact as strongly as its claim states no red flag",
         flag_fact_clears=True),
-    "flags-model-examples-now": dataclasses.replace(
-        SHIPPED, text="shipped, and a red flag the checker reads as stated in its question's own model answer makes its "
-        "point incorrect only where the span also contradicts most of the point's examples", flag_check="model-examples"),
+    "flags-model-examples-now": dataclasses.replace(SHIPPED, text=_FLAGS_MODEL_EXAMPLES, flag_check="model-examples"),
     "flags-said": dataclasses.replace(
         SHIPPED, text="shipped, and each red flag read also as each of its written statements (the flag said in other "
         "words), each a red flag of its own", flag_statements=True),
