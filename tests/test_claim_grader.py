@@ -822,6 +822,11 @@ def test_flag_statements_name_bank_red_flags_and_hold_no_measuring_text(corpus) 
     assert all(p.hypothesis not in claims for p in pairs if p.source == "flag-written-vs-point")
     assert {p.label for p in pairs if p.source == "flag-vs-says"} == {CONTRADICTS}
     assert {p.label for p in pairs if p.source == "flag-vs-other-says"} == {NEUTRAL}
+    assert not any(p.source.startswith("flag-vs-fact-examples") for p in pairs)
+    more = flag_pairs(corpus, said, balance=load_statements(), facts=True)
+    facts = {f.fact for r in corpus.rubrics.values() for f in r.red_flags if f.fact}
+    extra = [p for p in more if p.source == "flag-vs-fact-examples"]
+    assert extra and {p.label for p in extra} == {CONTRADICTS} and facts & {p.premise for p in extra}
 
 
 def test_refine_says_when_its_starting_checker_is_missing(tmp_path: Path) -> None:

@@ -195,12 +195,13 @@ def load_flag_statements(path: Path = FLAG_STATEMENTS_PATH) -> dict[tuple[str, s
 
 
 def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]], seed: int = 0,
-               balance: dict[tuple[str, str], Statements] | None = None) -> list[Pair]:
+               balance: dict[tuple[str, str], Statements] | None = None, facts: bool = False) -> list[Pair]:
     """A red flag's claim said in other words: entails its flag and contradicts the flag's point. Until session 27 the
     only premise that stated a flag was the flag itself, and the checker read a flag said otherwise as contradicted.
     With `balance` (the points' written statements), also each flag against every right statement of its point
     (contradicts) and two of the question's other points (neutral): without them the checker learnt that a flag beside
-    any confident sentence on its point is stated."""
+    any confident sentence on its point is stated. With `facts` too, each flag against its own fact and its point's
+    examples (contradicts): right statements the balanced checker still read as stating the flag (session 27)."""
     rng, pairs = random.Random(f"{seed}:flags"), []
     for q in _questions(corpus):
         points = {p.id: p for p in corpus.rubrics[q.id].points if not p.cues}
@@ -213,6 +214,9 @@ def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]
             if balance is not None and made:
                 made += [(flag.claim, text, CONTRADICTS, "flag-vs-says")
                          for text in balance.get((q.id, flag.point), Statements()).says]
+                if facts:
+                    made += [(flag.claim, text, CONTRADICTS, "flag-vs-fact-examples")
+                             for text in ([flag.fact] if flag.fact else []) + list(points[flag.point].examples)]
                 theirs = [t for o in points if o != flag.point for t in balance.get((q.id, o), Statements()).says]
                 made += [(flag.claim, text, NEUTRAL, "flag-vs-other-says") for text in rng.sample(theirs, min(2, len(theirs)))]
             for h, text, label, source in made:
