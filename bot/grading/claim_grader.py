@@ -294,12 +294,7 @@ class ClaimGrader(Grader):
         spans = m.spans
         # contradictions not believed here
         context = in_context(points, m.readings, t, self.limits.context_share, self.limits.context_cues,
-                             self.limits.context_contradicted)
-        if context and self.limits.context_most is not None:
-            at = max(t.contradicts, self.limits.context_most)
-            if sum(r.cued is None and r.con >= at and r.con > r.ent and i not in m.untrusted
-                   for i, r in enumerate(m.readings)) >= 2:
-                context = frozenset()
+                             self.limits.context_contradicted, self.limits.context_most, m.untrusted)
         about = {}
         if m.rubric is not None and self.limits.about_credit != "none":
             about = {g.point_id: g for g in m.rubric.points}
@@ -363,8 +358,7 @@ class ClaimGrader(Grader):
     def _untaint(self, points: list[RubricPoint], grades: list[PointGrade], m: Measure, t) -> list[PointGrade]:
         """`Limits.untainted`: the covered and partial points whose evidence span shares a sentence with an incorrect point's
         quoted span, decided again from the spans already read that share none ("reread") or made at most partial."""
-        n = (len(m.spans) + 1) // 2  # the sentences come first, then the two-sentence windows (`_spans`)
-        said = lambda j: {j} if j < n else {j - n, j - n + 1}  # noqa: E731
+        said = lambda j: _span_sentences(m.spans, j)  # noqa: E731
         false = set()
         for g, r in zip(grades, m.readings, strict=True):
             if g.verdict is Verdict.incorrect:
@@ -485,6 +479,12 @@ class ClaimGrader(Grader):
 def _sentences(spans: list[_Span]) -> list[_Span]:
     """The answer's sentences among its spans (`ClaimGrader._spans`: the n sentences, then the n - 1 windows)."""
     return spans[:(len(spans) + 1) // 2]
+
+
+def _span_sentences(spans: list[_Span], j: int) -> set[int]:
+    """Which of the answer's sentences span j holds (`ClaimGrader._spans`: the n sentences, then the n - 1 windows)."""
+    n = len(_sentences(spans))
+    return {j} if j < n else {j - n, j - n + 1}
 
 
 def _topical_share(points: list[RubricPoint], grades: list[PointGrade]) -> float:

@@ -219,13 +219,20 @@ def fold(pairs: list[PairRead], readings: list[_PointReading]) -> list[PairRead]
 
 
 def in_context(points, readings: list[_PointReading], t, share: float, cues: bool = True,
-               contradicted: bool = True) -> frozenset[int]:
+               contradicted: bool = True, most: float | None = None,
+               untrusted: frozenset[int] = frozenset()) -> frozenset[int]:
     """The contradicted points (P(contradicts) at `t.contradicts`, above P(entails)) of an answer that covers at least
     `share` of the weight of the question's other points (`Limits.context_share`; without the points with STAR cues
     unless `cues`, `Limits.context_cues`; without the points read as contradicted unless `contradicted`,
-    `Limits.context_contradicted`): their contradiction is not believed."""
+    `Limits.context_contradicted`): their contradiction is not believed. With `most` (`Limits.context_most`), none is
+    where two or more points not `untrusted` are read as contradicted at `most` or the threshold, whichever is higher."""
     if share > 1:
         return frozenset()
+    if most is not None:
+        at = max(t.contradicts, most)
+        if sum(r.cued is None and r.con >= at and r.con > r.ent and i not in untrusted
+               for i, r in enumerate(readings)) >= 2:
+            return frozenset()
     out = []
     for i, (r, (covered, total)) in enumerate(zip(readings, others_covered(points, readings, t, cues, contradicted),
                                                   strict=True)):
