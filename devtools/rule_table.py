@@ -97,6 +97,7 @@ class Rule:
     untainted: str | None = None  # session 27: Limits.untainted (None: the app's)
     context_most: float | None = None  # session 27: Limits.context_most (None: the app's)
     flag_statements: bool | None = None  # session 27: Limits.flag_statements (None: the app's); changes what is read
+    flag_at: float | None = None  # session 28: Limits.flag_at (None: the app's)
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -108,7 +109,8 @@ class Rule:
                   "flag_check": self.flag_check, "spans_share": self.spans_share,
                   "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at,
                   "context_contradicted": self.context_contradicted, "untainted": self.untainted,
-                  "context_most": self.context_most, "flag_statements": self.flag_statements}
+                  "context_most": self.context_most, "flag_statements": self.flag_statements,
+                  "flag_at": self.flag_at}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -270,6 +272,10 @@ RULES: dict[str, Rule] = {
     "flags-said": dataclasses.replace(
         SHIPPED, text="shipped, and each red flag read also as each of its written statements (the flag said in other "
         "words), each a red flag of its own", flag_statements=True),
+    # session 28: a stricter red flag, for a refined checker
+    **{f"flag-at-{at}": dataclasses.replace(
+        SHIPPED, text=f"shipped, and a red flag makes its point incorrect only at P(entails) {at} or more", flag_at=at)
+       for at in (0.7, 0.8, 0.9)},
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)

@@ -155,6 +155,29 @@ def test_a_contradiction_in_an_answer_that_states_the_rest_of_the_rubric_is_not_
     assert shown[0] == "incorrect" and false_claims[0].fact == "the fact"  # a red flag stated still counts
 
 
+def test_a_red_flag_counts_at_limits_flag_at_when_set() -> None:
+    # session 28 (Limits.flag_at, rule `flag-at-T`): a stricter P(entails) for a red flag than the checker's threshold
+    from types import SimpleNamespace
+
+    from bot.grading.claim_grader import Limits
+
+    point = SimpleNamespace(id="p0", text="point", weight=1, probe="Why?", examples=[])
+    q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
+    flag = RedFlag(point="p0", claim="a false claim", fact="the fact")
+
+    def verdict(p_flag: float, **limits) -> str:
+        pairs = [PairRead(0, 0, 0.1, 0.05), PairRead(0, 0, p_flag, 0.05, flag)]
+        readings = [_PointReading()]
+        fold(pairs, readings)
+        m = Measure(["point"], [_Span("They said a thing.", None)], readings, None, False, pairs=pairs)
+        return ClaimGrader(None, None, ScriptedChecker({}), None, Limits(blend=0, **limits)).decide(
+            q, [point], m).points[0].verdict.value
+
+    assert verdict(0.75) == "incorrect" and verdict(0.75, flag_at=0.7) == "incorrect"
+    assert verdict(0.75, flag_at=0.8) == "missing"
+    assert verdict(0.75, incorrect_at=0.8, flag_at=0.7) == "incorrect"  # flag_at wins for red flags
+
+
 def test_star_cues_count_in_the_context_rule_unless_limits_say_otherwise() -> None:
     # session 26 tried leaving a story's structural points (covered by regex cues, whatever the story says) out of the
     # context rule (Limits.context_cues False, rule `context-topical`; rejected, the app keeps them in)
@@ -787,6 +810,9 @@ def test_batches_tried_name_bank_points_and_hold_no_measuring_text(corpus, name:
     assert leaked == KNOWN.get(name, set()), sorted(leaked)[:3]
 
 
+_STOP = set("a an the of to in on for and or is are be it its that this with by as at from so if than then they we i you".split())
+
+
 def test_flag_statements_name_bank_red_flags_and_hold_no_measuring_text(corpus) -> None:
     """The red flags said in other words (session 27, bot/grading/flag_statements.jsonl): two for every red flag of the
     bank, none of them a sentence of the measuring answers; the pairs `grader refine` makes of them are labelled as the
@@ -827,6 +853,18 @@ def test_flag_statements_name_bank_red_flags_and_hold_no_measuring_text(corpus) 
     facts = {f.fact for r in corpus.rubrics.values() for f in r.red_flags if f.fact}
     extra = [p for p in more if p.source == "flag-vs-fact-examples"]
     assert extra and {p.label for p in extra} == {CONTRADICTS} and facts & {p.premise for p in extra}
+
+    # session 28: two right statements per red flag in the flag's own words (negated or corrected), none a measuring
+    # sentence, each sharing at least 30% of the flag's content words; each contradicts its flag
+    rights = load_flag_statements(field="rights")
+    assert set(rights) == flags and all(len(texts) == 2 for texts in rights.values())
+    assert not {m for m in measured if any(m in _words(t) for ts in rights.values() for t in ts)}
+    content = lambda text: set(re.findall(r"[a-z0-9']+", text.lower())) - _STOP
+    assert all(len(content(claim) & content(t)) >= 0.3 * len(content(claim)) for (_, claim), ts in rights.items() for t in ts)
+    righted = [p for p in flag_pairs(corpus, said, balance=load_statements(), rights=rights) if p.source.startswith(
+        "flag-vs-right")]
+    assert {p.label for p in righted} == {CONTRADICTS} and {p.hypothesis for p in righted} <= claims
+    assert len({p.hypothesis for p in righted}) > 0.95 * len(claims)  # all but a flag whose point has STAR cues
 
 
 def test_refine_says_when_its_starting_checker_is_missing(tmp_path: Path) -> None:

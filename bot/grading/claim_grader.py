@@ -289,6 +289,8 @@ class ClaimGrader(Grader):
         t = self.checker.thresholds
         if self.limits.incorrect_at is not None:
             t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
+        if self.limits.flag_at is not None:
+            t = replace(t, flag=self.limits.flag_at)
         if self.limits.covered_at is not None or self.limits.partial_at is not None:
             t = replace(t, covered=self.limits.covered_at or t.covered, partial=self.limits.partial_at or t.partial)
         spans = m.spans

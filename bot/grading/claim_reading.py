@@ -120,6 +120,10 @@ class Limits:
     # flag said in other words, as a candidate would), each a red flag of its own with the same point and fact. Tried in
     # session 27 (`eval --rule flags-said`).
     flag_statements: bool = False
+    # P(entails) of a red flag at which it makes its point incorrect (None: the checker's threshold, or `incorrect_at`).
+    # A refined checker (`grader refine`) reads flags said in other words but also reads right sentences in a flag's own
+    # words as stating it, less surely. Tried in session 28 (`eval --rule flag-at-T`).
+    flag_at: float | None = None
 
     def __post_init__(self) -> None:
         """A misspelt choice would quietly act as another (the code tests for the named ones): refused with the list."""

@@ -184,24 +184,28 @@ def load_statements(path: Path = STATEMENTS_PATH) -> dict[tuple[str, str], State
     return out
 
 
-def load_flag_statements(path: Path = FLAG_STATEMENTS_PATH) -> dict[tuple[str, str], tuple[str, ...]]:
-    """{(question id, red flag's claim): statements that assert that false claim in other words}; one JSON object per
-    question and line (flag_statements.jsonl, written by the project in session 27)."""
+def load_flag_statements(path: Path = FLAG_STATEMENTS_PATH, field: str = "says") -> dict[tuple[str, str], tuple[str, ...]]:
+    """{(question id, red flag's claim): statements}; one JSON object per question and line (flag_statements.jsonl,
+    written by the project). `field` "says": statements that assert that false claim in other words (session 27);
+    "rights": right statements in the flag's own words, negated or corrected (session 28)."""
     if not path.is_file():
         return {}
     with open(path, encoding="utf-8") as f:
-        return {(row["question_id"], flag["claim"]): tuple(flag["says"])
+        return {(row["question_id"], flag["claim"]): tuple(flag.get(field, ()))
                 for row in map(json.loads, filter(str.strip, f)) for flag in row["flags"]}
 
 
 def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]], seed: int = 0,
-               balance: dict[tuple[str, str], Statements] | None = None, facts: bool = False) -> list[Pair]:
+               balance: dict[tuple[str, str], Statements] | None = None, facts: bool = False,
+               rights: dict[tuple[str, str], tuple[str, ...]] | None = None) -> list[Pair]:
     """A red flag's claim said in other words: entails its flag and contradicts the flag's point. Until session 27 the
     only premise that stated a flag was the flag itself, and the checker read a flag said otherwise as contradicted.
     With `balance` (the points' written statements), also each flag against every right statement of its point
     (contradicts) and two of the question's other points (neutral): without them the checker learnt that a flag beside
     any confident sentence on its point is stated. With `facts` too, each flag against its own fact and its point's
-    examples (contradicts): right statements the balanced checker still read as stating the flag (session 27)."""
+    examples (contradicts): right statements the balanced checker still read as stating the flag (session 27). With
+    `rights`, each flag against its right statements in its own words (contradicts): the balanced checker read right
+    sentences that share a flag's words as stating it (session 28)."""
     rng, pairs = random.Random(f"{seed}:flags"), []
     for q in _questions(corpus):
         points = {p.id: p for p in corpus.rubrics[q.id].points if not p.cues}
@@ -217,6 +221,8 @@ def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]
                 if facts:
                     made += [(flag.claim, text, CONTRADICTS, "flag-vs-fact-examples")
                              for text in ([flag.fact] if flag.fact else []) + list(points[flag.point].examples)]
+                if rights is not None:
+                    made += [(flag.claim, text, CONTRADICTS, "flag-vs-right") for text in rights.get((q.id, flag.claim), ())]
                 theirs = [t for o in points if o != flag.point for t in balance.get((q.id, o), Statements()).says]
                 made += [(flag.claim, text, NEUTRAL, "flag-vs-other-says") for text in rng.sample(theirs, min(2, len(theirs)))]
             for h, text, label, source in made:

@@ -100,7 +100,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 
 # the refining pass (`refine`): its learning rate, its own pairs per new one, and whether the new pairs are balanced with
 # right statements of the flags' points (`flag_pairs`)
-REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False}
+REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False}
 
 
 def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2, weights_path: Path = WEIGHTS_PATH,
@@ -121,7 +121,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     base_train, base_val = split_by_question(base)
     base_train = sample_training(base_train, settings["neutral_kept"], seed)
     new = flag_pairs(corpus, load_flag_statements(flags_path), seed, balance=statements if settings["balance"] else None,
-                     facts=settings["facts"])
+                     facts=settings["facts"],
+                     rights=load_flag_statements(flags_path, "rights") if settings["rights"] else None)
     new_train, new_val = split_by_question(new)
     replayed = random.Random(seed + 2).sample(base_train, min(len(base_train), settings["replay"] * len(new_train)))
     train_pairs = new_train + replayed
