@@ -47,25 +47,29 @@ def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind:
     if corpus is None or kind != "claims":
         return rubric
     if checker is not None:
-        return ClaimGrader(embedder, corpus, with_ensemble(ClaimChecker.from_folder(checker, precision), ensemble,
-                                                           precision), rubric)
-    try:
-        shipped = ClaimChecker.load(precision=precision)
-    except ClaimCheckerMissing as exc:
-        log.warning("%s Grading with the rubric grader alone.", exc)
-        return rubric
-    return ClaimGrader(embedder, corpus, with_ensemble(shipped, ensemble, precision), rubric)
+        first = ClaimChecker.from_folder(checker, precision)
+    else:
+        try:
+            first = ClaimChecker.load(precision=precision)
+        except ClaimCheckerMissing as exc:
+            log.warning("%s Grading with the rubric grader alone.", exc)
+            return rubric
+    reads, flags = with_ensemble(first, ensemble, precision)
+    return ClaimGrader(embedder, corpus, reads, rubric, flag_checker=flags)
 
 
-def with_ensemble(checker: ClaimChecker, ensemble: str | None, precision: str) -> ClaimChecker | CheckerEnsemble:
-    """The checker, or with BOT_CLAIM_ENSEMBLE=MODE:FOLDER that folder's checker reading beside it (CheckerEnsemble)."""
+def with_ensemble(checker: ClaimChecker, ensemble: str | None,
+                  precision: str) -> tuple[ClaimChecker | CheckerEnsemble, ClaimChecker | None]:
+    """The checker and the one that reads red flags (None: the same). With BOT_CLAIM_ENSEMBLE=MODE:FOLDER that folder's
+    checker reads beside it (CheckerEnsemble); with flags:FOLDER it reads the red flags instead (session 28)."""
     if not ensemble:
-        return checker
+        return checker, None
     how, _, folder = ensemble.partition(":")
-    if not folder or how not in ENSEMBLES:  # said before a second model is loaded for nothing
+    if not folder or how not in (*ENSEMBLES, "flags"):  # said before a second model is loaded for nothing
         raise ClaimCheckerError(f"BOT_CLAIM_ENSEMBLE={ensemble!r} should read MODE:FOLDER, MODE one of "
-                                f"{', '.join(ENSEMBLES)}.")
-    return CheckerEnsemble([checker, ClaimChecker.from_folder(Path(folder), precision)], how)
+                                f"{', '.join(ENSEMBLES)} or flags.")
+    other = ClaimChecker.from_folder(Path(folder), precision)
+    return (checker, other) if how == "flags" else (CheckerEnsemble([checker, other], how), None)
 
 
 def build_grader(settings: Settings, embedder: Embedder, corpus: Corpus | None = None, llm: bool = True) -> Grader:

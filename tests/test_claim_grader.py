@@ -907,6 +907,23 @@ def test_bot_claim_ensemble_names_a_mode_and_a_folder_or_stops_with_a_sentence(t
         build_offline_grader(embedder, corpus, "claims", "auto", None, "mean")
     with pytest.raises(ClaimCheckerError, match="holds no claim checker"):
         build_offline_grader(embedder, corpus, "claims", "auto", None, f"mean:{tmp_path}")
+    with pytest.raises(ClaimCheckerError, match="or flags"):
+        build_offline_grader(embedder, corpus, "claims", "auto", None, "flags")
+    with pytest.raises(ClaimCheckerError, match="holds no claim checker"):
+        build_offline_grader(embedder, corpus, "claims", "auto", None, f"flags:{tmp_path}")
+
+
+def test_a_flag_checker_reads_the_red_flags_and_only_them() -> None:
+    # session 28's trial (BOT_CLAIM_ENSEMBLE=flags:FOLDER): a refined checker reads the red flags, the points' own the rest
+    flag = RedFlag(point="p", claim="a false claim", fact="the fact")
+    said = "They said a thing."
+    points, flags = ScriptedChecker({f"the point|{said}": (0.9, 0.05)}), ScriptedChecker({f"a false claim|{said}": (0.8, 0.1)})
+    grader = ClaimGrader(None, None, points, None, flag_checker=flags)
+    read = grader._read([("flag", 0, 0), ("point", 0, 0)], ["the point", "a false claim"], [_Span(said, None)], [0], [flag])
+    assert [(round(r.ent, 2), r.flag) for r in read] == [(0.8, flag), (0.9, None)]  # the jobs' order
+    assert points.read == [("the point", said)] and flags.read == [("a false claim", said)]
+    alone = ClaimGrader(None, None, points, None)
+    assert alone.flag_checker is points and "+flags" not in alone.model and "+flags" in grader.model
 
 
 def test_a_red_flag_misread_in_the_model_answer_can_be_disbelieved(assessor: Assessor) -> None:

@@ -76,11 +76,16 @@ class ClaimGrader(Grader):
     kind = "rubric"  # still the offline grader, as stored sessions and the UI know it
 
     def __init__(self, embedder: Embedder, corpus: Corpus, checker: ClaimChecker, fallback: Grader,
-                 limits: Limits | None = None, readings: Path | None = TRUST_PATH) -> None:
+                 limits: Limits | None = None, readings: Path | None = TRUST_PATH,
+                 flag_checker: ClaimChecker | None = None) -> None:
         self.embedder, self.corpus, self.checker, self.fallback = embedder, corpus, checker, fallback
+        # the checker that reads the red flags (BOT_CLAIM_ENSEMBLE=flags:FOLDER, tried in session 28); the points' own
+        self.flag_checker = flag_checker or checker
         self.limits = limits or Limits()
         self.rt = RubricThresholds()
         self.model = f"{CLAIM_MODEL}{str(checker.record.get('weights_sha256', ''))[:12]}"
+        if flag_checker is not None:
+            self.model += f"+flags:{str(flag_checker.record.get('weights_sha256', ''))[:12]}"
         self._trust: dict[tuple[str, tuple[str, ...]], bool] = {}  # trusted(), per point's claim and examples
         self._model: dict[tuple[str, str, str], bool] = {}  # misreads_model_answer(), per question, point and claim
         self._said: dict[tuple[str, str], tuple[str, ...]] | None = None  # flag_statements()
@@ -234,16 +239,16 @@ class ClaimGrader(Grader):
         """Does the checker read this red flag as stated by one of the question's model answer's spans nearest it? The
         model answer is right, so that reading is a misreading. Once per flag."""
         return self._misreads_model(question, ("flag", flag.claim), flag.claim, lambda ent, con, t: ent >= t.flag
-                                    and ent > con)
+                                    and ent > con, self.flag_checker)
 
     def misreads_model_answer(self, question: Question, point: RubricPoint, claim: str) -> bool:
         """Does the checker read the question's own model answer as contradicting this point (the model answer's
         spans nearest the point, picked as an answer's are)? A right answer in the bank's words is then as
         likely to be "contradicted" as a wrong one. Once per point."""
         return self._misreads_model(question, (point.id, claim), claim, lambda ent, con, t: con >= t.contradicts
-                                    and con > ent)
+                                    and con > ent, self.checker)
 
-    def _misreads_model(self, question: Question, what: tuple[str, str], claim: str, misread) -> bool:
+    def _misreads_model(self, question: Question, what: tuple[str, str], claim: str, misread, checker) -> bool:
         """Is `misread(P(entails), P(contradicts), thresholds)` true of the claim and one of the spans of the question's
         model answer nearest it (picked as an answer's are)? Kept per question and `what`."""
         rubric = self.corpus.rubrics.get(question.id) if self.corpus is not None else None
@@ -254,11 +259,11 @@ class ClaimGrader(Grader):
             if len(self._model) >= 4096:  # as _trust
                 self._model.clear()
             spans = self._spans(question, rubric.model_answer)
-            t, read = self.checker.thresholds, []
+            t, read = checker.thresholds, []
             if spans:
                 hyp = self.embedder.embed_tokens([claim])[0].sentence
                 near = self._top(np.vstack([s.vector for s in spans]) @ hyp, self.limits.spans_per_point)
-                read = self.checker.probabilities([claim] * len(near), [spans[j].text for j in near])
+                read = checker.probabilities([claim] * len(near), [spans[j].text for j in near])
             self._model[key] = any(misread(ent, con, t) for _, ent, con in read)
         return self._model[key]
 
@@ -277,7 +282,15 @@ class ClaimGrader(Grader):
         (flag_point)."""
         n = len(hyp_texts) - len(flags)  # the points' claims come first, then the red flags'
         at = [i if kind == "point" else n + i for kind, i, _ in jobs]
-        probs = self.checker.probabilities([hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
+        if self.flag_checker is self.checker:
+            probs = self.checker.probabilities([hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
+        else:  # each its own checker, in the jobs' order
+            probs = np.zeros((len(jobs), 3))
+            for checker, kind in ((self.checker, "point"), (self.flag_checker, "flag")):
+                mine = [x for x, job in enumerate(jobs) if job[0] == kind]
+                if mine:
+                    probs[mine] = checker.probabilities([hyp_texts[at[x]] for x in mine], [spans[jobs[x][2]].text
+                                                                                              for x in mine])
         return [PairRead(i, j, float(ent), float(con)) if kind == "point" else
                 PairRead(flag_point[i], j, float(ent), float(con), flags[i])
                 for (kind, i, j), (_, ent, con) in zip(jobs, probs, strict=True)]
