@@ -160,15 +160,14 @@ def grader_untrusted(model_answers: bool, flags: bool, write: bool, as_json: boo
     tried and not the app's)."""
     from bot.embeddings import VectorCache
     from bot.grading.claim_grader import ClaimGrader
-    from bot.grading.claims import ClaimChecker
     from bot.grading.trust import examples_key, model_key, setup_key, write_readings
-    from bot.services import build_embedder
+    from bot.services import build_embedder, load_checkers
     from bot.text import point_claim
 
     settings, c = settings_and_corpus()
-    checker = (ClaimChecker.from_folder(settings.claim_checker, settings.precision) if settings.claim_checker
-               else ClaimChecker.load(precision=settings.precision))  # a ClaimCheckerError is a sentence (BotError)
-    grader = ClaimGrader(VectorCache(build_embedder(settings)), c, checker, None, readings=None)  # read here, afresh
+    checker, flag_checker = load_checkers(settings.claim_checker, None, settings.precision)  # errors are sentences
+    grader = ClaimGrader(VectorCache(build_embedder(settings)), c, checker, None, readings=None,  # read here, afresh
+                         flag_checker=flag_checker)
     points = [(qid, p, point_claim(p.text)) for qid, r in sorted(c.rubrics.items()) for p in r.points if p.examples]
     trusted = {(qid, p.id): grader.trusted(claim, p) for qid, p, claim in points}  # as the app reads them
     untrusted = [f"{qid}/{p.id}" for qid, p, _ in points if not trusted[qid, p.id]]

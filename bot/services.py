@@ -46,16 +46,23 @@ def build_offline_grader(embedder: Embedder, corpus: Corpus | None = None, kind:
     rubric = RubricGrader(embedder)
     if corpus is None or kind != "claims":
         return rubric
-    if checker is not None:
-        first = ClaimChecker.from_folder(checker, precision)
-    else:
-        try:
-            first = ClaimChecker.load(precision=precision)
-        except ClaimCheckerMissing as exc:
-            log.warning("%s Grading with the rubric grader alone.", exc)
-            return rubric
+    try:
+        first, flags = load_checkers(checker, ensemble, precision)
+    except ClaimCheckerMissing as exc:
+        log.warning("%s Grading with the rubric grader alone.", exc)
+        return rubric
+    return ClaimGrader(embedder, corpus, first, rubric, flag_checker=flags)
+
+
+def load_checkers(folder: Path | None = None, ensemble: str | None = None,
+                  precision: str = "auto") -> tuple[ClaimChecker | CheckerEnsemble, ClaimChecker | None]:
+    """The claim checker and the one that reads red flags (None: the same), shipped or from `folder`
+    (BOT_CLAIM_CHECKER), with BOT_CLAIM_ENSEMBLE's change; ClaimCheckerMissing without the shipped weights."""
+    first = ClaimChecker.from_folder(folder, precision) if folder is not None else ClaimChecker.load(precision=precision)
     reads, flags = with_ensemble(first, ensemble, precision)
-    return ClaimGrader(embedder, corpus, reads, rubric, flag_checker=flags)
+    if flags is None and not ensemble:  # an ensemble reads the red flags together, as it was tried
+        flags = ClaimChecker.flags_in(folder, precision)
+    return reads, flags
 
 
 def with_ensemble(checker: ClaimChecker, ensemble: str | None,
@@ -65,10 +72,12 @@ def with_ensemble(checker: ClaimChecker, ensemble: str | None,
     if not ensemble:
         return checker, None
     how, _, folder = ensemble.partition(":")
-    if not folder or how not in (*ENSEMBLES, "flags"):  # said before a second model is loaded for nothing
+    if not folder or how not in (*ENSEMBLES, "flags", "flags-max"):  # said before a second model is loaded for nothing
         raise ClaimCheckerError(f"BOT_CLAIM_ENSEMBLE={ensemble!r} should read MODE:FOLDER, MODE one of "
-                                f"{', '.join(ENSEMBLES)} or flags.")
+                                f"{', '.join(ENSEMBLES)}, flags or flags-max.")
     other = ClaimChecker.from_folder(Path(folder), precision)
+    if how == "flags-max":  # both read the red flags, the surer reading of each kept
+        return checker, CheckerEnsemble([checker, other], "max")
     return (checker, other) if how == "flags" else (CheckerEnsemble([checker, other], how), None)
 
 

@@ -50,7 +50,7 @@ class RuleGrader(ClaimGrader):
 
     def __init__(self, base: ClaimGrader) -> None:
         super().__init__(base.embedder, base.corpus, base.checker, base.fallback, base.limits, readings=None,
-                         flag_checker=None if base.flag_checker is base.checker else base.flag_checker)
+                         flag_checker=getattr(base, "flag_checker", None))
         # the base grader's readings (the shipped table's among them), rather than reading the table again
         self._trust, self._model = dict(getattr(base, "_trust", {})), dict(getattr(base, "_model", {}))
         self.shipped_limits = self.limits

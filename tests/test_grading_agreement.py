@@ -34,7 +34,9 @@ NEW_ANSWERS = sorted((ROOT / "tests" / "data" / "answers").glob("*-new.yaml"))
 # held-out slice strong 9.28, wrong 2.05, both 59.2%. With session 22's cap on answers that read like another
 # question's: dev slice 0.869 / 1.33, off-topic 0.33, the rest as before; held-out slice unchanged. With session 25's
 # fifth of a long answer's spans (5 December): dev slice 0.892 / 1.23, excellent 8.36, marked 8 of 10 wrong and 3 of 10
-# excellent; held-out slice strong 9.34, wrong 2.10, both 59.2%. The bars sit
+# excellent; held-out slice strong 9.34, wrong 2.10, both 59.2%. With session 28's checker for the red flags: dev slice
+# 0.906 / 1.15, wrong 1.29, excellent 8.36, marked 9 of 10 wrong and 3 of 10 excellent; held-out slice strong 9.42,
+# wrong 1.84, both 61.2%. The bars sit
 # below, but the rubric grader alone (wrong 5.0 on the dev split), the first claim checker (held-out
 # strong 6.90, both 14.3%) or the previous one (dev slice Pearson 0.741, held-out both 42.9%) would
 # fail them.

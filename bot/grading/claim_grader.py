@@ -84,7 +84,7 @@ class ClaimGrader(Grader):
         self.limits = limits or Limits()
         self.rt = RubricThresholds()
         self.model = f"{CLAIM_MODEL}{str(checker.record.get('weights_sha256', ''))[:12]}"
-        if flag_checker is not None:
+        if self.flag_checker is not checker:
             self.model += f"+flags:{str(flag_checker.record.get('weights_sha256', ''))[:12]}"
         self._trust: dict[tuple[str, tuple[str, ...]], bool] = {}  # trusted(), per point's claim and examples
         self._model: dict[tuple[str, str, str], bool] = {}  # misreads_model_answer(), per question, point and claim

@@ -19,7 +19,8 @@ Precision: on a CPU that multiplies bfloat16 natively the checker runs in bfloat
 graph (bot/frozen.py): the same probabilities in about a tenth less time.
 
 Weights: one safetensors file beside this module, its sha256 in the training record
-(`claim_checker.json`), checked at load. The app never trains and never downloads.
+(`claim_checker.json`), checked at load; and since session 28 a second checker, refined from it, that reads the red
+flags (`flag_checker.safetensors` and `.json`, checked the same way). The app never trains and never downloads.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 
 WEIGHTS_PATH = Path(__file__).with_name("claim_checker.safetensors")
 RECORD_PATH = Path(__file__).with_name("claim_checker.json")
+# The checker that reads the red flags (since session 28): the points' checker refined on red flags said in other words
+# and right statements in their words (`grader refine`, docs/grading.md). Without it the points' checker reads them.
+FLAG_WEIGHTS_PATH = Path(__file__).with_name("flag_checker.safetensors")
+FLAG_RECORD_PATH = Path(__file__).with_name("flag_checker.json")
 MAX_TOKENS = 128  # hypothesis and span together; a longer span is cut at the end
 BATCH = 32
 
@@ -123,20 +128,34 @@ class ClaimChecker:
         return cls.load(weights, record, precision)
 
     @classmethod
-    def load(cls, weights: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH, precision: str = "auto") -> ClaimChecker:
+    def flags_in(cls, folder: Path | None = None, precision: str = "auto") -> ClaimChecker | None:
+        """The checker that reads red flags, shipped or in a checker's folder (BOT_CLAIM_CHECKER); None where there is
+        none (the points' checker reads them, as before session 28)."""
+        weights, record = (folder / FLAG_WEIGHTS_PATH.name, folder / FLAG_RECORD_PATH.name) if folder else (
+            FLAG_WEIGHTS_PATH, FLAG_RECORD_PATH)
+        if not weights.is_file() and not record.is_file():
+            return None
+        if not weights.is_file() or not record.is_file():  # not "missing": the app must not fall back to the rubric grader
+            raise ClaimCheckerError(f"The red-flag checker needs both {weights.name} and {record.name} in {weights.parent}; "
+                                    "restore the missing one from the repository or remove the other.")
+        return cls.load(weights, record, precision, "`python -m bot grader refine` (docs/grading.md, session 28)")
+
+    @classmethod
+    def load(cls, weights: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH, precision: str = "auto",
+             rebuild: str = "`python -m bot grader train`") -> ClaimChecker:
         """Load the shipped weights after checking their sha256 against the training record; `precision`
-        as bot/precision.py reads it."""
+        as bot/precision.py reads it; `rebuild`: the command the sentences name."""
         if not weights.is_file() or not record_path.is_file():
             raise ClaimCheckerMissing(
                 f"The claim checker's weights ({weights.name} and {record_path.name}) are missing; run "
-                "`python -m bot grader train` to build them from the rubrics.")
+                f"{rebuild} to build them from the rubrics.")
         record = json.loads(record_path.read_text(encoding="utf-8"))
         actual = sha256_file(weights)
         if actual != record.get("weights_sha256"):
             raise ClaimCheckerError(
                 f"The claim checker's weights {weights} do not match their training record (sha256 {actual[:12]}... "
                 f"instead of {str(record.get('weights_sha256'))[:12]}...); the file was changed or damaged. "
-                "Restore it from the repository or rebuild it with `python -m bot grader train`.")
+                f"Restore it from the repository or rebuild it with {rebuild}.")
         from safetensors.torch import load_file
 
         model, tokenizer = build_model()
@@ -145,7 +164,7 @@ class ClaimChecker:
         if unexpected or any(not k.startswith("bert.embeddings.") for k in missing):
             raise ClaimCheckerError(
                 f"The claim checker's weights {weights} do not fit the model {record.get('base_model')!r} "
-                "(other tensor names); rebuild them with `python -m bot grader train`.")
+                f"(other tensor names); rebuild them with {rebuild}.")
         if resolve(precision) == "bfloat16":
             import torch
 
@@ -174,12 +193,13 @@ class ClaimChecker:
         return out
 
 
-ENSEMBLES = ("mean", "geometric")
+ENSEMBLES = ("mean", "geometric", "max")
 
 
 class CheckerEnsemble:
     """Two or more checkers read every pair; their P(neutral, entails, contradicts) combined: the "mean", or the
-    "geometric" mean renormalised (a reading only where none of them reads it as unlikely). Tried in session 20
+    "geometric" mean renormalised (a reading only where none of them reads it as unlikely), or the reading of the one
+    that reads the pair as entailing most surely ("max": session 28's trial for the red flags). Tried in session 20
     (`BOT_CLAIM_ENSEMBLE`, docs/grading.md); the app reads with one checker."""
 
     def __init__(self, members: list[ClaimChecker], how: str = "mean") -> None:
@@ -194,6 +214,8 @@ class CheckerEnsemble:
 
     def probabilities(self, hyps: list[str], prems: list[str]) -> np.ndarray:
         read = np.stack([m.probabilities(hyps, prems) for m in self.members])
+        if self.how == "max":
+            return read[read[:, :, 1].argmax(axis=0), np.arange(read.shape[1])]
         if self.how == "mean":
             return read.mean(axis=0)
         out = np.exp(np.log(np.clip(read, 1e-6, 1.0)).mean(axis=0))
