@@ -79,7 +79,8 @@ class ClaimGrader(Grader):
                  limits: Limits | None = None, readings: Path | None = TRUST_PATH,
                  flag_checker: ClaimChecker | None = None) -> None:
         self.embedder, self.corpus, self.checker, self.fallback = embedder, corpus, checker, fallback
-        # the checker that reads the red flags (BOT_CLAIM_ENSEMBLE=flags:FOLDER, tried in session 28); the points' own
+        # the checker that reads the red flags: the shipped flag checker since session 28 (services.load_checkers; another
+        # with BOT_CLAIM_ENSEMBLE=flags:FOLDER); None: the points' own, as before
         self.flag_checker = flag_checker or checker
         self.limits = limits or Limits()
         self.rt = RubricThresholds()
