@@ -11,7 +11,6 @@ from bot.embeddings import Embedder, SentenceTransformerEmbedder, VectorCache
 from bot.grading import FallbackGrader, Grader
 from bot.grading.claim_grader import ClaimGrader
 from bot.grading.claims import (
-    ENSEMBLES,
     CheckerEnsemble,
     ClaimChecker,
     ClaimCheckerError,
@@ -65,6 +64,11 @@ def load_checkers(folder: Path | None = None, ensemble: str | None = None,
     return reads, flags
 
 
+# what BOT_CLAIM_ENSEMBLE can name: every pair read by both ("mean", "geometric": session 20), or the red flags read
+# by the folder's checker instead ("flags") or beside the app's, the surer kept ("flags-max"; session 28)
+ENSEMBLE_MODES = ("mean", "geometric", "flags", "flags-max")
+
+
 def with_ensemble(checker: ClaimChecker, ensemble: str | None,
                   precision: str) -> tuple[ClaimChecker | CheckerEnsemble, ClaimChecker | None]:
     """The checker and the one that reads red flags (None: the same). With BOT_CLAIM_ENSEMBLE=MODE:FOLDER that folder's
@@ -72,9 +76,9 @@ def with_ensemble(checker: ClaimChecker, ensemble: str | None,
     if not ensemble:
         return checker, None
     how, _, folder = ensemble.partition(":")
-    if not folder or how not in (*ENSEMBLES, "flags", "flags-max"):  # said before a second model is loaded for nothing
+    if not folder or how not in ENSEMBLE_MODES:  # said before a second model is loaded for nothing
         raise ClaimCheckerError(f"BOT_CLAIM_ENSEMBLE={ensemble!r} should read MODE:FOLDER, MODE one of "
-                                f"{', '.join(ENSEMBLES)}, flags or flags-max.")
+                                f"{', '.join(ENSEMBLE_MODES)}.")
     other = ClaimChecker.from_folder(Path(folder), precision)
     if how == "flags-max":  # both read the red flags, the surer reading of each kept
         return checker, CheckerEnsemble([checker, other], "max")

@@ -910,8 +910,12 @@ def test_flag_statements_name_bank_red_flags_and_hold_no_measuring_text(corpus) 
     rights = load_flag_statements(field="rights")
     assert set(rights) == flags and all(len(texts) == 2 for texts in rights.values())
     assert not {m for m in measured if any(m in _words(t) for ts in rights.values() for t in ts)}
-    content = lambda text: set(re.findall(r"[a-z0-9']+", text.lower())) - _STOP
-    assert all(len(content(claim) & content(t)) >= 0.3 * len(content(claim)) for (_, claim), ts in rights.items() for t in ts)
+
+    def content(text: str) -> set[str]:
+        return set(re.findall(r"[a-z0-9']+", text.lower())) - _STOP
+
+    assert all(len(content(claim) & content(t)) >= 0.3 * len(content(claim))
+               for (_, claim), ts in rights.items() for t in ts)
     righted = [p for p in flag_pairs(corpus, said, balance=load_statements(), rights=rights) if p.source.startswith(
         "flag-vs-right")]
     assert {p.label for p in righted} == {CONTRADICTS} and {p.hypothesis for p in righted} <= claims
