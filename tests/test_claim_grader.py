@@ -964,7 +964,7 @@ def test_bot_claim_ensemble_names_a_mode_and_a_folder_or_stops_with_a_sentence(t
         build_offline_grader(embedder, corpus, "claims", "auto", None, "mean")
     with pytest.raises(ClaimCheckerError, match="holds no claim checker"):
         build_offline_grader(embedder, corpus, "claims", "auto", None, f"mean:{tmp_path}")
-    with pytest.raises(ClaimCheckerError, match="or flags"):
+    with pytest.raises(ClaimCheckerError, match="flags, flags-max"):
         build_offline_grader(embedder, corpus, "claims", "auto", None, "flags")
     with pytest.raises(ClaimCheckerError, match="holds no claim checker"):
         build_offline_grader(embedder, corpus, "claims", "auto", None, f"flags:{tmp_path}")
