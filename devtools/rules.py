@@ -88,7 +88,7 @@ class RuleGrader(ClaimGrader):
 
     def refold(self, points, m: Measure) -> list[_PointReading]:
         """Each point's readings under `self.rule`, from the pairs the checker read."""
-        rule, t = self.rule, self.checker.thresholds
+        rule, t = self.rule, self.thresholds
         spans, n_units = m.spans, (len(m.spans) + 1) // 2  # sentences first, then each with the next
         readings = [_PointReading(cued=r.cued) for r in m.readings]
         stating = {p.span for p in m.pairs if p.flag is not None and p.ent > p.con and p.ent >= t.flag}
@@ -166,7 +166,7 @@ class RuleGrader(ClaimGrader):
     def _about_in_context(self, points, readings: list[_PointReading], rubric: dict, m: Measure) -> None:
         """`Rule.about_in_context`: in an answer that covers most of the rest of the rubric, a point the checker finds
         missing (not contradicted, no red flag) that the rubric grader finds the answer about earns partial or full."""
-        (share, credit), t = self.rule.about_in_context, self.checker.thresholds
+        (share, credit), t = self.rule.about_in_context, self.thresholds
         lifted = []
         for i, (point, r, (others, rest)) in enumerate(zip(points, readings, others_covered(points, readings, t),
                                                           strict=True)):
@@ -186,7 +186,7 @@ class RuleGrader(ClaimGrader):
     def untrusted_by_rule(self, points, m: Measure, readings: list[_PointReading], question=None) -> frozenset[int]:
         """The points whose contradiction is not believed under `self.rule` (ClaimGrader.untrusted's own
         steps, each pair read through the rules' cache)."""
-        rule, t = self.rule, self.checker.thresholds
+        rule, t = self.rule, self.thresholds
         if rule.self_check != "contradicts":
             return frozenset()
         doubtful = self.doubtful(points, m.claims, readings, question)
@@ -212,12 +212,12 @@ class RuleGrader(ClaimGrader):
             return False
         if not self.rule.window_needs_sentence:
             return True
-        t, u = self.checker.thresholds, p.span - n_units  # the window of sentences u and u + 1
+        t, u = self.thresholds, p.span - n_units  # the window of sentences u and u + 1
         read = self._probabilities([m.claims[p.point]] * 2, [m.spans[u].text, m.spans[u + 1].text])
         return any(con >= t.contradicts and con > ent for ent, con in read)
 
     def _contradiction_stands(self, read: list[tuple[float, float]], con: float) -> bool:
-        mode, t = self.rule.examples, self.checker.thresholds
+        mode, t = self.rule.examples, self.thresholds
         if mode in ("entails", "entails-or-none"):
             if any(e >= t.covered and e > c for e, c in read):
                 return False

@@ -35,6 +35,7 @@ from bot.grading.claims import (
     WEIGHTS_PATH,
     ClaimChecker,
     ClaimCheckerError,
+    Thresholds,
     sha256_file,
 )
 from bot.grading.rubric import RubricGrader
@@ -174,17 +175,21 @@ def test_a_red_flag_counts_at_limits_flag_at_when_set() -> None:
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     flag = RedFlag(point="p0", claim="a false claim", fact="the fact")
 
-    def verdict(p_flag: float, **limits) -> str:
+    def verdict(p_flag: float, flag_checker=None, **limits) -> str:
         pairs = [PairRead(0, 0, 0.1, 0.05), PairRead(0, 0, p_flag, 0.05, flag)]
         readings = [_PointReading()]
         fold(pairs, readings)
         m = Measure(["point"], [_Span("They said a thing.", None)], readings, None, False, pairs=pairs)
-        return ClaimGrader(None, None, ScriptedChecker({}), None, Limits(blend=0, **limits)).decide(
-            q, [point], m).points[0].verdict.value
+        return ClaimGrader(None, None, ScriptedChecker({}), None, Limits(blend=0, **limits),
+                           flag_checker=flag_checker).decide(q, [point], m).points[0].verdict.value
 
     assert verdict(0.75) == "incorrect" and verdict(0.75, flag_at=0.7) == "incorrect"
     assert verdict(0.75, flag_at=0.8) == "missing"
     assert verdict(0.75, incorrect_at=0.8, flag_at=0.7) == "incorrect"  # flag_at wins for red flags
+    # the red flags' own checker says at what P(entails) a flag counts (session 29: it was the points checker's)
+    strict = ScriptedChecker({})
+    strict.thresholds = Thresholds(flag=0.8)
+    assert verdict(0.75, flag_checker=strict) == "missing" and verdict(0.85, flag_checker=strict) == "incorrect"
 
 
 def test_star_cues_count_in_the_context_rule_unless_limits_say_otherwise() -> None:

@@ -54,7 +54,7 @@ from bot.grading.claim_reading import (  # re-exported: their home until session
     in_context,
     reads_own_examples,
 )
-from bot.grading.claims import ClaimChecker, join_tokens
+from bot.grading.claims import ClaimChecker, Thresholds, join_tokens
 from bot.grading.features import is_non_answer
 from bot.grading.injection import grader_directed
 from bot.grading.rubric import INSTRUCTIONS_IGNORED, RubricGrader, _cued_sentence, _fluency
@@ -92,6 +92,11 @@ class ClaimGrader(Grader):
         self._said: dict[tuple[str, str], tuple[str, ...]] | None = None  # flag_statements()
         if readings is not None and corpus is not None and embedder is not None:
             self._read_ahead(readings)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The points checker's thresholds, a red flag's from the checker that reads the red flags."""
+        return replace(self.checker.thresholds, flag=self.flag_checker.thresholds.flag)
 
     def _read_ahead(self, path: Path) -> None:
         """Start with the shipped readings of `trusted` and `misreads_model_answer` made with this setup, for every
@@ -223,7 +228,7 @@ class ClaimGrader(Grader):
         """The points whose red flag the answer states, as read, though the checker also reads that flag as stated in
         the question's own model answer (`misreads_flag`): never believed with `Limits.flag_check` "model", believed
         with "model-examples" only where the span contradicts most of the point's examples too."""
-        how, t, out = self.limits.flag_check, self.checker.thresholds, []
+        how, t, out = self.limits.flag_check, self.thresholds, []
         if how == "none":
             return frozenset()
         for i, (p, r) in enumerate(zip(points, readings, strict=True)):
@@ -300,7 +305,7 @@ class ClaimGrader(Grader):
         """Verdicts and score from a measure (thresholds, red flags, the blend with the rubric grader)."""
         if m.empty:
             return self._result(question, points, [self._pg(p, Verdict.missing) for p in points], [])
-        t = self.checker.thresholds
+        t = self.thresholds
         if self.limits.incorrect_at is not None:
             t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
         if self.limits.flag_at is not None:
