@@ -276,6 +276,19 @@ RULES: dict[str, Rule] = {
     **{f"flag-at-{at}": dataclasses.replace(
         SHIPPED, text=f"shipped, and a red flag makes its point incorrect only at P(entails) {at} or more", flag_at=at)
        for at in (0.7, 0.8, 0.9)},
+    # session 29: the red flags said in other words, without those read as stated in the question's own model answer
+    **{f"flags-said-{how}": dataclasses.replace(
+        SHIPPED, text="flags-said, and a statement the flag checker reads as stated in its question's own model answer "
+        + ("never counts" if how == "model" else "counts only where the span also contradicts most of the point's examples"),
+        flag_statements=True, flag_check=how) for how in ("model", "model-examples")},
+    # session 29: with the red flags read by their own checker, a point's own contradiction at a higher bar
+    **{f"point-con-at-{at}": dataclasses.replace(
+        SHIPPED, text=f"shipped, and a point's own contradiction (not a red flag) makes it incorrect only at "
+        f"P(contradicts) {at} or more", incorrect_at=at, flag_at=0.5)
+       for at in (0.6, 0.7, 0.8, 0.9)},
+    "point-con-never": dataclasses.replace(
+        SHIPPED, text="shipped, and only a red flag makes a point incorrect (never the point's own contradiction)",
+        incorrect_at=1.01, flag_at=0.5),
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)

@@ -937,6 +937,22 @@ def test_refine_says_when_its_starting_checker_is_missing(tmp_path: Path) -> Non
     assert not (tmp_path / "out").exists()
 
 
+def test_refine_hard_takes_the_sure_pairs_the_checker_misreads() -> None:
+    # session 29's trial (`grader refine --hard`, rejected): the pairs it misreads, from sources whose labels are sure
+    from bot.grading.claimdata import CONTRADICTS, ENTAILS, NEUTRAL, Pair
+    from bot.grading.train import SURE_SOURCES, misread
+
+    checker = ScriptedChecker({"stated": (0.9, 0.05), "false": (0.8, 0.1), "other": (0.1, 0.1)})
+    pairs = [Pair("h", "stated", ENTAILS, "q", "example"),  # read right
+             Pair("h", "false", CONTRADICTS, "q", "written-false+spoken"),  # misread, spoken: kept
+             Pair("h", "other", ENTAILS, "q", "written-says"),  # misread (neutral): kept
+             Pair("h", "false", CONTRADICTS, "q", "rule-false"),  # misread, but a rule-made label: left out
+             Pair("h", "other", NEUTRAL, "q", "other-question")]  # read right
+    assert [p.premise for p in misread(checker, pairs)] == ["false", "other"]
+    assert "rule-false" not in SURE_SOURCES and "other-example" not in SURE_SOURCES
+    assert len(checker.read) == 4  # the rule-made pair is not even read
+
+
 def test_a_checker_ensemble_combines_its_members_readings() -> None:
     # session 20's trial (BOT_CLAIM_ENSEMBLE): the mean of two readings, or their geometric mean, which reads a pair as
     # entailing only where neither member finds that unlikely

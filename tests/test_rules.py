@@ -206,6 +206,12 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     assert rule_for("context-one-0.8").limits(Limits()) == replace(Limits(), context_most=0.8)
     assert rule_for("flags-said").limits(Limits()) == replace(Limits(), flag_statements=True)
     assert rule_for("flag-at-0.8").limits(Limits()) == replace(Limits(), flag_at=0.8)
+    # session 29's: a point's own contradiction at a higher bar, red flags at the checker's; the said flags, minus those
+    # misread in the model answer
+    assert rule_for("point-con-at-0.7").limits(Limits()) == replace(Limits(), incorrect_at=0.7, flag_at=0.5)
+    assert rule_for("point-con-never").limits(Limits()).incorrect_at > 1
+    assert rule_for("flags-said-model-examples").limits(Limits()) == replace(Limits(), flag_statements=True,
+                                                                             flag_check="model-examples")
     assert rule_for("flags-model-examples-now").limits(Limits()) == replace(Limits(), flag_check="model-examples")
     assert rule_for("flag-fact-clears-now").flag_fact_clears and rule_for("flag-fact-clears-now").limits(Limits()) == Limits()
     m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
