@@ -748,19 +748,20 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
 
 
 CHOOSING_SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answers_s26.jsonl",
-                 "choosing_answers_s26b.jsonl")
+                 "choosing_answers_s26b.jsonl", "choosing_answers_s29.jsonl")
 
 
 @pytest.mark.parametrize(("name", "least", "held_out"), [("choosing_answers.jsonl", 190, True),
                                                          ("choosing_answers_s25.jsonl", 70, True),
                                                          ("choosing_answers_s26.jsonl", 84, False),
-                                                         ("choosing_answers_s26b.jsonl", 112, False)])
+                                                         ("choosing_answers_s26b.jsonl", 112, False),
+                                                         ("choosing_answers_s29.jsonl", 112, False)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
     project, graded twice, seven styles per question. The first two are on the checker's held-out questions, session
-    26's two on questions it trained on (as most of the bank's); each after the first on questions of no earlier set
-    and not of the dev split."""
+    26's two and session 29's on questions it trained on (as most of the bank's); each after the first on questions of
+    no earlier set and not of the dev split."""
     from bot.grading.claimdata import split_by_question
 
     rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()]
