@@ -926,6 +926,15 @@ def test_flag_statements_name_bank_red_flags_and_hold_no_measuring_text(corpus) 
         "flag-vs-right")]
     assert {p.label for p in righted} == {CONTRADICTS} and {p.hypothesis for p in righted} <= claims
     assert len({p.hypothesis for p in righted}) > 0.95 * len(claims)  # all but a flag whose point has STAR cues
+    # session 29 (`grader refine --said`): each written statement also as the hypothesis, as flags-said reads it
+    said_pairs = flag_pairs(corpus, said, balance=load_statements(), rights=rights, said=True)
+    written = {t for ts in said.values() for t in ts}
+    labels = {src: {p.label for p in said_pairs if p.source.split("+")[0] == src} for src in (
+        "said-vs-flag", "said-vs-said", "said-vs-right", "said-vs-other-says")}
+    assert labels == {"said-vs-flag": {ENTAILS}, "said-vs-said": {ENTAILS}, "said-vs-right": {CONTRADICTS},
+                      "said-vs-other-says": {NEUTRAL}}
+    assert all(p.hypothesis in written for p in said_pairs if p.source.startswith("said-"))
+    assert {p.premise for p in said_pairs if p.source == "said-vs-flag"} <= claims
 
 
 def test_refine_says_when_its_starting_checker_is_missing(tmp_path: Path) -> None:

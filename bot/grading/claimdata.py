@@ -197,7 +197,7 @@ def load_flag_statements(path: Path = FLAG_STATEMENTS_PATH, field: str = "says")
 
 def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]], seed: int = 0,
                balance: dict[tuple[str, str], Statements] | None = None, facts: bool = False,
-               rights: dict[tuple[str, str], tuple[str, ...]] | None = None) -> list[Pair]:
+               rights: dict[tuple[str, str], tuple[str, ...]] | None = None, said: bool = False) -> list[Pair]:
     """A red flag's claim said in other words: entails its flag and contradicts the flag's point. Until session 27 the
     only premise that stated a flag was the flag itself, and the checker read a flag said otherwise as contradicted.
     With `balance` (the points' written statements), also each flag against every right statement of its point
@@ -205,7 +205,9 @@ def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]
     any confident sentence on its point is stated. With `facts` too, each flag against its own fact and its point's
     examples (contradicts): right statements the balanced checker still read as stating the flag (session 27). With
     `rights`, each flag against its right statements in its own words (contradicts): the balanced checker read right
-    sentences that share a flag's words as stating it (session 28)."""
+    sentences that share a flag's words as stating it (session 28). With `said` too, each statement as the hypothesis,
+    as `Limits.flag_statements` reads it: its flag's claim and its other statement entail it, two of its point's right
+    statements and its flag's rights contradict it, one of the other points' statements is neutral (session 29)."""
     rng, pairs = random.Random(f"{seed}:flags"), []
     for q in _questions(corpus):
         points = {p.id: p for p in corpus.rubrics[q.id].points if not p.cues}
@@ -225,6 +227,15 @@ def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]
                     made += [(flag.claim, text, CONTRADICTS, "flag-vs-right") for text in rights.get((q.id, flag.claim), ())]
                 theirs = [t for o in points if o != flag.point for t in balance.get((q.id, o), Statements()).says]
                 made += [(flag.claim, text, NEUTRAL, "flag-vs-other-says") for text in rng.sample(theirs, min(2, len(theirs)))]
+                if said:
+                    mine = statements.get((q.id, flag.claim), ())
+                    right = list(balance.get((q.id, flag.point), Statements()).says) + list(
+                        (rights or {}).get((q.id, flag.claim), ()))
+                    for h in mine:
+                        made += [(h, flag.claim, ENTAILS, "said-vs-flag")]
+                        made += [(h, text, ENTAILS, "said-vs-said") for text in mine if text != h]
+                        made += [(h, text, CONTRADICTS, "said-vs-right") for text in rng.sample(right, min(2, len(right)))]
+                        made += [(h, text, NEUTRAL, "said-vs-other-says") for text in rng.sample(theirs, min(1, len(theirs)))]
             for h, text, label, source in made:
                 pairs.append(Pair(h, text, label, q.id, source))
                 if rng.random() < 0.15:

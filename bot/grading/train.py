@@ -100,7 +100,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 
 # the refining pass (`refine`): its learning rate, its own pairs per new one, and whether the new pairs are balanced with
 # right statements of the flags' points (`flag_pairs`)
-REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False}
+REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False}
 
 # the pairs whose labels are sure (the rubric's and the written statements'): what `refine --hard` takes the checker's
 # misreadings from (session 29); rule-made false versions and other points' examples and false statements are left out
@@ -142,7 +142,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     else:
         new = flag_pairs(corpus, load_flag_statements(flags_path), seed,
                          balance=statements if settings["balance"] else None, facts=settings["facts"],
-                         rights=load_flag_statements(flags_path, "rights") if settings["rights"] else None)
+                         rights=load_flag_statements(flags_path, "rights") if settings["rights"] else None,
+                         said=settings["said"])
         new_train, new_val = split_by_question(new)
     replayed = random.Random(seed + 2).sample(base_train, min(len(base_train), settings["replay"] * len(new_train)))
     train_pairs = new_train + replayed
