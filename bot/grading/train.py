@@ -152,7 +152,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     val = base_val + new_val
 
     def read(model) -> dict:
-        """The held-out questions' pairs as `train` measures them, and apart, their new flag pairs."""
+        """The held-out questions' pairs as `train` measures them, and apart, their new pairs (flag pairs, or with
+        --hard those the starting checker misread)."""
         probs = ClaimChecker(model.eval(), tokenizer, Thresholds()).probabilities([p.hypothesis for p in val],
                                                                                   [p.premise for p in val])
         labels = np.array([p.label for p in val])
@@ -167,9 +168,10 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     save_weights(model, weights_path)
     figures = {**read(model), "before": before}
     progress(f"held-out questions: {figures} ({time.perf_counter() - started:.0f} s)")
-    return write_record(corpus, base if settings["hard"] else base + new_train + new_val, train_pairs, val, statements, figures, history, weights_path,
-                        record_path, settings={"seed": seed, "threads": threads, "refined_from": sha256_file(init),
-                                               "flag_statements_sha256": sha256_file(flags_path), **settings},
+    made = base if settings["hard"] else base + new_train + new_val  # --hard's new pairs are among the base ones
+    return write_record(corpus, made, train_pairs, val, statements, figures, history, weights_path, record_path,
+                        settings={"seed": seed, "threads": threads, "refined_from": sha256_file(init),
+                                  "flag_statements_sha256": sha256_file(flags_path), **settings},
                         seconds=time.perf_counter() - started)
 
 
