@@ -80,11 +80,14 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_p
 @click.option("--hard/--no-hard", default=None,
               help="Instead of the red flags: the checker's own training pairs from sure sources that it misreads "
                    "(train.py's SURE_SOURCES) [default: REFINE's].")
+@click.option("--cross/--no-cross", default=None,
+              help="Instead of the red flags: false statements of each question's other points against each point "
+                   "(neutral), balanced by the point's own (session 30) [default: REFINE's].")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
 def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: float | None, replay: int | None,
                   balance: bool | None, facts: bool | None, rights: bool | None, said: bool | None, hard: bool | None,
-                  seed: int, threads: int) -> None:
+                  cross: bool | None, seed: int, threads: int) -> None:
     """One more pass of a trained claim checker over red flags said in other words (session 27, docs/grading.md)."""
     from bot.grading.claimdata import FLAG_STATEMENTS_PATH
     from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
@@ -97,7 +100,8 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     _, c = settings_and_corpus()
     out.mkdir(parents=True, exist_ok=True)
     overrides = {k: v for k, v in (("lr", lr), ("replay", replay), ("balance", balance), ("facts", facts),
-                                         ("rights", rights), ("said", said), ("hard", hard))
+                                         ("rights", rights), ("said", said), ("hard", hard),
+                                         ("cross", cross))
                  if v is not None}
     figures = refine(c, init=weights, seed=seed, threads=threads,
                      weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name,

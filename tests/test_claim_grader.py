@@ -963,6 +963,40 @@ def test_refine_hard_takes_the_sure_pairs_the_checker_misreads() -> None:
     assert len(checker.read) == 4  # the rule-made pair is not even read
 
 
+def test_refine_cross_pairs_a_point_with_its_siblings_false_statements_as_neutral(corpus) -> None:
+    # session 30's trial (`grader refine --cross`): a false statement of another point of the question does not state
+    # this one; balanced by the point's own right statement (entails) and own false statement (contradicts)
+    from bot.grading.claimdata import (
+        CONTRADICTS,
+        ENTAILS,
+        NEUTRAL,
+        Statements,
+        _hypothesis,
+        cross_pairs,
+        load_flag_statements,
+        load_statements,
+    )
+
+    statements, said = load_statements(), load_flag_statements()
+    pairs = cross_pairs(corpus, statements, said)
+    assert pairs == cross_pairs(corpus, statements, said)  # seeded
+    labels = {src: {p.label for p in pairs if p.source.split("+")[0] == src}
+              for src in ("cross-other-false", "cross-says", "cross-own-false")}
+    assert labels == {"cross-other-false": {NEUTRAL}, "cross-says": {ENTAILS}, "cross-own-false": {CONTRADICTS}}
+    for qid, rubric in corpus.rubrics.items():
+        if qid not in corpus.questions:
+            continue
+        points = {_hypothesis(p): p.id for p in rubric.points if not p.cues}
+        false_of = {pid: set(statements.get((qid, pid), Statements()).false) for pid in points.values()}
+        for f in rubric.red_flags:
+            false_of.setdefault(f.point, set()).update({f.claim, *said.get((qid, f.claim), ())})
+        for p in (p for p in pairs if p.question_id == qid and p.source == "cross-other-false"):
+            mine = points[p.hypothesis]
+            assert p.premise not in false_of[mine] and any(p.premise in ts for o, ts in false_of.items() if o != mine)
+        for p in (p for p in pairs if p.question_id == qid and p.source == "cross-own-false"):
+            assert p.premise in false_of[points[p.hypothesis]]
+
+
 def test_a_checker_ensemble_combines_its_members_readings() -> None:
     # session 20's trial (BOT_CLAIM_ENSEMBLE): the mean of two readings, or their geometric mean, which reads a pair as
     # entailing only where neither member finds that unlikely

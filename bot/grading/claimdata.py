@@ -243,6 +243,36 @@ def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]
     return pairs
 
 
+def cross_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
+                flag_says: dict[tuple[str, str], tuple[str, ...]], seed: int = 0) -> list[Pair]:
+    """A false statement about one of the question's other points does not state this one (session 30): wrong answers
+    were credited with points from their own false sentences on the topic. Per point, two false statements of the
+    question's other points (their red flags, written false statements, flags said otherwise) are neutral; one of the
+    point's own written right statements entails it and one of its own false statements contradicts it, so that the
+    pass does not teach the checker that every confident sentence on the topic is neutral."""
+    rng, pairs = random.Random(f"{seed}:cross"), []
+    for q in _questions(corpus):
+        rubric = corpus.rubrics[q.id]
+        points = [p for p in rubric.points if not p.cues]
+        flags_of = {p.id: [f.claim for f in rubric.red_flags if f.point == p.id] for p in points}
+        false_of = {pid: [*claims, *statements.get((q.id, pid), Statements()).false,
+                          *(t for c in claims for t in flag_says.get((q.id, c), ()))]
+                    for pid, claims in flags_of.items()}
+        for p in points:
+            h = _hypothesis(p)
+            theirs = [t for o in points if o.id != p.id for t in false_of[o.id]]
+            made = [(text, NEUTRAL, "cross-other-false") for text in rng.sample(theirs, min(2, len(theirs)))]
+            says = statements.get((q.id, p.id), Statements()).says
+            made += [(text, ENTAILS, "cross-says") for text in rng.sample(says, min(1, len(says)))]
+            own = false_of[p.id]
+            made += [(text, CONTRADICTS, "cross-own-false") for text in rng.sample(own, min(1, len(own)))]
+            for text, label, source in made:
+                pairs.append(Pair(h, text, label, q.id, source))
+                if rng.random() < 0.15:
+                    pairs.append(Pair(h, spoken(text, rng), label, q.id, source + "+spoken"))
+    return pairs
+
+
 def with_more_statements(path: Path) -> dict[tuple[str, str], Statements]:
     """The shipped statements with those of another file of the same form added to each point's: how a
     batch written but not shipped is tried (`grader pairs --add-statements`)."""

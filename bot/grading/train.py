@@ -25,6 +25,7 @@ from bot.grading.claimdata import (
     STATEMENTS_PATH,
     Pair,
     build_pairs,
+    cross_pairs,
     flag_pairs,
     load_flag_statements,
     load_pairs,
@@ -100,7 +101,8 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 
 # the refining pass (`refine`): its learning rate, its own pairs per new one, and whether the new pairs are balanced with
 # right statements of the flags' points (`flag_pairs`)
-REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False}
+REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False,
+          "cross": False}
 
 # the pairs whose labels are sure (the rubric's and the written statements'): what `refine --hard` takes the checker's
 # misreadings from (session 29); rule-made false versions and other points' examples and false statements are left out
@@ -139,6 +141,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     if settings["hard"]:  # its own pairs it misreads (the held-out questions' only measured)
         reader = ClaimChecker(model.eval(), tokenizer, Thresholds())
         new_train, new_val = misread(reader, base_train), misread(reader, base_val)
+    elif settings["cross"]:  # false statements of a question's other points against each point (session 30)
+        new_train, new_val = split_by_question(cross_pairs(corpus, statements, load_flag_statements(flags_path), seed))
     else:
         new = flag_pairs(corpus, load_flag_statements(flags_path), seed,
                          balance=statements if settings["balance"] else None, facts=settings["facts"],
@@ -151,15 +155,16 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     progress(f"refining on {len(new_train)} new pairs and {len(replayed)} of its own")
     val = base_val + new_val
 
+    new_name = "misread" if settings["hard"] else "cross" if settings["cross"] else "flag_written"
+
     def read(model) -> dict:
-        """The held-out questions' pairs as `train` measures them, and apart, their new pairs (flag pairs, or with
-        --hard those the starting checker misread)."""
+        """The held-out questions' pairs as `train` measures them, and apart, their new pairs (flag pairs, with
+        --hard those the starting checker misread, with --cross the other points' false statements)."""
         probs = ClaimChecker(model.eval(), tokenizer, Thresholds()).probabilities([p.hypothesis for p in val],
                                                                                   [p.premise for p in val])
         labels = np.array([p.label for p in val])
         return {**held_out_figures(probs[:len(base_val)], labels[:len(base_val)]),
-                "misread" if settings["hard"] else "flag_written": held_out_figures(probs[len(base_val):],
-                                                                                    labels[len(base_val):])}
+                new_name: held_out_figures(probs[len(base_val):], labels[len(base_val):])}
 
     before = read(model)
     progress(f"held-out questions before: {before}")
@@ -171,7 +176,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     made = base if settings["hard"] else base + new_train + new_val  # --hard's new pairs are among the base ones
     return write_record(corpus, made, train_pairs, val, statements, figures, history, weights_path, record_path,
                         settings={"seed": seed, "threads": threads, "refined_from": sha256_file(init),
-                                  "flag_statements_sha256": sha256_file(flags_path), **settings},
+                                  **({} if settings["hard"] else {"flag_statements_sha256": sha256_file(flags_path)}),
+                                  **settings},
                         seconds=time.perf_counter() - started)
 
 
