@@ -17,7 +17,8 @@ rule written down in session 16 before any of it was measured (docs/grading.md):
   and MAE 1.92 or less.
 
 With `--floor` (session 21) the grid is instead a floor under the score's scale and the share that is a 10
-(`rule_table.FLOOR_GRID`, rules `floor-A-B`), against the app's `floor-0-0.8`, by the same rule.
+(`rule_table.FLOOR_GRID`, rules `floor-A-B`), against the app's `floor-0-0.85` (`floor-0-0.8` until session 30), by
+the same rule.
 
 Grid and floor rules read the decision without session 22's cap on an answer that reads like another question's
 (`Limits.elsewhere_margin`) and with three spans per point whatever the answer's length (before session 25's
@@ -30,14 +31,17 @@ import json
 import sys
 from pathlib import Path
 
+from bot.grading.claim_reading import Limits
 from bot.settings import Settings
 from devtools.evaluation import DatasetError
 from devtools.rule_table import floor_name, floor_names, grid_name, grid_names
 from devtools.rules import run_rules
 
 CHOOSING = Path(__file__).with_name("data") / "choosing_answers.jsonl"
-APP = grid_name(0.5, 0.2, 0.8, 0.25)  # the app's own constants (Limits, the checker's thresholds)
-APP_FLOOR = floor_name(0.0, 0.8)  # the same, named in the floor grid
+_LIMITS = Limits()
+# the app's own constants (Limits, the checker's thresholds): grid-0.5-0.2-0.85-0.25 since session 30
+APP = grid_name(0.5, _LIMITS.blend, _LIMITS.full_at, _LIMITS.incorrect_penalty)
+APP_FLOOR = floor_name(_LIMITS.floor, _LIMITS.full_at)  # the same, named in the floor grid
 PEARSON_SLACK, EXCELLENT_MEAN, EXCELLENT_BELOW_7, WRONG_MEAN = 0.005, 8.60, 3, 2.75
 MAE_GAIN, HALF_PEARSON_SLACK, CHECK_PEARSON, CHECK_MAE = 0.05, 0.01, 0.7438, 1.92
 

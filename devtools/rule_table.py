@@ -384,7 +384,7 @@ def _falsecap(share: float, cap: float) -> Rule | None:
 FAMILIES = {
     # Session 16: the score's constants chosen again for today's checker and decision (devtools/limits_grid.py). A
     # rule `grid-AT-BLEND-FULL-PENALTY` is the shipped decision with those four constants, e.g. the app's own
-    # grid-0.5-0.2-0.8-0.25.
+    # grid-0.5-0.2-0.85-0.25 (grid-0.5-0.2-0.8-0.25 until session 30).
     "grid": Family("grid", {"incorrect_at": (0.5, 0.6, 0.7, 0.8), "blend": (0.0, 0.1, 0.2, 0.3),
                             "full_at": (0.7, 0.75, 0.8, 0.85, 0.9), "penalty": (0.25, 0.5)}, _grid),
     # Session 21: a floor under the score's scale (Limits.floor) with the share that is a 10 chosen again. A rule
@@ -397,7 +397,8 @@ FAMILIES = {
     "widen": Family("widen", {"widen": (1,), "full_at": (0.8, 0.85, 0.9, 0.95, 1.0)}, _widen),
     # Session 26: the P(entails) at which a point is covered and partial (the checker's defaults until then, never
     # chosen on answers), with the share of the marks that is a 10. A rule `cover-C-P-FULL` is the app's decision
-    # with those (the app's own: cover-0.5-0.25-0.8); the checker reads the same spans.
+    # with those (the app's own: cover-0.5-0.35-0.85 since session 30, cover-0.5-0.25-0.8 before); the checker reads the
+    # same spans.
     "cover": Family("cover", {"covered": (0.35, 0.4, 0.45, 0.5, 0.6), "partial": (0.15, 0.25, 0.35),
                               "full_at": (0.75, 0.8, 0.85, 0.9)}, _cover),
     # Session 26: a cap on an answer that states a share of its rubric falsely. A rule `falsecap-T-C` is the app's

@@ -39,7 +39,7 @@ def test_other_ways_come_from_the_examples_of_points_not_covered(corpus) -> None
 
 
 def test_the_claim_graders_score_says_how_it_is_made_from_the_points(corpus) -> None:
-    # "10.0 / 10" beside "4 of 5 points covered" is the rule (80% of the marks is a 10), and says so
+    # "10.0 / 10" beside "4 of 5 points covered" is the rule (85% of the marks is a 10), and says so
     qid = next(qid for qid, r in corpus.rubrics.items() if len(r.points) >= 5 and not corpus.questions[qid].options)
     question, rubric = corpus.questions[qid], corpus.rubrics[qid]
     points = [PointGrade(point_id=p.id, text=p.text, weight=1, verdict=Verdict.covered if k else Verdict.partial)
@@ -51,7 +51,7 @@ def test_the_claim_graders_score_says_how_it_is_made_from_the_points(corpus) -> 
     claim = shown["claim-checker:3bdda58f5fe2"].score
     assert "4 of 5 points covered, 1 partial" in claim
     assert "an incorrect one loses 25% of its weight; 20% of the score is how closely" in claim
-    assert "80% of the marks is already 10" in claim
+    assert "85% of the marks is already 10" in claim
     assert "How the score is made" not in shown["rubric-calibrated"].score + shown["gpt"].score
     assert "less the share" not in claim  # nothing incorrect: the rubric grader's fifth is whole
     wrong = [points[0].model_copy(update={"verdict": Verdict.incorrect}), *points[1:]]

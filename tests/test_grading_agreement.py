@@ -36,7 +36,8 @@ NEW_ANSWERS = sorted((ROOT / "tests" / "data" / "answers").glob("*-new.yaml"))
 # fifth of a long answer's spans (5 December): dev slice 0.892 / 1.23, excellent 8.36, marked 8 of 10 wrong and 3 of 10
 # excellent; held-out slice strong 9.34, wrong 2.10, both 59.2%. With session 28's checker for the red flags: dev slice
 # 0.906 / 1.15, wrong 1.29, excellent 8.36, marked 9 of 10 wrong and 3 of 10 excellent; held-out slice strong 9.42,
-# wrong 1.84, both 61.2%. The bars sit
+# wrong 1.84, both 61.2%. With session 30's points checker and scale: dev slice 0.912 / 1.13, wrong 1.29, excellent
+# 8.47, marked 9 of 10 wrong and 2 of 10 excellent; held-out slice strong 9.49, wrong 1.62, both 73.5%. The bars sit
 # below, but the rubric grader alone (wrong 5.0 on the dev split), the first claim checker (held-out
 # strong 6.90, both 14.3%) or the previous one (dev slice Pearson 0.741, held-out both 42.9%) would
 # fail them.

@@ -19,6 +19,10 @@ from tests.helpers import ScriptedChecker
 
 CHOOSING = Path(__file__).resolve().parent.parent / "devtools" / "data" / "choosing_answers.jsonl"
 
+# the scale and partial threshold of sessions 16-29 (10 at 80% of the marks, partial at P(entails) 0.25), which the hand
+# computations of the scripted tests below use; the app's since session 30 are Limits()'s
+SCALE_16_29 = {"full_at": 0.8, "partial_at": None}
+
 
 def grader_for(table: dict[str, tuple[float, float]]) -> RuleGrader:
     base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker(table), fallback=None, limits=None)
@@ -141,7 +145,7 @@ def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, s
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     # two points, one contradicted: session 20's context rule would disbelieve it (its own test is in test_claim_grader)
     base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None,
-                           limits=Limits(context_share=2.0))
+                           limits=Limits(context_share=2.0, **SCALE_16_29))
     grader = RuleGrader(base)
     grader.rule = rule_for(rule)
 
@@ -174,7 +178,7 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     assert len(rule_names("grid")) == len(set(rule_names("grid"))) == 160
     # grid and floor rules read as they were measured: without session 22's cap on answers to another question
     # (and as every rule before session 25: three spans per point whatever the answer's length)
-    assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5,
+    assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5, full_at=0.8,
                                                                            elsewhere_margin=None, spans_share=0.0)
     assert rule_for("session-17").limits(Limits()).context_share > 1  # every contradiction counts there
     assert rule_for("shipped").limits(Limits()) == Limits()
@@ -187,8 +191,8 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     assert rule_for("stories-0").limits(Limits()) == replace(Limits(), elsewhere_stories=0.0, elsewhere_story_voice=None,
                                                              spans_share=0.0)
     assert len(rule_names("floor")) == len(set(rule_names("floor"))) == 20
-    assert rule_for("floor-0-0.8").limits(Limits()) == replace(Limits(), elsewhere_margin=None,  # the app's scale
-                                                               spans_share=0.0)
+    assert rule_for("floor-0-0.8").limits(Limits()) == replace(Limits(), elsewhere_margin=None,  # sessions 16-29's scale
+                                                               full_at=0.8, spans_share=0.0)
     assert rule_for("floor-0.1-0.75").limits(Limits()) == replace(Limits(), floor=0.1, full_at=0.75,
                                                                   elsewhere_margin=None, spans_share=0.0)
     # session 25's widen rules: the app's decision (its cap included) with the examples read and another scale
@@ -304,7 +308,8 @@ def test_soft_credit_rules_score_a_ramp_of_the_reading_and_keep_the_verdicts(rul
 
     points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[]) for p in ("p", "q")]
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
-    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None, limits=Limits())
+    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None,
+                           limits=Limits(**SCALE_16_29))
     grader = RuleGrader(base)
     grader.rule = rule_for(rule)
     m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another one.", None)],
@@ -352,7 +357,8 @@ def test_story_gate_rules_keep_a_storys_structure_only_as_far_as_it_answers_the_
     points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=cues)
               for p, cues in (("star", ["as a result"]), ("p", []), ("q", []))]
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
-    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None, limits=Limits())
+    base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None,
+                           limits=Limits(**SCALE_16_29))
     grader = RuleGrader(base)
     grader.rule = rule_for(rule)
     m = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None),

@@ -12,7 +12,7 @@ of the rest of the rubric (`Limits.context_share`, session 20). Verdicts come wi
 The score is mostly what the verdicts earn (`score_from_points`: an incorrect point costs a
 quarter of its weight) and a fifth the rubric grader's calibrated score (`Limits.blend`; since session 21
 times the weight share of the points not incorrect, `Limits.rubric_if_incorrect`), on a scale
-where 80% of the marks is already 10 (`Limits.full_at`): the checker is strict (a fluent false
+where 85% of the marks is already 10 (`Limits.full_at`): the checker is strict (a fluent false
 answer earns little from it) and the rubric grader generous to answers on the point in other words;
 together they agree with reference grades better than either alone (docs/grading.md). Structural
 STAR points of behavioral questions keep their regex `cues`.

@@ -40,17 +40,19 @@ class Limits:
     # answer, vague): 0.2 and 0.8 gave the lowest mean absolute error there; chosen again for today's
     # checker on the choosing set by `python -m devtools.limits_grid` (they stay; docs/grading.md).
     # Never chosen on the measuring data.
+    # Since session 30, with the points checker refined on other points' false statements (`grader refine --cross`), a
+    # 10 at 85% of the marks: chosen with `partial_at` for that checker on the choosing sets 1-3 (`eval --rule cover`).
     blend: float = 0.2
-    full_at: float = 0.8
+    full_at: float = 0.85
     # The share of the marks under which the grade is 0: the scale runs from `floor` (0) to `full_at` (10). Tried
     # in session 21 (`python -m devtools.limits_grid --floor`, docs/grading.md).
     floor: float = 0.0
     # P(contradicts), and P(entails) of a red flag, at which a point is incorrect (None: the checker's own).
     incorrect_at: float | None = None
     # P(entails) at which a point is covered, and partial (None: the checker's own, 0.5 and 0.25). The verdict's only:
-    # the checker reads the same spans. Tried in session 26 (`eval --rule cover`).
+    # the checker reads the same spans. Tried in session 26 (`eval --rule cover`); partial at 0.35 since session 30.
     covered_at: float | None = None
-    partial_at: float | None = None
+    partial_at: float | None = 0.35
     # What an incorrect point costs, a share of its weight (`score_from_points`), and the rubric grader's
     # share of the score when some point is incorrect: "all" (as for any answer), "none" (the verdicts are
     # the whole score), "correct" (its score times the weight share of the points not incorrect: the rubric
