@@ -98,6 +98,12 @@ class Rule:
     context_most: float | None = None  # session 27: Limits.context_most (None: the app's)
     flag_statements: bool | None = None  # session 27: Limits.flag_statements (None: the app's); changes what is read
     flag_at: float | None = None  # session 28: Limits.flag_at (None: the app's)
+    # session 31: a point covered or partial by a span one of whose clauses (rules.clauses) the checker reads as
+    # contradicting it at this P(contradicts) or more (above that clause's P(entails)) is read as contradicted there
+    # (P(entails) 0); `clause_second`: believed only where the clause also contradicts most of the point's examples
+    # ("examples"; a point without examples: never) or the red flags' checker reads it so at the same P ("flags")
+    clause_at: float | None = None
+    clause_second: str = "none"
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -374,6 +380,19 @@ def _cover(covered: float, partial: float, full_at: float) -> Rule | None:
                                full_at=full_at)
 
 
+def _clauses(second: str) -> Callable[[float], Rule | None]:
+    said = {"none": "", "examples": ", where the clause also contradicts most of the point's examples",
+            "flags": ", where the red flags' checker reads it so too"}[second]
+
+    def make(at: float) -> Rule | None:
+        if not 0 < at <= 1:
+            return None
+        return dataclasses.replace(SHIPPED, text=f"shipped, and a point covered or partial by a span one of whose clauses "
+                                   f"is read as contradicting it at P >= {at:g} is contradicted{said}", clause_at=at,
+                                   clause_second=second)
+    return make
+
+
 def _falsecap(share: float, cap: float) -> Rule | None:
     if not (0 < share <= 1 and 0 <= cap <= 10):
         return None
@@ -404,6 +423,12 @@ FAMILIES = {
     # Session 26: a cap on an answer that states a share of its rubric falsely. A rule `falsecap-T-C` is the app's
     # decision with an answer whose incorrect points carry T of the weight or more scored at most C.
     "falsecap": Family("falsecap", {"share": (0.25, 0.33, 0.5), "cap": (1.0, 2.0, 3.0)}, _falsecap),
+    # Session 31: the clauses of the span that states a point read against it (Rule.clause_at): `clauses-T`,
+    # `clausesex-T` (believed only where the clause contradicts most of the point's examples too) and `clausesagree-T`
+    # (only where the red flags' checker reads it so too).
+    "clauses": Family("clauses", {"at": (0.5, 0.7, 0.8, 0.9)}, _clauses("none")),
+    "clausesex": Family("clausesex", {"at": (0.7, 0.8, 0.9)}, _clauses("examples")),
+    "clausesagree": Family("clausesagree", {"at": (0.7, 0.8, 0.9)}, _clauses("flags")),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule
@@ -420,7 +445,8 @@ def rule_for(name: str) -> Rule:
 
 def rule_names(value: str) -> list[str]:
     """The rules named in a comma-separated list, where "all" is every one of RULES and a family's prefix ("grid",
-    "floor", "widen", "cover", "falsecap") every combination of its grid; or a ValueError naming the unknown."""
+    "floor", "widen", "cover", "falsecap", "clauses", "clausesex", "clausesagree") every combination of its grid; or a
+    ValueError naming the unknown."""
     groups = {"all": list(RULES)} | {prefix: f.names() for prefix, f in FAMILIES.items()}
     names = [n for v in value.split(",") if v.strip() for n in groups.get(v.strip(), [v.strip()])]
     unknown = [n for n in names if n not in RULES and all(f.rule(n) is None for f in FAMILIES.values())]
@@ -430,5 +456,6 @@ def rule_names(value: str) -> list[str]:
                          "(e.g. grid-0.5-0.2-0.8-0.25) or 'grid' for all of the grid, floor-FLOOR-FULL (e.g. "
                          "floor-0.1-0.75) or 'floor' for all of those, widen-N-FULL (e.g. widen-1-0.9) or 'widen' "
                          "for all of those, cover-C-P-FULL (e.g. cover-0.5-0.25-0.8) or 'cover' for all of those, "
-                         "and falsecap-T-C (e.g. falsecap-0.33-2) or 'falsecap' for all of those")
+                         "falsecap-T-C (e.g. falsecap-0.33-2) or 'falsecap' for all of those, and clauses-T, "
+                         "clausesex-T, clausesagree-T (e.g. clauses-0.9) or their prefix for all of those")
     return names

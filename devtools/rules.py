@@ -12,6 +12,7 @@ are `eval`'s own. None of these rules is in the app. What each rule is: devtools
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,6 +45,17 @@ from devtools.rule_table import RULES, is_proposition, rule_for, rule_names
 __all__ = ["KeptRetrieval", "RuleGrader", "rule_names", "run_rules"]
 
 
+# where a sentence divides into clauses (`Rule.clause_at`): semicolons, colons, dashes and commas
+_CLAUSE_BREAK = re.compile(r"\s*[;:]\s+|\s+(?:—|–|--)\s+|,\s+")
+
+
+def clauses(text: str) -> list[str]:
+    """A span's clauses of four words or more, verbatim; none where it does not divide into two or more."""
+    parts = [x.strip(" ,;:") for x in _CLAUSE_BREAK.split(text)]
+    parts = [x for x in parts if len(x.split()) >= 4]
+    return parts if len(parts) >= 2 else []
+
+
 class RuleGrader(ClaimGrader):
     """The shipped claim grader with another decision rule. Each answer is measured once and kept, so
     every rule after the first costs only its extra pairs (counted in `extra_pairs`)."""
@@ -57,7 +69,7 @@ class RuleGrader(ClaimGrader):
         self.rule = RULES["shipped"]
         self.extra_pairs = 0
         self._measures: dict[tuple, Measure] = {}
-        self._read_pairs: dict[tuple[str, str], tuple[float, float]] = {}
+        self._read_pairs: dict[tuple[int, str, str], tuple[float, float]] = {}
 
     def measure(self, question, points, flags, answer) -> Measure:
         limits = self.rule.limits(self.shipped_limits)  # the constants that change what is read
@@ -77,14 +89,17 @@ class RuleGrader(ClaimGrader):
                                     untrusted_flags=self.untrusted_flags(question, points, m.spans, readings))
         return super().decide(question, points, m)
 
-    def _probabilities(self, hyps: list[str], prems: list[str]) -> list[tuple[float, float]]:
-        """(P(entails), P(contradicts)) of extra pairs; each distinct pair read once over all rules."""
+    def _probabilities(self, hyps: list[str], prems: list[str], checker=None) -> list[tuple[float, float]]:
+        """(P(entails), P(contradicts)) of extra pairs, by the points' checker or `checker`; each distinct pair read
+        once by each checker over all rules."""
+        checker = checker or self.checker
         self.extra_pairs += len(hyps)
-        need = list(dict.fromkeys(k for k in zip(hyps, prems, strict=True) if k not in self._read_pairs))
+        keys = [(id(checker), h, p) for h, p in zip(hyps, prems, strict=True)]
+        need = list(dict.fromkeys(k for k in keys if k not in self._read_pairs))
         if need:
-            probs = self.checker.probabilities([h for h, _ in need], [p for _, p in need])
+            probs = checker.probabilities([h for _, h, _ in need], [p for _, _, p in need])
             self._read_pairs.update({k: (float(e), float(c)) for k, (_, e, c) in zip(need, probs, strict=True)})
-        return [self._read_pairs[k] for k in zip(hyps, prems, strict=True)]
+        return [self._read_pairs[k] for k in keys]
 
     def refold(self, points, m: Measure) -> list[_PointReading]:
         """Each point's readings under `self.rule`, from the pairs the checker read."""
@@ -127,6 +142,8 @@ class RuleGrader(ClaimGrader):
             if rule.flag_span_wins and r.red_flag is not None and r.flag >= t.flag and r.flag_span == r.ent_span:
                 r.ent = min(r.ent, r.flag - 1e-6)
             examples = list(point.examples)
+            if rule.clause_at is not None and r.cued is None and r.ent >= t.partial:
+                self._clause_contradicts(m, i, r, examples)
             if r.cued is not None or not examples:
                 continue
             if rule.self_check in ("not-entailed", "margin") and r.con >= t.contradicts and r.con > r.ent:
@@ -162,6 +179,24 @@ class RuleGrader(ClaimGrader):
         if rule.about_in_context is not None:
             self._about_in_context(points, readings, rubric, m)
         return readings
+
+    def _clause_contradicts(self, m: Measure, i: int, r: _PointReading, examples: list[str]) -> None:
+        """`Rule.clause_at`: the clause of the point's stating span the checker reads as contradicting it most strongly;
+        at the rule's P or more (and with `clause_second` read so a second time), the point is contradicted there."""
+        parts = clauses(m.spans[r.ent_span].text)
+        read = self._probabilities([m.claims[i]] * len(parts), parts)
+        con, part = max(((c, x) for (e, c), x in zip(read, parts, strict=True) if c > e), default=(0.0, ""))
+        if con < self.rule.clause_at:
+            return
+        second = self.rule.clause_second
+        if second == "examples" and not (examples and contradicts_most(
+                self._probabilities(examples, [part] * len(examples)), self.thresholds)):
+            return
+        if second == "flags":
+            (ent, again), = self._probabilities([m.claims[i]], [part], self.flag_checker)
+            if again < self.rule.clause_at or again <= ent:
+                return
+        r.con, r.con_span, r.ent = con, r.ent_span, 0.0
 
     def _about_in_context(self, points, readings: list[_PointReading], rubric: dict, m: Measure) -> None:
         """`Rule.about_in_context`: in an answer that covers most of the rest of the rubric, a point the checker finds

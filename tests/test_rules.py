@@ -84,6 +84,30 @@ def test_widen_credits_a_point_whose_example_the_span_states() -> None:
     assert grader.refold([POINT], m)[0].ent == pytest.approx(0.2)
 
 
+STATING = "the first clause says it right, and the second clause says something false"
+
+
+@pytest.mark.parametrize(("rule", "example_con", "stands"), [
+    ("shipped", 0.9, False),  # the span states the point (P 0.8): covered
+    ("clauses-0.9", 0.1, True),  # its second clause contradicts the point at 0.95
+    ("clauses-0.96", 0.1, False),
+    ("clausesex-0.9", 0.1, False),  # ... but contradicts none of the point's examples
+    ("clausesex-0.9", 0.9, True),  # ... contradicts all three
+    ("clausesagree-0.9", 0.1, True),  # the second reader (here the same scripted checker) reads it so too
+])
+def test_clause_rules_read_a_stating_spans_clauses_against_the_point(rule: str, example_con: float,
+                                                                     stands: bool) -> None:
+    false = "and the second clause says something false"
+    table = {"the point|" + false: (0.03, 0.95), **{f"{e}|{false}": (0.05, example_con) for e in POINT.examples}}
+    grader = grader_for(table)
+    grader.rule = rule_for(rule)
+    m = Measure(claims=["the point"], spans=[_Span(STATING, None)], readings=[_PointReading()], rubric=None,
+                bare_list=False, pairs=[PairRead(0, 0, 0.8, 0.05)])
+    r = grader.refold([POINT], m)[0]
+    assert (r.con >= 0.5 and r.ent == 0.0) is stands, (r.con, r.ent)
+    assert ("the point", "the first clause says it right") in grader.checker.read or rule == "shipped"
+
+
 @pytest.mark.parametrize(("rule", "stands"), [
     ("session-13", True),  # every contradiction believed
     ("self-check", False),  # the point's example "example two" reads as contradicting it: not believed
