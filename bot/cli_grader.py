@@ -4,6 +4,7 @@ second readings (bot/grading/)."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
@@ -41,22 +42,40 @@ def grader_fit(dataset: Path, out: Path | None) -> None:
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the weights and record [default: the package's, where the app loads them].")
+@click.option("--first-only", is_flag=True,
+              help="The first training alone, without the refining passes that follow it (`grader train` until "
+                   "session 31).")
+@click.option("--flags", is_flag=True,
+              help="Also rebuild the red flags' checker from the same first training (about 40 minutes more).")
 @click.option("--pairs", "pairs_path", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Train on these pairs (from `grader pairs`) instead of building them.")
-def grader_train(seed: int, epochs: int, threads: int, out: Path | None, pairs_path: Path | None) -> None:
-    """Fine-tune the claim checker on pairs built from the rubrics (never on the measuring data)."""
+              help="With --first-only: train on these pairs (from `grader pairs`) instead of building them.")
+def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_only: bool, flags: bool,
+                 pairs_path: Path | None) -> None:
+    """Rebuild the claim checker from the rubrics and the project's written statements (never the measuring data):
+    the first training, then the refining passes that made the shipped one (bot/grading/train.py's POINTS_PASSES)."""
     from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
-    from bot.grading.train import train
+    from bot.grading.train import rebuild, train
 
+    if pairs_path and not first_only:
+        raise click.ClickException("--pairs changes the first training's pairs, which the refining passes do not "
+                                   "read; add --first-only to train on them alone.")
+    if flags and first_only:
+        raise click.ClickException("--flags rebuilds the red flags' checker from the first training's refining "
+                                   "passes; leave out --first-only, or --flags.")
     _, c = settings_and_corpus()
-    weights, record = (out / WEIGHTS_PATH.name, out / RECORD_PATH.name) if out else (WEIGHTS_PATH, RECORD_PATH)
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
+    folder = out or WEIGHTS_PATH.parent
+    folder.mkdir(parents=True, exist_ok=True)
     overrides = {"epochs": epochs} if epochs else {}
-    figures = train(c, seed=seed, threads=threads, weights_path=weights, record_path=record,
-                    pairs_path=pairs_path, progress=lambda m: click.echo(m, err=True), **overrides)
-    click.echo(f"wrote {weights} ({figures['weights_bytes'] / 1e6:.1f} MB) and {record} in "
-               f"{figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
+    say = lambda m: click.echo(m, err=True)  # noqa: E731
+    started = time.perf_counter()
+    if first_only:
+        figures = train(c, seed=seed, threads=threads, weights_path=folder / WEIGHTS_PATH.name,
+                        record_path=folder / RECORD_PATH.name, pairs_path=pairs_path, progress=say, **overrides)
+    else:
+        figures = rebuild(c, out=folder, seed=seed, threads=threads, flags=flags, progress=say, **overrides)
+    click.echo(f"wrote {folder / WEIGHTS_PATH.name} ({figures['weights_bytes'] / 1e6:.1f} MB) and its record"
+               f"{' and the red flags checker' if flags else ''} in {(time.perf_counter() - started) / 60:.1f} min; "
+               f"held-out questions: {figures['held_out']}")
 
 
 @grader.command("refine")

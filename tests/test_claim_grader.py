@@ -958,6 +958,53 @@ def test_refine_says_when_its_starting_checker_is_missing(tmp_path: Path) -> Non
     assert not (tmp_path / "out").exists()
 
 
+def test_grader_train_rebuilds_the_shipped_checkers_in_the_passes_that_made_them(tmp_path: Path, monkeypatch) -> None:
+    # `grader train` (session 31): the first training, then each refining pass from the weights before it; with --flags
+    # the red flags' checker from the same first training. The training itself is replaced by a recorder here.
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+    from bot.grading import train as training
+
+    calls = []
+
+    def fake(kind):
+        def run(corpus, *, weights_path, record_path, init=None, progress=print, **settings):
+            calls.append((kind, init and init.read_text(), settings.get("cross"), settings.get("rights")))
+            weights_path.write_text(f"{kind}-{len(calls)}")
+            record = {"weights_sha256": f"w{len(calls)}", "training_data_sha256": "d", "settings": settings,
+                      "held_out": {"accuracy": 0.5}, "training_seconds": 1.0, "weights_bytes": 10}
+            record_path.write_text(json.dumps(record))
+            return record
+        return run
+
+    monkeypatch.setattr(training, "train", fake("first"))
+    monkeypatch.setattr(training, "refine", fake("pass"))
+    result = CliRunner().invoke(cli, ["grader", "train", "--out", str(tmp_path), "--flags"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert [c[:2] for c in calls] == [("first", None), ("pass", "first-1"), ("pass", "first-1"), ("pass", "pass-3")]
+    assert [c[2:] for c in calls[1:]] == [(True, None), (None, None), (None, True)]  # POINTS_PASSES, FLAG_PASSES
+    points, flags = (json.loads((tmp_path / name).read_text()) for name in ("claim_checker.json", "flag_checker.json"))
+    assert (tmp_path / "claim_checker.safetensors").read_text() == "pass-2"
+    assert (tmp_path / "flag_checker.safetensors").read_text() == "pass-4"
+    assert [s["weights_sha256"] for s in points["steps"]] == ["w1", "w2"]
+    assert [s["weights_sha256"] for s in flags["steps"]] == ["w1", "w3", "w4"]
+    assert points["made_by"] == ["python -m bot grader train --first-only --out A",
+                                 "python -m bot grader refine --init A --cross --out B"]
+    assert flags["made_by"][1:] == ["python -m bot grader refine --init A --out B",
+                                    "python -m bot grader refine --init B --rights --out C"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["claim_checker.json", "claim_checker.safetensors", "flag_checker.json", "flag_checker.safetensors"])
+
+    calls.clear()  # the first training alone, as `grader train` was until session 31
+    result = CliRunner().invoke(cli, ["grader", "train", "--out", str(tmp_path / "first"), "--first-only"])
+    assert result.exit_code == 0 and [c[0] for c in calls] == ["first"]
+    for args, said in ((["--pairs", str(tmp_path / "claim_checker.json")], "add --first-only"),
+                       (["--first-only", "--flags"], "leave out --first-only")):
+        result = CliRunner().invoke(cli, ["grader", "train", "--out", str(tmp_path / "no"), *args])
+        assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output
+
+
 def test_refine_hard_takes_the_sure_pairs_the_checker_misreads() -> None:
     # session 29's trial (`grader refine --hard`, rejected): the pairs it misreads, from sources whose labels are sure
     from bot.grading.claimdata import CONTRADICTS, ENTAILS, NEUTRAL, Pair

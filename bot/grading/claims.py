@@ -138,7 +138,7 @@ class ClaimChecker:
         if not weights.is_file() or not record.is_file():  # not "missing": the app must not fall back to the rubric grader
             raise ClaimCheckerError(f"The red-flag checker needs both {weights.name} and {record.name} in {weights.parent}; "
                                     "restore the missing one from the repository or remove the other.")
-        return cls.load(weights, record, precision, "`python -m bot grader refine` (docs/grading.md, session 28)")
+        return cls.load(weights, record, precision, "`python -m bot grader train --flags`")
 
     @classmethod
     def load(cls, weights: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH, precision: str = "auto",

@@ -181,6 +181,69 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
                         seconds=time.perf_counter() - started)
 
 
+# What `grader train` makes after its first training: `refine` passes (REFINE's settings changed by each), each from the
+# weights before it. The shipped points' checker: one pass over other points' false statements (session 30). The shipped
+# red flags' checker (`--flags`): two passes from the same first training over the red flags said in other words, the
+# second with their right statements too (session 28).
+POINTS_PASSES: tuple[dict, ...] = ({"cross": True},)
+FLAG_PASSES: tuple[dict, ...] = ({}, {"rights": True})
+
+
+def rebuild(corpus, *, out: Path, seed: int = 0, threads: int = 2, flags: bool = False, progress=print,
+            **overrides) -> dict:
+    """`grader train`: the first training (`overrides` change its settings), then POINTS_PASSES, into `out`'s
+    claim_checker.* (with `flags`, FLAG_PASSES from the same first training into its flag_checker.*). The steps
+    before the last are written to a temporary folder; each final record lists every step (`steps`, the commands
+    that make the same files one by one in `made_by`). Returns the points' checker's record."""
+    import tempfile
+
+    from bot.grading.claims import FLAG_RECORD_PATH, FLAG_WEIGHTS_PATH
+
+    def step(where: Path, passes: tuple[dict, ...], first: Path, weights: Path, record: Path) -> dict:
+        steps, init = [first_record], first / WEIGHTS_PATH.name
+        for k, change in enumerate(passes):
+            last = k == len(passes) - 1
+            to = (weights, record) if last else (where / f"{k}" / WEIGHTS_PATH.name, where / f"{k}" / RECORD_PATH.name)
+            to[0].parent.mkdir(parents=True, exist_ok=True)
+            progress(f"refining pass {k + 1} of {len(passes)}: {_refine_flags(change) or 'the red flags'}")
+            steps.append(refine(corpus, init=init, seed=seed, threads=threads, weights_path=to[0], record_path=to[1],
+                                progress=progress, **change))
+            init = to[0]
+        made = steps[-1] | {"steps": [_step(r) for r in steps], "made_by": _made_by(passes)}
+        record.write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
+        return made
+
+    with tempfile.TemporaryDirectory(prefix="claim-checker-") as tmp:
+        where = Path(tmp)
+        first = where / "first"
+        first.mkdir()
+        first_record = train(corpus, seed=seed, threads=threads, weights_path=first / WEIGHTS_PATH.name,
+                             record_path=first / RECORD_PATH.name, progress=progress, **overrides)
+        points = step(where / "points", POINTS_PASSES, first, out / WEIGHTS_PATH.name, out / RECORD_PATH.name)
+        if flags:
+            step(where / "flags", FLAG_PASSES, first, out / FLAG_WEIGHTS_PATH.name, out / FLAG_RECORD_PATH.name)
+    return points
+
+
+def _refine_flags(change: dict) -> str:
+    """A pass's command-line options (`grader refine`)."""
+    return " ".join(f"--{k}" if v is True else f"--no-{k}" if v is False else f"--{k} {v}" for k, v in change.items())
+
+
+def _made_by(passes: tuple[dict, ...]) -> list[str]:
+    """The commands that make the same weights one step at a time."""
+    names = ["A"] + [chr(ord("B") + k) for k in range(len(passes))]
+    return ["python -m bot grader train --first-only --out A"] + [
+        " ".join(filter(None, ["python -m bot grader refine --init", names[k], _refine_flags(change), "--out",
+                               names[k + 1]])) for k, change in enumerate(passes)]
+
+
+def _step(record: dict) -> dict:
+    """What a final record keeps of each step: its weights, data and settings, its held-out figures, its time."""
+    return {k: record[k] for k in ("weights_sha256", "training_data_sha256", "settings", "held_out",
+                                   "training_seconds")}
+
+
 def _fit(model, tokenizer, train_pairs: list[Pair], settings: dict, rng: random.Random, progress, started: float) -> list:
     """Fine-tune `model` on the pairs (the embedding table frozen), batches of similar length in a seeded order."""
     import torch
