@@ -565,10 +565,10 @@ def test_checksum_mismatch_is_refused_with_a_sentence(tmp_path: Path) -> None:
         f.write(bytes([byte[0] ^ 0xFF]))
     with pytest.raises(ClaimCheckerError, match=r"do not match their training record.*python -m bot grader train"):
         ClaimChecker.load(weights, record)
-    # the red flags' checker (session 28) is checked the same way, and names the command that made it
+    # the red flags' checker (session 28) is checked the same way, and names the command that rebuilds it
     shutil.copyfile(FLAG_RECORD_PATH, tmp_path / FLAG_RECORD_PATH.name)
     shutil.copyfile(weights, tmp_path / FLAG_WEIGHTS_PATH.name)
-    with pytest.raises(ClaimCheckerError, match=r"do not match their training record.*grader refine"):
+    with pytest.raises(ClaimCheckerError, match=r"do not match their training record.*grader train --flags"):
         ClaimChecker.flags_in(tmp_path)
     (tmp_path / FLAG_WEIGHTS_PATH.name).unlink()
     with pytest.raises(ClaimCheckerError, match=r"needs both flag_checker.safetensors and flag_checker.json"):
