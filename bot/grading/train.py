@@ -199,30 +199,36 @@ def rebuild(corpus, *, out: Path, seed: int = 0, threads: int = 2, flags: bool =
 
     from bot.grading.claims import FLAG_RECORD_PATH, FLAG_WEIGHTS_PATH
 
-    def step(where: Path, passes: tuple[dict, ...], first: Path, weights: Path, record: Path) -> dict:
-        steps, init = [first_record], first / WEIGHTS_PATH.name
-        for k, change in enumerate(passes):
-            last = k == len(passes) - 1
-            to = (weights, record) if last else (where / f"{k}" / WEIGHTS_PATH.name, where / f"{k}" / RECORD_PATH.name)
-            to[0].parent.mkdir(parents=True, exist_ok=True)
-            progress(f"refining pass {k + 1} of {len(passes)}: {_refine_flags(change) or 'the red flags'}")
-            steps.append(refine(corpus, init=init, seed=seed, threads=threads, weights_path=to[0], record_path=to[1],
-                                progress=progress, **change))
-            init = to[0]
-        made = steps[-1] | {"steps": [_step(r) for r in steps], "made_by": _made_by(passes)}
-        record.write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
-        return made
-
     with tempfile.TemporaryDirectory(prefix="claim-checker-") as tmp:
-        where = Path(tmp)
-        first = where / "first"
-        first.mkdir()
-        first_record = train(corpus, seed=seed, threads=threads, weights_path=first / WEIGHTS_PATH.name,
-                             record_path=first / RECORD_PATH.name, progress=progress, **overrides)
-        points = step(where / "points", POINTS_PASSES, first, out / WEIGHTS_PATH.name, out / RECORD_PATH.name)
+        first = Path(tmp) / "first" / WEIGHTS_PATH.name
+        first.parent.mkdir()
+        first_record = train(corpus, seed=seed, threads=threads, weights_path=first,
+                             record_path=first.with_name(RECORD_PATH.name), progress=progress, **overrides)
+        chains = [(POINTS_PASSES, out / WEIGHTS_PATH.name, out / RECORD_PATH.name)]
         if flags:
-            step(where / "flags", FLAG_PASSES, first, out / FLAG_WEIGHTS_PATH.name, out / FLAG_RECORD_PATH.name)
-    return points
+            chains.append((FLAG_PASSES, out / FLAG_WEIGHTS_PATH.name, out / FLAG_RECORD_PATH.name))
+        made = [_refine_chain(corpus, passes, first, first_record, weights, record, Path(tmp) / f"chain{c}",
+                              seed=seed, threads=threads, progress=progress)
+                for c, (passes, weights, record) in enumerate(chains)]
+    return made[0]
+
+
+def _refine_chain(corpus, passes: tuple[dict, ...], first: Path, first_record: dict, weights: Path, record: Path,
+                  scratch: Path, *, seed: int, threads: int, progress) -> dict:
+    """`refine` passes, each from the weights before it (`first`, then `scratch`'s), the last into `weights` and
+    `record`; that record then lists every step and the commands that make them one by one."""
+    steps, init = [first_record], first
+    for k, change in enumerate(passes):
+        to = (weights, record) if k == len(passes) - 1 else (scratch / f"{k}" / WEIGHTS_PATH.name,
+                                                             scratch / f"{k}" / RECORD_PATH.name)
+        to[0].parent.mkdir(parents=True, exist_ok=True)
+        progress(f"refining pass {k + 1} of {len(passes)}: {_refine_flags(change) or 'the red flags'}")
+        steps.append(refine(corpus, init=init, seed=seed, threads=threads, weights_path=to[0], record_path=to[1],
+                            progress=progress, **change))
+        init = to[0]
+    made = steps[-1] | {"steps": [_step(r) for r in steps], "made_by": _made_by(passes)}
+    record.write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
+    return made
 
 
 def _refine_flags(change: dict) -> str:
