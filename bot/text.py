@@ -93,6 +93,17 @@ def sentences(text: str, max_words: int = 40) -> list[str]:
     return out
 
 
+# where a sentence divides into clauses (devtools' `Rule.clause_at`, the checker's clause pairs): semicolons, colons, dashes and commas
+_CLAUSE_BREAK = re.compile(r"\s*[;:]\s+|\s+(?:—|–|--)\s+|,\s+")
+
+
+def clauses(text: str) -> list[str]:
+    """A span's clauses of four words or more, verbatim; none where it does not divide into two or more."""
+    parts = [x.strip(" ,;:") for x in _CLAUSE_BREAK.split(text)]
+    parts = [x for x in parts if len(x.split()) >= 4]
+    return parts if len(parts) >= 2 else []
+
+
 def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 

@@ -12,7 +12,6 @@ are `eval`'s own. None of these rules is in the app. What each rule is: devtools
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from bot.grading.claim_grader import (
 )
 from bot.grading.claim_reading import others_covered
 from bot.settings import Settings
+from bot.text import clauses
 from devtools.evaluation import (
     DatasetError,
     dataset_paths,
@@ -43,17 +43,6 @@ from devtools.evaluation import (
 from devtools.rule_table import RULES, is_proposition, rule_for, rule_names
 
 __all__ = ["KeptRetrieval", "RuleGrader", "rule_names", "run_rules"]
-
-
-# where a sentence divides into clauses (`Rule.clause_at`): semicolons, colons, dashes and commas
-_CLAUSE_BREAK = re.compile(r"\s*[;:]\s+|\s+(?:—|–|--)\s+|,\s+")
-
-
-def clauses(text: str) -> list[str]:
-    """A span's clauses of four words or more, verbatim; none where it does not divide into two or more."""
-    parts = [x.strip(" ,;:") for x in _CLAUSE_BREAK.split(text)]
-    parts = [x for x in parts if len(x.split()) >= 4]
-    return parts if len(parts) >= 2 else []
 
 
 class RuleGrader(ClaimGrader):

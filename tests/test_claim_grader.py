@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import yaml
 
@@ -948,13 +949,18 @@ def test_flag_statements_name_bank_red_flags_and_hold_no_measuring_text(corpus) 
     assert {p.premise for p in said_pairs if p.source == "said-vs-flag"} <= claims
 
 
-def test_refine_says_when_its_starting_checker_is_missing(tmp_path: Path) -> None:
+def test_refine_says_when_its_starting_checker_is_missing_or_its_new_pairs_are_chosen_twice(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from bot.__main__ import cli
 
     result = CliRunner().invoke(cli, ["grader", "refine", "--init", str(tmp_path), "--out", str(tmp_path / "out")])
     assert result.exit_code != 0 and "holds no claim checker" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+    for both, said in ((["--hard", "--cross"], "--hard and --cross"), (["--cross", "--clauses"], "--cross and --clauses"),
+                       (["--no-made-false"], "give --clauses too")):
+        result = CliRunner().invoke(cli, ["grader", "refine", *both, "--out", str(tmp_path / "out")])
+        assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -1053,6 +1059,42 @@ def test_refine_cross_pairs_a_point_with_its_siblings_false_statements_as_neutra
             assert p.premise not in false_of[mine] and any(p.premise in ts for o, ts in false_of.items() if o != mine)
         for p in (p for p in pairs if p.question_id == qid and p.source == "cross-own-false"):
             assert p.premise in false_of[points[p.hypothesis]]
+
+
+def test_refine_clause_pairs_read_a_right_statements_clauses_as_never_contradicting(corpus) -> None:
+    # session 32's trial (`grader refine --clauses`): a clause of a right statement is entails or neutral, as the
+    # refined checker reads it, never contradicts; a clause that carries the point, made false by a rule, contradicts
+    # it alone and in its sentence; a clause of a false statement contradicts only where the checker reads it so
+    from bot.grading.claimdata import (
+        CONTRADICTS,
+        ENTAILS,
+        NEUTRAL,
+        clause_pairs,
+        load_flag_statements,
+        load_statements,
+    )
+
+    reads = {}
+
+    def reader(hyps: list[str], prems: list[str]) -> np.ndarray:  # a scripted checker: by the premise's length
+        rows = [[0.2, 0.7, 0.1] if len(p) % 3 == 0 else [0.6, 0.1, 0.3] if len(p) % 3 == 1 else [0.2, 0.1, 0.7]
+                for p in prems]
+        reads.update({p: r for p, r in zip(prems, rows, strict=True)})
+        return np.array(rows)
+
+    statements, said = load_statements(), load_flag_statements()
+    pairs = clause_pairs(corpus, statements, said, reader)
+    assert pairs == clause_pairs(corpus, statements, said, reader)  # seeded
+    by = {src: [p for p in pairs if p.source == src] for src in
+          ("clause-of-right", "clause-made-false", "clause-made-false-in-sentence", "clause-of-false")}
+    assert all(by.values())
+    assert {p.label for p in by["clause-of-right"]} == {ENTAILS, NEUTRAL}
+    assert all(p.label == (ENTAILS if len(p.premise) % 3 == 0 else NEUTRAL) for p in by["clause-of-right"])
+    assert {p.label for src in ("clause-made-false", "clause-made-false-in-sentence", "clause-of-false")
+            for p in by[src]} == {CONTRADICTS}
+    assert all(reads[p.premise][2] == 0.7 for p in by["clause-of-false"])  # read as contradicting already
+    for alone, whole in zip(by["clause-made-false"], by["clause-made-false-in-sentence"], strict=True):
+        assert alone.premise in whole.premise and alone.premise not in reads  # made, not a statement's own clause
 
 
 def test_a_checker_ensemble_combines_its_members_readings() -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.corpus import Category, Corpus, Question, RubricPoint
-from bot.text import content_stems, point_claim, sentences
+from bot.text import clauses, content_stems, point_claim, sentences
 
 NEUTRAL, ENTAILS, CONTRADICTS = 0, 1, 2
 STATEMENTS_PATH = Path(__file__).with_name("claim_statements.jsonl")
@@ -266,6 +266,53 @@ def cross_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
             made += [(text, ENTAILS, "cross-says") for text in rng.sample(says, min(1, len(says)))]
             own = false_of[p.id]
             made += [(text, CONTRADICTS, "cross-own-false") for text in rng.sample(own, min(1, len(own)))]
+            for text, label, source in made:
+                pairs.append(Pair(h, text, label, q.id, source))
+                if rng.random() < 0.15:
+                    pairs.append(Pair(h, spoken(text, rng), label, q.id, source + "+spoken"))
+    return pairs
+
+
+def clause_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
+                 flag_says: dict[tuple[str, str], tuple[str, ...]], reader, seed: int = 0,
+                 made_false: bool = True) -> list[Pair]:
+    """A point against clauses (bot.text.clauses) of its own statements (session 32). Read alone, a clause of a right
+    sentence lost the words that made it true, and the checker read it as contradicting the point (session 31).
+    Per point, two clauses of its right statements (examples, aligned model-answer sentences, written statements) are
+    entails where `reader` (the checker being refined) reads them more entailing than neutral, else neutral, never
+    contradicts; one clause that carries the point, made false by a rule (`falsify`), contradicts it, alone and in its
+    sentence (not with `made_false` False); one clause of its false statements (red flags, written false statements, flags said otherwise) that
+    `reader` already reads as contradicting it, contradicts it. `reader(hypotheses, premises)` gives rows of
+    P(neutral, entails, contradicts)."""
+    rng, pairs = random.Random(f"{seed}:clauses"), []
+    for q in _questions(corpus):
+        rubric = corpus.rubrics[q.id]
+        points = [p for p in rubric.points if not p.cues]
+        sents = sentences(rubric.model_answer)
+        aligned = _align(points, sents)
+        for p, mine in zip(points, aligned, strict=True):
+            h, st = _hypothesis(p), statements.get((q.id, p.id), Statements())
+            right = [(t, c) for t in [*p.examples, *(sents[j] for j in mine), *st.says] for c in clauses(t)]
+            flags = [f.claim for f in rubric.red_flags if f.point == p.id]
+            false = [c for t in [*flags, *st.false, *(x for f in flags for x in flag_says.get((q.id, f), ()))]
+                     for c in clauses(t)]
+            right, false = rng.sample(right, min(4, len(right))), rng.sample(false, min(3, len(false)))
+            read = reader([h] * (len(right) + len(false)), [c for _, c in right] + false) if right or false else []
+            made, carriers = [], []
+            for (text, c), row in zip(right, read[:len(right)], strict=True):
+                label = ENTAILS if row[ENTAILS] > row[NEUTRAL] else NEUTRAL
+                made.append((c, label, "clause-of-right"))
+                if label == ENTAILS:
+                    carriers.append((text, c))
+            made = made[:2]
+            for text, c in carriers[:1] if made_false else []:
+                wrong = falsify(c, rng)
+                if wrong:
+                    made += [(wrong, CONTRADICTS, "clause-made-false"),
+                             (text.replace(c, wrong, 1), CONTRADICTS, "clause-made-false-in-sentence")]
+            sure = [c for c, row in zip(false, read[len(right):], strict=True)
+                    if row[CONTRADICTS] > max(row[ENTAILS], row[NEUTRAL])]
+            made += [(c, CONTRADICTS, "clause-of-false") for c in sure[:1]]
             for text, label, source in made:
                 pairs.append(Pair(h, text, label, q.id, source))
                 if rng.random() < 0.15:

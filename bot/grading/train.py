@@ -25,6 +25,7 @@ from bot.grading.claimdata import (
     STATEMENTS_PATH,
     Pair,
     build_pairs,
+    clause_pairs,
     cross_pairs,
     flag_pairs,
     load_flag_statements,
@@ -102,7 +103,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 # the refining pass (`refine`): its learning rate, its own pairs per new one, and whether the new pairs are balanced with
 # right statements of the flags' points (`flag_pairs`)
 REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False,
-          "cross": False}
+          "cross": False, "clauses": False, "made_false": True}
 
 # the pairs whose labels are sure (the rubric's and the written statements'): what `refine --hard` takes the checker's
 # misreadings from (session 29); rule-made false versions and other points' examples and false statements are left out
@@ -143,6 +144,10 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
         new_train, new_val = misread(reader, base_train), misread(reader, base_val)
     elif settings["cross"]:  # false statements of a question's other points against each point (session 30)
         new_train, new_val = split_by_question(cross_pairs(corpus, statements, load_flag_statements(flags_path), seed))
+    elif settings["clauses"]:  # the clauses of its points' right and false statements (session 32)
+        reader = ClaimChecker(model.eval(), tokenizer, Thresholds())
+        new_train, new_val = split_by_question(clause_pairs(corpus, statements, load_flag_statements(flags_path),
+                                                            reader.probabilities, seed, settings["made_false"]))
     else:
         new = flag_pairs(corpus, load_flag_statements(flags_path), seed,
                          balance=statements if settings["balance"] else None, facts=settings["facts"],
@@ -155,7 +160,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     progress(f"refining on {len(new_train)} new pairs and {len(replayed)} of its own")
     val = base_val + new_val
 
-    new_name = "misread" if settings["hard"] else "cross" if settings["cross"] else "flag_written"
+    new_name = ("misread" if settings["hard"] else "cross" if settings["cross"] else "clauses" if settings["clauses"]
+                else "flag_written")
 
     def read(model) -> dict:
         """The held-out questions' pairs as `train` measures them, and apart, their new pairs (flag pairs, with
