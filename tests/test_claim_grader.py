@@ -972,11 +972,12 @@ def test_grader_train_rebuilds_the_shipped_checkers_in_the_passes_that_made_them
     from bot.__main__ import cli
     from bot.grading import train as training
 
-    calls = []
+    calls, records = [], []
 
     def fake(kind):
         def run(corpus, *, weights_path, record_path, init=None, progress=print, **settings):
             calls.append((kind, init and init.read_text(), settings.get("cross"), settings.get("rights")))
+            records.append(record_path.parent)
             weights_path.write_text(f"{kind}-{len(calls)}")
             record = {"weights_sha256": f"w{len(calls)}", "training_data_sha256": "d", "settings": settings,
                       "held_out": {"accuracy": 0.5}, "training_seconds": 1.0, "weights_bytes": 10}
@@ -999,6 +1000,9 @@ def test_grader_train_rebuilds_the_shipped_checkers_in_the_passes_that_made_them
                                  "python -m bot grader refine --init A --cross --out B"]
     assert flags["made_by"][1:] == ["python -m bot grader refine --init A --out B",
                                     "python -m bot grader refine --init B --rights --out C"]
+    assert tmp_path not in records  # each step's record is written apart, the final one once, with its steps
+    assert training._made_by(({"clauses": True, "made_false": False},))[1] == (
+        "python -m bot grader refine --init A --clauses --no-made-false --out B")  # as click spells the options
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["claim_checker.json", "claim_checker.safetensors", "flag_checker.json", "flag_checker.safetensors"])
 

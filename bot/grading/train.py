@@ -225,13 +225,12 @@ def _refine_chain(corpus, passes: tuple[dict, ...], first: Path, first_record: d
     `record`; that record then lists every step and the commands that make them one by one."""
     steps, init = [first_record], first
     for k, change in enumerate(passes):
-        to = (weights, record) if k == len(passes) - 1 else (scratch / f"{k}" / WEIGHTS_PATH.name,
-                                                             scratch / f"{k}" / RECORD_PATH.name)
-        to[0].parent.mkdir(parents=True, exist_ok=True)
+        (scratch / f"{k}").mkdir(parents=True, exist_ok=True)
+        to = weights if k == len(passes) - 1 else scratch / f"{k}" / WEIGHTS_PATH.name
         progress(f"refining pass {k + 1} of {len(passes)}: {_refine_flags(change) or 'the red flags'}")
-        steps.append(refine(corpus, init=init, seed=seed, threads=threads, weights_path=to[0], record_path=to[1],
-                            progress=progress, **change))
-        init = to[0]
+        steps.append(refine(corpus, init=init, seed=seed, threads=threads, weights_path=to,
+                            record_path=scratch / f"{k}" / RECORD_PATH.name, progress=progress, **change))
+        init = to
     made = steps[-1] | {"steps": [_step(r) for r in steps], "made_by": _made_by(passes)}
     record.write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
     return made
@@ -239,7 +238,8 @@ def _refine_chain(corpus, passes: tuple[dict, ...], first: Path, first_record: d
 
 def _refine_flags(change: dict) -> str:
     """A pass's command-line options (`grader refine`)."""
-    return " ".join(f"--{k}" if v is True else f"--no-{k}" if v is False else f"--{k} {v}" for k, v in change.items())
+    return " ".join(f"--{k}" if v is True else f"--no-{k}" if v is False else f"--{k} {v}"
+                    for k, v in ((k.replace("_", "-"), v) for k, v in change.items()))
 
 
 def _made_by(passes: tuple[dict, ...]) -> list[str]:
