@@ -104,6 +104,9 @@ class Rule:
     # ("examples"; a point without examples: never) or the red flags' checker reads it so at the same P ("flags")
     clause_at: float | None = None
     clause_second: str = "none"
+    # session 32: a point read as contradicted stays so only where the red flags' checker reads the same claim and span
+    # as contradicting too (at the contradiction threshold, above its P(entails))
+    confirm_con: bool = False
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -295,6 +298,10 @@ RULES: dict[str, Rule] = {
     "point-con-never": dataclasses.replace(
         SHIPPED, text="shipped, and only a red flag makes a point incorrect (never the point's own contradiction)",
         incorrect_at=1.01, flag_at=0.5),
+    # session 32: a point's own contradiction believed only where the red flags' checker reads it so too
+    "confirmed": dataclasses.replace(
+        SHIPPED, text="shipped, and a point read as contradicted stays so only where the red flags' checker reads the "
+        "same claim and span as contradicting it too", confirm_con=True),
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)

@@ -133,6 +133,10 @@ class RuleGrader(ClaimGrader):
             examples = list(point.examples)
             if rule.clause_at is not None and r.cued is None and r.ent >= t.partial:
                 self._clause_contradicts(m, i, r, examples)
+            if rule.confirm_con and r.cued is None and r.con >= t.contradicts and r.con > r.ent:
+                (ent, con), = self._probabilities([m.claims[i]], [spans[r.con_span].text], self.flag_checker)
+                if con < t.contradicts or con <= ent:
+                    r.con = 0.0
             if r.cued is not None or not examples:
                 continue
             if rule.self_check in ("not-entailed", "margin") and r.con >= t.contradicts and r.con > r.ent:

@@ -108,6 +108,21 @@ def test_clause_rules_read_a_stating_spans_clauses_against_the_point(rule: str, 
     assert ("the point", "the first clause says it right") in grader.checker.read or rule == "shipped"
 
 
+@pytest.mark.parametrize(("second", "stands"), [
+    ((0.1, 0.8), True),  # the red flags' checker reads it as contradicting the point too
+    ((0.1, 0.4), False),  # ... below the threshold
+    ((0.6, 0.55), False),  # ... but more entailing than contradicting
+])
+def test_the_confirmed_rule_believes_a_contradiction_the_red_flags_checker_reads_too(second, stands: bool) -> None:
+    grader = grader_for({})
+    grader.flag_checker = ScriptedChecker({"the point|sentence 0": second})
+    m = contradicted_in(0, 0.9)
+    grader.rule = RULES["shipped"]
+    assert grader.refold([POINT], m)[0].con == pytest.approx(0.9)
+    grader.rule = RULES["confirmed"]
+    assert (grader.refold([POINT], m)[0].con >= 0.5) is stands
+
+
 @pytest.mark.parametrize(("rule", "stands"), [
     ("session-13", True),  # every contradiction believed
     ("self-check", False),  # the point's example "example two" reads as contradicting it: not believed
