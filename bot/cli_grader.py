@@ -124,7 +124,8 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
         raise click.ClickException(f"{' and '.join(chosen)} each choose the pass's new pairs instead of the red flags; "
                                    "give one of them.")
     if made_false is not None and not clauses:
-        raise click.ClickException("--made-false and --no-made-false change the pairs of --clauses; give --clauses too.")
+        raise click.ClickException("--made-false and --no-made-false change the pairs of --clauses; "
+                                   "give --clauses too.")
     weights = (init / WEIGHTS_PATH.name) if init else WEIGHTS_PATH
     if not weights.is_file():
         raise click.ClickException(f"{init} holds no claim checker ({WEIGHTS_PATH.name}); point --init at a folder that "

@@ -93,7 +93,8 @@ def sentences(text: str, max_words: int = 40) -> list[str]:
     return out
 
 
-# where a sentence divides into clauses (devtools' `Rule.clause_at`, the checker's clause pairs): semicolons, colons, dashes and commas
+# where a sentence divides into clauses (devtools' `Rule.clause_at`, the checker's clause pairs): semicolons, colons,
+# dashes and commas
 _CLAUSE_BREAK = re.compile(r"\s*[;:]\s+|\s+(?:—|–|--)\s+|,\s+")
 
 

@@ -958,7 +958,8 @@ def test_refine_says_when_its_starting_checker_is_missing_or_its_new_pairs_are_c
     result = CliRunner().invoke(cli, ["grader", "refine", "--init", str(tmp_path), "--out", str(tmp_path / "out")])
     assert result.exit_code != 0 and "holds no claim checker" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
-    for both, said in ((["--hard", "--cross"], "--hard and --cross"), (["--cross", "--clauses"], "--cross and --clauses"),
+    for both, said in ((["--hard", "--cross"], "--hard and --cross"),
+                       (["--cross", "--clauses"], "--cross and --clauses"),
                        (["--no-made-false"], "give --clauses too")):
         result = CliRunner().invoke(cli, ["grader", "refine", *both, "--out", str(tmp_path / "out")])
         assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output

@@ -281,9 +281,9 @@ def clause_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
     Per point, two clauses of its right statements (examples, aligned model-answer sentences, written statements) are
     entails where `reader` (the checker being refined) reads them more entailing than neutral, else neutral, never
     contradicts; one clause that carries the point, made false by a rule (`falsify`), contradicts it, alone and in its
-    sentence (not with `made_false` False); one clause of its false statements (red flags, written false statements, flags said otherwise) that
-    `reader` already reads as contradicting it, contradicts it. `reader(hypotheses, premises)` gives rows of
-    P(neutral, entails, contradicts)."""
+    sentence (not with `made_false` False); one clause of its false statements (red flags, written false statements,
+    flags said otherwise) that `reader` already reads as contradicting it, contradicts it.
+    `reader(hypotheses, premises)` gives rows of P(neutral, entails, contradicts)."""
     rng, pairs = random.Random(f"{seed}:clauses"), []
     for q in _questions(corpus):
         rubric = corpus.rubrics[q.id]
