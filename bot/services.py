@@ -59,14 +59,16 @@ def load_checkers(folder: Path | None = None, ensemble: str | None = None,
     (BOT_CLAIM_CHECKER), with BOT_CLAIM_ENSEMBLE's change; ClaimCheckerMissing without the shipped weights."""
     first = ClaimChecker.from_folder(folder, precision) if folder is not None else ClaimChecker.load(precision=precision)
     reads, flags = with_ensemble(first, ensemble, precision)
-    if flags is None and not ensemble:  # an ensemble reads the red flags together, as it was tried
+    if flags is None and (not ensemble or ensemble.startswith("points-")):  # else the ensemble reads them too
         flags = ClaimChecker.flags_in(folder, precision)
     return reads, flags
 
 
 # what BOT_CLAIM_ENSEMBLE can name: every pair read by both ("mean", "geometric": session 20), or the red flags read
-# by the folder's checker instead ("flags") or beside the app's, the surer kept ("flags-max"; session 28)
-ENSEMBLE_MODES = ("mean", "geometric", "flags", "flags-max")
+# by the folder's checker instead ("flags") or beside the app's, the surer kept ("flags-max"; session 28), or the points
+# alone read by both and averaged, the red flags by the flag checker as in the app ("points-mean"; session 33), or with
+# only their P(contradicts) averaged ("points-con-mean")
+ENSEMBLE_MODES = ("mean", "geometric", "flags", "flags-max", "points-mean", "points-con-mean")
 
 
 def with_ensemble(checker: ClaimChecker, ensemble: str | None,
@@ -80,6 +82,8 @@ def with_ensemble(checker: ClaimChecker, ensemble: str | None,
         raise ClaimCheckerError(f"BOT_CLAIM_ENSEMBLE={ensemble!r} should read MODE:FOLDER, MODE one of "
                                 f"{', '.join(ENSEMBLE_MODES)}.")
     other = ClaimChecker.from_folder(Path(folder), precision)
+    if how.startswith("points-"):
+        return CheckerEnsemble([checker, other], how.removeprefix("points-")), None
     if how == "flags-max":  # both read the red flags, the surer reading of each kept
         return checker, CheckerEnsemble([checker, other], "max")
     return (checker, other) if how == "flags" else (CheckerEnsemble([checker, other], how), None)

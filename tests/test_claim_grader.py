@@ -1118,6 +1118,8 @@ def test_a_checker_ensemble_combines_its_members_readings() -> None:
     assert mean == pytest.approx([(0.15 + 0.95) / 2, 0.41, 0.04], abs=1e-6)
     geo = CheckerEnsemble([sure, doubting], "geometric").probabilities(["claim"], ["span"])[0]
     assert geo.sum() == pytest.approx(1.0) and geo[1] < 0.5 < geo[0]  # not covered: one member found it unlikely
+    tempered = CheckerEnsemble([member(0.3, 0.6), member(0.1, 0.1)], "con-mean").probabilities(["claim"], ["span"])[0]
+    assert tempered == pytest.approx([0.35, 0.3, 0.35], abs=1e-6)  # session 33: the first's entails, the mean contradicts
     surer = CheckerEnsemble([doubting, sure], "max").probabilities(["claim"], ["span"])[0]  # session 28's flags-max
     assert surer == pytest.approx([0.15, 0.8, 0.05], abs=1e-6)
     agree = CheckerEnsemble([sure, member(0.6, 0.1)], "geometric").probabilities(["claim"], ["span"])[0]
@@ -1139,6 +1141,25 @@ def test_bot_claim_ensemble_names_a_mode_and_a_folder_or_stops_with_a_sentence(t
         build_offline_grader(embedder, corpus, "claims", "auto", None, "flags")
     with pytest.raises(ClaimCheckerError, match="holds no claim checker"):
         build_offline_grader(embedder, corpus, "claims", "auto", None, f"flags:{tmp_path}")
+
+
+def test_points_mean_reads_the_points_by_both_checkers_and_the_red_flags_by_the_flag_checker(monkeypatch) -> None:
+    # session 33's trial (BOT_CLAIM_ENSEMBLE=points-mean:FOLDER): only the points' readings are averaged
+    from bot import services
+    from bot.grading.claims import CheckerEnsemble, ClaimChecker
+
+    shipped, other, flags = (ScriptedChecker({"span": (e, 0.1)}) for e in (0.8, 0.2, 0.6))
+    for n, checker in enumerate((shipped, other, flags)):
+        checker.model, checker.record = None, {"weights_sha256": str(n)}
+    monkeypatch.setattr(ClaimChecker, "load", classmethod(lambda cls, *a, **k: shipped))
+    monkeypatch.setattr(ClaimChecker, "from_folder", classmethod(lambda cls, folder, precision="auto": other))
+    monkeypatch.setattr(ClaimChecker, "flags_in", classmethod(lambda cls, folder=None, precision="auto": flags))
+    reads, flag_reader = services.load_checkers(None, "points-mean:elsewhere")
+    assert isinstance(reads, CheckerEnsemble) and reads.members == [shipped, other]
+    assert reads.probabilities(["claim"], ["span"])[0][1] == pytest.approx(0.5)
+    assert flag_reader is flags
+    _, together = services.load_checkers(None, "mean:elsewhere")
+    assert together is None  # session 20's ensemble reads the red flags too
 
 
 def test_a_flag_checker_reads_the_red_flags_and_only_them() -> None:

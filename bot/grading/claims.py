@@ -193,14 +193,15 @@ class ClaimChecker:
         return out
 
 
-ENSEMBLES = ("mean", "geometric", "max")
+ENSEMBLES = ("mean", "geometric", "max", "con-mean")
 
 
 class CheckerEnsemble:
     """Two or more checkers read every pair; their P(neutral, entails, contradicts) combined: the "mean", or the
     "geometric" mean renormalised (a reading only where none of them reads it as unlikely), or the reading of the one
-    that reads the pair as entailing most surely ("max": session 28's trial for the red flags). Tried in session 20
-    (`BOT_CLAIM_ENSEMBLE`, docs/grading.md); the app reads with one checker."""
+    that reads the pair as entailing most surely ("max": session 28's trial for the red flags), or the first one's
+    P(entails) with the mean P(contradicts) ("con-mean": session 33's). Tried in session 20 (`BOT_CLAIM_ENSEMBLE`,
+    docs/grading.md); the app reads with one checker."""
 
     def __init__(self, members: list[ClaimChecker], how: str = "mean") -> None:
         if how not in ENSEMBLES:
@@ -218,5 +219,8 @@ class CheckerEnsemble:
             return read[read[:, :, 1].argmax(axis=0), np.arange(read.shape[1])]
         if self.how == "mean":
             return read.mean(axis=0)
+        if self.how == "con-mean":  # P(entails) the first member's, P(contradicts) the mean
+            ent, con = read[0, :, 1], np.minimum(read[:, :, 2].mean(axis=0), 1.0 - read[0, :, 1])
+            return np.stack([1.0 - ent - con, ent, con], axis=-1)
         out = np.exp(np.log(np.clip(read, 1e-6, 1.0)).mean(axis=0))
         return out / out.sum(axis=-1, keepdims=True)

@@ -139,12 +139,15 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     base_train = sample_training(base_train, settings["neutral_kept"], seed)
     model, tokenizer = build_model()
     model.load_state_dict({k: v.float() for k, v in load_file(str(init)).items()}, strict=False)
-    if settings["hard"]:  # its own pairs it misreads (the held-out questions' only measured)
+    # which new pairs (`grader refine` takes one kind at most), and the name their held-out figures go by
+    kind = next((k for k in ("hard", "cross", "clauses") if settings[k]), "flags")
+    new_name = {"hard": "misread", "cross": "cross", "clauses": "clauses", "flags": "flag_written"}[kind]
+    if kind == "hard":  # its own pairs it misreads (the held-out questions' only measured)
         reader = ClaimChecker(model.eval(), tokenizer, Thresholds())
         new_train, new_val = misread(reader, base_train), misread(reader, base_val)
-    elif settings["cross"]:  # false statements of a question's other points against each point (session 30)
+    elif kind == "cross":  # false statements of a question's other points against each point (session 30)
         new_train, new_val = split_by_question(cross_pairs(corpus, statements, load_flag_statements(flags_path), seed))
-    elif settings["clauses"]:  # the clauses of its points' right and false statements (session 32)
+    elif kind == "clauses":  # the clauses of its points' right and false statements (session 32)
         reader = ClaimChecker(model.eval(), tokenizer, Thresholds())
         new_train, new_val = split_by_question(clause_pairs(corpus, statements, load_flag_statements(flags_path),
                                                             reader.probabilities, seed, settings["made_false"]))
@@ -159,9 +162,6 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     random.Random(seed + 3).shuffle(train_pairs)
     progress(f"refining on {len(new_train)} new pairs and {len(replayed)} of its own")
     val = base_val + new_val
-
-    new_name = ("misread" if settings["hard"] else "cross" if settings["cross"] else "clauses" if settings["clauses"]
-                else "flag_written")
 
     def read(model) -> dict:
         """The held-out questions' pairs as `train` measures them, and apart, their new pairs (flag pairs, with
