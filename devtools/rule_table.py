@@ -107,6 +107,9 @@ class Rule:
     # session 32: a point read as contradicted stays so only where the red flags' checker reads the same claim and span
     # as contradicting too (at the contradiction threshold, above its P(entails))
     confirm_con: bool = False
+    # session 33: a point the checker reads as neither stated (below partial) nor contradicted, with no red flag stated,
+    # is partial where one of its examples, read against the span nearest that example, entails at this P or more
+    examples_partial: float | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -400,6 +403,14 @@ def _clauses(second: str) -> Callable[[float], Rule | None]:
     return make
 
 
+def _expartial(at: float) -> Rule | None:
+    if not 0 < at <= 1:
+        return None
+    return dataclasses.replace(SHIPPED, text=f"shipped, and a point read as neither stated nor contradicted is partial "
+                               f"where one of its examples reads as stated at P >= {at:g} by the span nearest it",
+                               examples_partial=at)
+
+
 def _falsecap(share: float, cap: float) -> Rule | None:
     if not (0 < share <= 1 and 0 <= cap <= 10):
         return None
@@ -436,6 +447,8 @@ FAMILIES = {
     "clauses": Family("clauses", {"at": (0.5, 0.7, 0.8, 0.9)}, _clauses("none")),
     "clausesex": Family("clausesex", {"at": (0.7, 0.8, 0.9)}, _clauses("examples")),
     "clausesagree": Family("clausesagree", {"at": (0.7, 0.8, 0.9)}, _clauses("flags")),
+    # Session 33: a point's examples, each read against its own nearest span, for partial credit (Rule.examples_partial)
+    "expartial": Family("expartial", {"at": (0.5, 0.8, 0.9)}, _expartial),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule
@@ -452,7 +465,7 @@ def rule_for(name: str) -> Rule:
 
 def rule_names(value: str) -> list[str]:
     """The rules named in a comma-separated list, where "all" is every one of RULES and a family's prefix ("grid",
-    "floor", "widen", "cover", "falsecap", "clauses", "clausesex", "clausesagree") every combination of its grid; or a
+    "floor", "widen", "cover", "falsecap", "clauses", "clausesex", "clausesagree", "expartial") every combination of its grid; or a
     ValueError naming the unknown."""
     groups = {"all": list(RULES)} | {prefix: f.names() for prefix, f in FAMILIES.items()}
     names = [n for v in value.split(",") if v.strip() for n in groups.get(v.strip(), [v.strip()])]
@@ -464,5 +477,6 @@ def rule_names(value: str) -> list[str]:
                          "floor-0.1-0.75) or 'floor' for all of those, widen-N-FULL (e.g. widen-1-0.9) or 'widen' "
                          "for all of those, cover-C-P-FULL (e.g. cover-0.5-0.25-0.8) or 'cover' for all of those, "
                          "falsecap-T-C (e.g. falsecap-0.33-2) or 'falsecap' for all of those, and clauses-T, "
-                         "clausesex-T, clausesagree-T (e.g. clauses-0.9) or their prefix for all of those")
+                         "clausesex-T, clausesagree-T (e.g. clauses-0.9) or their prefix for all of those, and "
+                         "expartial-T (e.g. expartial-0.8) or 'expartial' for all of those")
     return names

@@ -169,9 +169,22 @@ class RuleGrader(ClaimGrader):
                                               jobs, strict=True):
                     if ent > r.ent and ent > con:
                         r.ent, r.ent_span = ent, j
+            if rule.examples_partial is not None and r.ent < t.partial and not (r.con >= t.contradicts and r.con > r.ent) \
+                    and not (r.red_flag is not None and r.flag >= t.flag):
+                self._examples_partial(m, r, examples)
         if rule.about_in_context is not None:
             self._about_in_context(points, readings, rubric, m)
         return readings
+
+    def _examples_partial(self, m: Measure, r: _PointReading, examples: list[str]) -> None:
+        """`Rule.examples_partial`: each of the point's examples read against the span nearest it (the bi-encoder's);
+        one read as stated at the rule's P or more (above its P(contradicts)) makes the point partial there."""
+        vectors = np.vstack([x.sentence for x in self.embedder.embed_tokens(examples)])
+        nearest = (np.vstack([s.vector for s in m.spans]) @ vectors.T).argmax(axis=0)
+        read = self._probabilities(examples, [m.spans[j].text for j in nearest])
+        ent, span = max(((e, int(j)) for (e, c), j in zip(read, nearest, strict=True) if e > c), default=(0.0, -1))
+        if ent >= self.rule.examples_partial:
+            r.ent, r.ent_span = self.limits.partial_at or self.thresholds.partial, span  # the verdict's partial
 
     def _clause_contradicts(self, m: Measure, i: int, r: _PointReading, examples: list[str]) -> None:
         """`Rule.clause_at`: the clause of the point's stating span the checker reads as contradicting it most strongly;

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -420,3 +421,26 @@ def test_limits_grid_answers_bad_arguments_with_a_sentence(tmp_path: Path, capsy
                        (["--check"], "--check needs a file")):
         with pytest.raises(SystemExit, match=said):
             limits_grid.main(argv)
+
+
+@pytest.mark.parametrize(("rule", "table", "verdict"), [
+    ("expartial-0.8", {"example two|sentence 1": (0.9, 0.05)}, "partial"),  # the span nearest example two states it
+    ("expartial-0.8", {"example two|sentence 1": (0.7, 0.05)}, "missing"),  # ... not surely enough
+    ("expartial-0.8", {"example two|sentence 0": (0.9, 0.05)}, "missing"),  # only the span nearest it is read
+    ("shipped", {"example two|sentence 1": (0.9, 0.05)}, "missing"),
+])
+def test_expartial_reads_each_example_against_its_nearest_span_for_partial_credit(rule: str, table: dict,
+                                                                                  verdict: str) -> None:
+    from bot.grading.claim_reading import Limits
+
+    near = {"example one": [1.0, 0.0], "example two": [0.0, 1.0], "example three": [1.0, 0.0]}
+    grader = grader_for(table)
+    grader.embedder = SimpleNamespace(embed_tokens=lambda texts: [SimpleNamespace(sentence=np.array(near[t]))
+                                                                  for t in texts])
+    grader.rule, grader.limits = rule_for(rule), Limits()
+    spans = [_Span(f"sentence {k}", SimpleNamespace(sentence=np.eye(2)[k])) for k in range(2)]
+    m = Measure(claims=["the point"], spans=spans, readings=[_PointReading()], rubric=None, bare_list=False,
+                pairs=[PairRead(0, 0, 0.1, 0.1)])
+    r = grader.refold([POINT], m)[0]
+    assert ("partial" if r.ent >= Limits().partial_at else "missing") == verdict
+    assert r.ent_span == 1 or verdict == "missing"
