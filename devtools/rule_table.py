@@ -107,8 +107,8 @@ class Rule:
     # session 32: a point read as contradicted stays so only where the red flags' checker reads the same claim and span
     # as contradicting too (at the contradiction threshold, above its P(entails))
     confirm_con: bool = False
-    # session 33: a point the checker reads as neither stated (below partial) nor contradicted, with no red flag stated,
-    # is partial where one of its examples, read against the span nearest that example, entails at this P or more
+    # session 33: a point the checker reads as neither stated (below its partial threshold) nor contradicted, nor a red
+    # flag stated, is partial where one of its examples, read against the span nearest that example, entails at this P
     examples_partial: float | None = None
 
     def limits(self, shipped: Limits) -> Limits:
@@ -465,8 +465,8 @@ def rule_for(name: str) -> Rule:
 
 def rule_names(value: str) -> list[str]:
     """The rules named in a comma-separated list, where "all" is every one of RULES and a family's prefix ("grid",
-    "floor", "widen", "cover", "falsecap", "clauses", "clausesex", "clausesagree", "expartial") every combination of its grid; or a
-    ValueError naming the unknown."""
+    "floor", "widen", "cover", "falsecap", "clauses", "clausesex", "clausesagree", "expartial") every combination of
+    its grid; or a ValueError naming the unknown."""
     groups = {"all": list(RULES)} | {prefix: f.names() for prefix, f in FAMILIES.items()}
     names = [n for v in value.split(",") if v.strip() for n in groups.get(v.strip(), [v.strip()])]
     unknown = [n for n in names if n not in RULES and all(f.rule(n) is None for f in FAMILIES.values())]

@@ -26,7 +26,7 @@ from bot.grading.claim_grader import (
     contradicts_most,
     fold,
 )
-from bot.grading.claim_reading import others_covered
+from bot.grading.claim_reading import others_covered, read_false
 from bot.settings import Settings
 from bot.text import clauses
 from devtools.evaluation import (
@@ -169,8 +169,7 @@ class RuleGrader(ClaimGrader):
                                               jobs, strict=True):
                     if ent > r.ent and ent > con:
                         r.ent, r.ent_span = ent, j
-            if rule.examples_partial is not None and r.ent < t.partial and not (r.con >= t.contradicts and r.con > r.ent) \
-                    and not (r.red_flag is not None and r.flag >= t.flag):
+            if rule.examples_partial is not None and r.ent < t.partial and not read_false(r, t):
                 self._examples_partial(m, r, examples)
         if rule.about_in_context is not None:
             self._about_in_context(points, readings, rubric, m)

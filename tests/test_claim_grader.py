@@ -1119,7 +1119,7 @@ def test_a_checker_ensemble_combines_its_members_readings() -> None:
     geo = CheckerEnsemble([sure, doubting], "geometric").probabilities(["claim"], ["span"])[0]
     assert geo.sum() == pytest.approx(1.0) and geo[1] < 0.5 < geo[0]  # not covered: one member found it unlikely
     tempered = CheckerEnsemble([member(0.3, 0.6), member(0.1, 0.1)], "con-mean").probabilities(["claim"], ["span"])[0]
-    assert tempered == pytest.approx([0.35, 0.3, 0.35], abs=1e-6)  # session 33: the first's entails, the mean contradicts
+    assert tempered == pytest.approx([0.35, 0.3, 0.35], abs=1e-6)  # session 33: the first's entails, mean contradicts
     surer = CheckerEnsemble([doubting, sure], "max").probabilities(["claim"], ["span"])[0]  # session 28's flags-max
     assert surer == pytest.approx([0.15, 0.8, 0.05], abs=1e-6)
     agree = CheckerEnsemble([sure, member(0.6, 0.1)], "geometric").probabilities(["claim"], ["span"])[0]
