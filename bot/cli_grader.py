@@ -105,6 +105,10 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 @click.option("--clauses/--no-clauses", default=None,
               help="Instead of the red flags: each point against clauses of its right statements (entails or neutral) "
                    "and of its false ones (contradicts) (session 32) [default: REFINE's].")
+@click.option("--context/--no-context", default=None,
+              help="Instead of the red flags: each point's right and false statements beside a model-answer sentence "
+                   "of another point (entails, contradicts), another point's beside one (neutral) (session 33) "
+                   "[default: REFINE's].")
 @click.option("--made-false/--no-made-false", "made_false", default=None,
               help="With --clauses, also a clause that states the point made false by a rule (contradicts) "
                    "[default: REFINE's].")
@@ -112,14 +116,15 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
 def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: float | None, replay: int | None,
                   balance: bool | None, facts: bool | None, rights: bool | None, said: bool | None, hard: bool | None,
-                  cross: bool | None, clauses: bool | None,
+                  cross: bool | None, clauses: bool | None, context: bool | None,
                   made_false: bool | None, seed: int, threads: int) -> None:
     """One more pass of a trained claim checker over red flags said in other words (session 27, docs/grading.md)."""
     from bot.grading.claimdata import FLAG_STATEMENTS_PATH
     from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
     from bot.grading.train import refine
 
-    chosen = [name for name, on in (("--hard", hard), ("--cross", cross), ("--clauses", clauses)) if on]
+    chosen = [name for name, on in (("--hard", hard), ("--cross", cross), ("--clauses", clauses),
+                                    ("--context", context)) if on]
     if len(chosen) > 1:
         raise click.ClickException(f"{' and '.join(chosen)} each choose the pass's new pairs instead of the red flags; "
                                    "give one of them.")
@@ -134,7 +139,7 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     out.mkdir(parents=True, exist_ok=True)
     overrides = {k: v for k, v in (("lr", lr), ("replay", replay), ("balance", balance), ("facts", facts),
                                          ("rights", rights), ("said", said), ("hard", hard),
-                                         ("cross", cross), ("clauses", clauses),
+                                         ("cross", cross), ("clauses", clauses), ("context", context),
                                          ("made_false", made_false))
                  if v is not None}
     figures = refine(c, init=weights, seed=seed, threads=threads,

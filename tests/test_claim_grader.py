@@ -41,7 +41,7 @@ from bot.grading.claims import (
 )
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
-from bot.text import sentences
+from bot.text import point_claim, sentences
 from tests.helpers import ScriptedChecker
 from tests.seed_overlap import ngrams
 
@@ -960,6 +960,7 @@ def test_refine_says_when_its_starting_checker_is_missing_or_its_new_pairs_are_c
     assert not (tmp_path / "out").exists()
     for both, said in ((["--hard", "--cross"], "--hard and --cross"),
                        (["--cross", "--clauses"], "--cross and --clauses"),
+                       (["--clauses", "--context"], "--clauses and --context"),
                        (["--no-made-false"], "give --clauses too")):
         result = CliRunner().invoke(cli, ["grader", "refine", *both, "--out", str(tmp_path / "out")])
         assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output
@@ -1101,6 +1102,37 @@ def test_refine_clause_pairs_read_a_right_statements_clauses_as_never_contradict
     assert all(reads[p.premise][2] == 0.7 for p in by["clause-of-false"])  # read as contradicting already
     for alone, whole in zip(by["clause-made-false"], by["clause-made-false-in-sentence"], strict=True):
         assert alone.premise in whole.premise and alone.premise not in reads  # made, not a statement's own clause
+
+
+def test_refine_context_pairs_set_each_statement_beside_another_points_sentence(corpus) -> None:
+    # session 33's trial (`grader refine --context`): a point's right statement beside a model-answer sentence of
+    # another point entails it, its false one contradicts it, another point's right statement is neutral
+    from bot.grading.claimdata import (
+        CONTRADICTS,
+        ENTAILS,
+        NEUTRAL,
+        _align,
+        context_pairs,
+        load_flag_statements,
+        load_statements,
+    )
+
+    statements, said = load_statements(), load_flag_statements()
+    pairs = context_pairs(corpus, statements, said)
+    assert pairs == context_pairs(corpus, statements, said)  # seeded
+    label = {"context-right": ENTAILS, "context-false": CONTRADICTS, "context-other": NEUTRAL}
+    assert {p.source.removesuffix("+spoken") for p in pairs} == set(label)
+    assert all(p.label == label[p.source.removesuffix("+spoken")] for p in pairs)
+    beside = {}  # (question, point's claim) -> the model-answer sentences aligned to the question's other points
+    for qid in {p.question_id for p in pairs}:
+        rubric = corpus.rubrics[qid]
+        points = [x for x in rubric.points if not x.cues]
+        sents, aligned = sentences(rubric.model_answer), _align(points, sentences(rubric.model_answer))
+        for i, x in enumerate(points):
+            beside[qid, point_claim(" ".join(x.text.split()))] = [sents[j] for k, js in enumerate(aligned) if k != i
+                                                                  for j in js]
+    for p in (p for p in pairs if not p.source.endswith("+spoken")):
+        assert any(p.premise.startswith(s) or p.premise.endswith(s) for s in beside[p.question_id, p.hypothesis])
 
 
 def test_a_checker_ensemble_combines_its_members_readings() -> None:

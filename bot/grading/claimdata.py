@@ -320,6 +320,42 @@ def clause_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
     return pairs
 
 
+def context_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
+                  flag_says: dict[tuple[str, str], tuple[str, ...]], seed: int = 0) -> list[Pair]:
+    """A point stated beside another sentence of an answer (session 33). Answers state a point in a sentence or a
+    window among others; the checker learned its points mostly from statements alone, and missed points stated in
+    a window beside another point's sentence. Per point: two of its right statements (written statements, examples),
+    each beside a model-answer sentence aligned to another point (before or after it), entail it; one of its false
+    statements (red flags, written false statements, flags said otherwise) beside one contradicts it; one right
+    statement of another point beside one is neutral."""
+    rng, pairs = random.Random(f"{seed}:context"), []
+    for q in _questions(corpus):
+        rubric = corpus.rubrics[q.id]
+        points = [p for p in rubric.points if not p.cues]
+        sents = sentences(rubric.model_answer)
+        aligned = _align(points, sents)
+        for i, p in enumerate(points):
+            others = [sents[j] for k, js in enumerate(aligned) if k != i for j in js if j not in aligned[i]]
+            if not others:
+                continue
+            h, st = _hypothesis(p), statements.get((q.id, p.id), Statements())
+            flags = [f.claim for f in rubric.red_flags if f.point == p.id]
+            right = [*st.says, *p.examples]
+            false = [*flags, *st.false, *(x for f in flags for x in flag_says.get((q.id, f), ()))]
+            theirs = [t for o in points if o.id != p.id
+                      for t in (*statements.get((q.id, o.id), Statements()).says, *o.examples)]
+            made = [(t, ENTAILS, "context-right") for t in rng.sample(right, min(2, len(right)))]
+            made += [(t, CONTRADICTS, "context-false") for t in rng.sample(false, min(1, len(false)))]
+            made += [(t, NEUTRAL, "context-other") for t in rng.sample(theirs, min(1, len(theirs)))]
+            for text, label, source in made:
+                other, text = rng.choice(others), text if text.rstrip()[-1:] in ".!?" else text.rstrip() + "."
+                text = f"{other} {text}" if rng.random() < 0.5 else f"{text} {other}"
+                pairs.append(Pair(h, text, label, q.id, source))
+                if rng.random() < 0.15:
+                    pairs.append(Pair(h, spoken(text, rng), label, q.id, source + "+spoken"))
+    return pairs
+
+
 def with_more_statements(path: Path) -> dict[tuple[str, str], Statements]:
     """The shipped statements with those of another file of the same form added to each point's: how a
     batch written but not shipped is tried (`grader pairs --add-statements`)."""

@@ -26,6 +26,7 @@ from bot.grading.claimdata import (
     Pair,
     build_pairs,
     clause_pairs,
+    context_pairs,
     cross_pairs,
     flag_pairs,
     load_flag_statements,
@@ -103,7 +104,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 # the refining pass (`refine`): its learning rate, its own pairs per new one, and whether the new pairs are balanced with
 # right statements of the flags' points (`flag_pairs`)
 REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False,
-          "cross": False, "clauses": False, "made_false": True}
+          "cross": False, "clauses": False, "made_false": True, "context": False}
 
 # the pairs whose labels are sure (the rubric's and the written statements'): what `refine --hard` takes the checker's
 # misreadings from (session 29); rule-made false versions and other points' examples and false statements are left out
@@ -140,8 +141,9 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     model, tokenizer = build_model()
     model.load_state_dict({k: v.float() for k, v in load_file(str(init)).items()}, strict=False)
     # which new pairs (`grader refine` takes one kind at most), and the name their held-out figures go by
-    kind = next((k for k in ("hard", "cross", "clauses") if settings[k]), "flags")
-    new_name = {"hard": "misread", "cross": "cross", "clauses": "clauses", "flags": "flag_written"}[kind]
+    kind = next((k for k in ("hard", "cross", "clauses", "context") if settings[k]), "flags")
+    new_name = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context",
+                "flags": "flag_written"}[kind]
     if kind == "hard":  # its own pairs it misreads (the held-out questions' only measured)
         reader = ClaimChecker(model.eval(), tokenizer, Thresholds())
         new_train, new_val = misread(reader, base_train), misread(reader, base_val)
@@ -151,6 +153,9 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
         reader = ClaimChecker(model.eval(), tokenizer, Thresholds())
         new_train, new_val = split_by_question(clause_pairs(corpus, statements, load_flag_statements(flags_path),
                                                             reader.probabilities, seed, settings["made_false"]))
+    elif kind == "context":  # its points' right and false statements beside another point's sentence (session 33)
+        new_train, new_val = split_by_question(context_pairs(corpus, statements, load_flag_statements(flags_path),
+                                                             seed))
     else:
         new = flag_pairs(corpus, load_flag_statements(flags_path), seed,
                          balance=statements if settings["balance"] else None, facts=settings["facts"],
