@@ -195,6 +195,14 @@ def load_flag_statements(path: Path = FLAG_STATEMENTS_PATH, field: str = "says")
                 for row in map(json.loads, filter(str.strip, f)) for flag in row["flags"]}
 
 
+def _with_spoken(h: str, text: str, label: int, question_id: str, source: str, rng: random.Random) -> list[Pair]:
+    """A refining pass's new pair and, for 15% of them, its spoken copy too."""
+    pairs = [Pair(h, text, label, question_id, source)]
+    if rng.random() < 0.15:
+        pairs.append(Pair(h, spoken(text, rng), label, question_id, source + "+spoken"))
+    return pairs
+
+
 def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]], seed: int = 0,
                balance: dict[tuple[str, str], Statements] | None = None, facts: bool = False,
                rights: dict[tuple[str, str], tuple[str, ...]] | None = None, said: bool = False) -> list[Pair]:
@@ -237,9 +245,7 @@ def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]
                         made += [(h, text, CONTRADICTS, "said-vs-right") for text in rng.sample(right, min(2, len(right)))]
                         made += [(h, text, NEUTRAL, "said-vs-other-says") for text in rng.sample(theirs, min(1, len(theirs)))]
             for h, text, label, source in made:
-                pairs.append(Pair(h, text, label, q.id, source))
-                if rng.random() < 0.15:
-                    pairs.append(Pair(h, spoken(text, rng), label, q.id, source + "+spoken"))
+                pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs
 
 
@@ -267,9 +273,7 @@ def cross_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
             own = false_of[p.id]
             made += [(text, CONTRADICTS, "cross-own-false") for text in rng.sample(own, min(1, len(own)))]
             for text, label, source in made:
-                pairs.append(Pair(h, text, label, q.id, source))
-                if rng.random() < 0.15:
-                    pairs.append(Pair(h, spoken(text, rng), label, q.id, source + "+spoken"))
+                pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs
 
 
@@ -314,9 +318,7 @@ def clause_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
                     if row[CONTRADICTS] > max(row[ENTAILS], row[NEUTRAL])]
             made += [(c, CONTRADICTS, "clause-of-false") for c in sure[:1]]
             for text, label, source in made:
-                pairs.append(Pair(h, text, label, q.id, source))
-                if rng.random() < 0.15:
-                    pairs.append(Pair(h, spoken(text, rng), label, q.id, source + "+spoken"))
+                pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs
 
 
@@ -350,9 +352,7 @@ def context_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
             for text, label, source in made:
                 other, text = rng.choice(others), text if text.rstrip()[-1:] in ".!?" else text.rstrip() + "."
                 text = f"{other} {text}" if rng.random() < 0.5 else f"{text} {other}"
-                pairs.append(Pair(h, text, label, q.id, source))
-                if rng.random() < 0.15:
-                    pairs.append(Pair(h, spoken(text, rng), label, q.id, source + "+spoken"))
+                pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs
 
 
