@@ -147,6 +147,16 @@ def _hypothesis(p: RubricPoint) -> str:
     return point_claim(" ".join(p.text.split()))
 
 
+def _aligned_questions(corpus: Corpus):
+    """Each question with its rubric, its points without cues, its model answer's sentences and the sentences aligned
+    to each point (`_align`): what the passes that pair points with model-answer sentences read."""
+    for q in _questions(corpus):
+        rubric = corpus.rubrics[q.id]
+        points = [p for p in rubric.points if not p.cues]
+        sents = sentences(rubric.model_answer)
+        yield q, rubric, points, sents, _align(points, sents)
+
+
 def _align(points: list[RubricPoint], sents: list[str]) -> list[list[int]]:
     """For each point, the model-answer sentences that state it, best first: the sentences whose
     largest share of point words is this point's (model answers are written point by point, in
@@ -289,11 +299,7 @@ def clause_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
     flags said otherwise) that `reader` already reads as contradicting it, contradicts it.
     `reader(hypotheses, premises)` gives rows of P(neutral, entails, contradicts)."""
     rng, pairs = random.Random(f"{seed}:clauses"), []
-    for q in _questions(corpus):
-        rubric = corpus.rubrics[q.id]
-        points = [p for p in rubric.points if not p.cues]
-        sents = sentences(rubric.model_answer)
-        aligned = _align(points, sents)
+    for q, rubric, points, sents, aligned in _aligned_questions(corpus):
         for p, mine in zip(points, aligned, strict=True):
             h, st = _hypothesis(p), statements.get((q.id, p.id), Statements())
             right = [(t, c) for t in [*p.examples, *(sents[j] for j in mine), *st.says] for c in clauses(t)]
@@ -331,11 +337,7 @@ def context_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
     statements (red flags, written false statements, flags said otherwise) beside one contradicts it; one right
     statement of another point beside one is neutral."""
     rng, pairs = random.Random(f"{seed}:context"), []
-    for q in _questions(corpus):
-        rubric = corpus.rubrics[q.id]
-        points = [p for p in rubric.points if not p.cues]
-        sents = sentences(rubric.model_answer)
-        aligned = _align(points, sents)
+    for q, rubric, points, sents, aligned in _aligned_questions(corpus):
         for i, p in enumerate(points):
             others = [sents[j] for k, js in enumerate(aligned) if k != i for j in js if j not in aligned[i]]
             if not others:
