@@ -59,6 +59,7 @@ class RuleGrader(ClaimGrader):
         self.extra_pairs = 0
         self._measures: dict[tuple, Measure] = {}
         self._read_pairs: dict[tuple[int, str, str], tuple[float, float]] = {}
+        self.precision, self._shipped = "auto", None  # the shipped checker, for `confirm_by` (run_rules sets precision)
 
     def measure(self, question, points, flags, answer) -> Measure:
         limits = self.rule.limits(self.shipped_limits)  # the constants that change what is read
@@ -133,10 +134,11 @@ class RuleGrader(ClaimGrader):
             examples = list(point.examples)
             if rule.clause_at is not None and r.cued is None and r.ent >= t.partial:
                 self._clause_contradicts(m, i, r, examples)
-            if rule.confirm_con and r.cued is None and r.con >= t.contradicts and r.con > r.ent:
-                (ent, con), = self._probabilities([m.claims[i]], [spans[r.con_span].text], self.flag_checker)
-                if con < t.contradicts or con <= ent:
-                    r.con = 0.0
+            if rule.confirm_con and r.cued is None and r.con >= t.contradicts and r.con > r.ent and not all(
+                    con >= t.contradicts and con > ent for ent, con in (
+                        self._probabilities([m.claims[i]], [spans[r.con_span].text], self._confirmer(by))[0]
+                        for by in rule.confirm_by)):
+                r.con = 0.0
             if r.cued is not None or not examples:
                 continue
             if rule.self_check in ("not-entailed", "margin") and r.con >= t.contradicts and r.con > r.ent:
@@ -174,6 +176,16 @@ class RuleGrader(ClaimGrader):
         if rule.about_in_context is not None:
             self._about_in_context(points, readings, rubric, m)
         return readings
+
+    def _confirmer(self, by: str):
+        """The checker `Rule.confirm_by` names: the red flags' or the app's shipped one (loaded once, when asked)."""
+        if by == "flags":
+            return self.flag_checker
+        if self._shipped is None:
+            from bot.grading.claims import ClaimChecker
+
+            self._shipped = ClaimChecker.load(precision=self.precision)
+        return self._shipped
 
     def _examples_partial(self, m: Measure, r: _PointReading, examples: list[str]) -> None:
         """`Rule.examples_partial`: each of the point's examples read against the span nearest it (the bi-encoder's);
@@ -292,6 +304,7 @@ def run_rules(settings: Settings, dataset: Path | Sequence[Path], names: list[st
     if not isinstance(assessor.grader, ClaimGrader):
         raise DatasetError("--rule needs the claim grader (BOT_OFFLINE_GRADER=claims) and its weights.")
     grader, fallback = RuleGrader(assessor.grader), RubricGrader(embedder)
+    grader.precision = settings.precision
     assessor = dataclasses.replace(assessor, grader=grader, index=KeptRetrieval(assessor.index))
     out: dict = {}
     for name in names:

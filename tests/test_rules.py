@@ -124,6 +124,21 @@ def test_the_confirmed_rule_believes_a_contradiction_the_red_flags_checker_reads
     assert (grader.refold([POINT], m)[0].con >= 0.5) is stands
 
 
+@pytest.mark.parametrize(("flags", "shipped", "rule", "stands"), [
+    ((0.1, 0.8), (0.1, 0.8), "confirmed-both", True),  # both other checkers read it as contradicting the point
+    ((0.1, 0.8), (0.6, 0.3), "confirmed-both", False),  # ... the shipped one does not
+    ((0.1, 0.8), (0.6, 0.3), "confirmed", True),  # the red flags' checker alone is asked
+    ((0.6, 0.3), (0.1, 0.8), "confirmed-shipped", True),  # the shipped checker alone is asked
+    ((0.1, 0.8), (0.1, 0.4), "confirmed-shipped", False),
+])
+def test_confirmed_rules_ask_the_checkers_they_name(flags, shipped, rule: str, stands: bool) -> None:
+    grader = grader_for({})
+    grader.flag_checker = ScriptedChecker({"the point|sentence 0": flags})
+    grader._shipped = ScriptedChecker({"the point|sentence 0": shipped})  # as if loaded: nothing is read from disk
+    grader.rule = RULES[rule]
+    assert (grader.refold([POINT], contradicted_in(0, 0.9))[0].con >= 0.5) is stands
+
+
 @pytest.mark.parametrize(("rule", "stands"), [
     ("session-13", True),  # every contradiction believed
     ("self-check", False),  # the point's example "example two" reads as contradicting it: not believed
