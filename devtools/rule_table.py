@@ -311,15 +311,15 @@ RULES: dict[str, Rule] = {
     # session 34: for a checker of BOT_CLAIM_CHECKER, confirmed by the shipped checker, by both, or with a window's
     # contradiction believed only where one of its sentences alone contradicts too
     "confirmed-shipped": dataclasses.replace(
-        SHIPPED, text="shipped, and a point read as contradicted stays so only where the shipped checker reads the same "
-        "claim and span as contradicting it too", confirm_con=True, confirm_by=("shipped",)),
+        SHIPPED, text="shipped, and a point read as contradicted stays so only where the shipped checker reads the "
+        "same claim and span as contradicting it too", confirm_con=True, confirm_by=("shipped",)),
     "confirmed-both": dataclasses.replace(
         SHIPPED, text="shipped, and a point read as contradicted stays so only where the red flags' checker and the "
         "shipped checker both read the same claim and span as contradicting it too", confirm_con=True,
         confirm_by=("flags", "shipped")),
     "confirmed-sentence": dataclasses.replace(
-        SHIPPED, text="confirmed, and a two-sentence window's contradiction counts only where one of its sentences alone "
-        "contradicts the point too", confirm_con=True, window_needs_sentence=True),
+        SHIPPED, text="confirmed, and a two-sentence window's contradiction counts only where one of its sentences "
+        "alone contradicts the point too", confirm_con=True, window_needs_sentence=True),
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)
