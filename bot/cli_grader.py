@@ -109,6 +109,9 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
               help="Instead of the red flags: each point's right and false statements beside a model-answer sentence "
                    "of another point (entails, contradicts), another point's beside one (neutral) (session 33) "
                    "[default: REFINE's].")
+@click.option("--stories/--no-stories", default=None,
+              help="Instead of the red flags: behavioral questions' points against vague buzzword stories (neutral) and "
+                   "their right statements beside a buzzword sentence (entails) (session 34) [default: REFINE's].")
 @click.option("--made-false/--no-made-false", "made_false", default=None,
               help="With --clauses, also a clause that states the point made false by a rule (contradicts) "
                    "[default: REFINE's].")
@@ -116,7 +119,7 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="CPU threads for torch.")
 def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: float | None, replay: int | None,
                   balance: bool | None, facts: bool | None, rights: bool | None, said: bool | None, hard: bool | None,
-                  cross: bool | None, clauses: bool | None, context: bool | None,
+                  cross: bool | None, clauses: bool | None, context: bool | None, stories: bool | None,
                   made_false: bool | None, seed: int, threads: int) -> None:
     """One more pass of a trained claim checker over red flags said in other words (session 27, docs/grading.md)."""
     from bot.grading.claimdata import FLAG_STATEMENTS_PATH
@@ -124,7 +127,7 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     from bot.grading.train import refine
 
     chosen = [name for name, on in (("--hard", hard), ("--cross", cross), ("--clauses", clauses),
-                                    ("--context", context)) if on]
+                                    ("--context", context), ("--stories", stories)) if on]
     if len(chosen) > 1:
         raise click.ClickException(f"{' and '.join(chosen)} each choose the pass's new pairs instead of the red flags; "
                                    "give one of them.")
@@ -140,7 +143,7 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     overrides = {k: v for k, v in (("lr", lr), ("replay", replay), ("balance", balance), ("facts", facts),
                                          ("rights", rights), ("said", said), ("hard", hard),
                                          ("cross", cross), ("clauses", clauses), ("context", context),
-                                         ("made_false", made_false))
+                                         ("stories", stories), ("made_false", made_false))
                  if v is not None}
     figures = refine(c, init=weights, seed=seed, threads=threads,
                      weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name,

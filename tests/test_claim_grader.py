@@ -964,6 +964,7 @@ def test_refine_says_when_its_starting_checker_is_missing_or_its_new_pairs_are_c
     for both, said in ((["--hard", "--cross"], "--hard and --cross"),
                        (["--cross", "--clauses"], "--cross and --clauses"),
                        (["--clauses", "--context"], "--clauses and --context"),
+                       (["--context", "--stories"], "--context and --stories"),
                        (["--no-made-false"], "give --clauses too")):
         result = CliRunner().invoke(cli, ["grader", "refine", *both, "--out", str(tmp_path / "out")])
         assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output
@@ -1136,6 +1137,27 @@ def test_refine_context_pairs_set_each_statement_beside_another_points_sentence(
                                                                   for j in js]
     for p in (p for p in pairs if not p.source.endswith("+spoken")):
         assert any(p.premise.startswith(s) or p.premise.endswith(s) for s in beside[p.question_id, p.hypothesis])
+
+
+def test_refine_story_pairs_read_buzzword_stories_as_stating_no_point_of_a_behavioral_question(corpus) -> None:
+    # session 34's trial (`grader refine --stories`): a behavioral question's points (not its STAR points) against
+    # buzzword story sentences are neutral, alone or two together; a right statement beside one still entails
+    from bot.corpus import Category
+    from bot.grading.claimdata import _VAGUE_STORY, ENTAILS, NEUTRAL, load_statements, story_pairs
+
+    statements = load_statements()
+    pairs = story_pairs(corpus, statements)
+    assert pairs and pairs == story_pairs(corpus, statements)  # seeded
+    assert all(corpus.questions[p.question_id].category is Category.behavioral for p in pairs)
+    claims = {point_claim(" ".join(x.text.split())) for q in {p.question_id for p in pairs}
+              for x in corpus.rubrics[q].points if x.cues}
+    assert not claims & {p.hypothesis for p in pairs}  # the STAR points are read by their cues
+    for p in (p for p in pairs if not p.source.endswith("+spoken")):
+        buzz = [s for s in _VAGUE_STORY if s in p.premise]
+        if p.source.startswith("story-vague"):
+            assert p.label == NEUTRAL and p.premise in (" ".join(buzz), " ".join(reversed(buzz)))
+        else:
+            assert p.source == "story-right" and p.label == ENTAILS and len(buzz) == 1 and p.premise != buzz[0]
 
 
 def test_a_checker_ensemble_combines_its_members_readings() -> None:

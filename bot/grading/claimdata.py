@@ -90,6 +90,27 @@ _VAGUE = [
     "In my experience {t} is all about following best practices and making sure the quality is high.",
 ]
 
+# what a vague answer to a behavioral question says: a story's shape and its buzzwords, with no situation, cause,
+# action or result in it that an interviewer could check (session 34; the project's own words, as `_VAGUE`)
+_VAGUE_STORY = [
+    "I took full ownership of the situation and made sure we stayed focused on what really mattered.",
+    "We aligned with all the stakeholders and got everyone on the same page.",
+    "I made sure communication stayed open and transparent the whole way through.",
+    "We took a data-driven, agile approach and kept iterating until it worked.",
+    "I collaborated closely with the team and leveraged everyone's strengths.",
+    "We reprioritized, adjusted the plan and got things back on track.",
+    "In the end we delivered a great result and the business was really happy with it.",
+    "It taught me a lot about resilience, adaptability and teamwork.",
+    "I stepped back, looked at the bigger picture and worked out what needed to change.",
+    "I worked cross-functionally to understand the needs and drive the right outcome.",
+    "We identified the key issues and addressed them in a structured way.",
+    "I listened to everyone and made sure their concerns were taken into account.",
+    "We followed best practices and made sure the quality was high at every step.",
+    "I kept everyone informed and managed expectations proactively.",
+    "It was a challenging project, but by staying positive and proactive we overcame the obstacles.",
+    "We put the right processes in place so that it would not happen again.",
+]
+
 
 def spoken(text: str, rng: random.Random) -> str:
     """The text as a speech-to-text transcript might give it: lower case, no punctuation, fillers, a restart."""
@@ -354,6 +375,29 @@ def context_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
             for text, label, source in made:
                 other, text = rng.choice(others), text if text.rstrip()[-1:] in ".!?" else text.rstrip() + "."
                 text = f"{other} {text}" if rng.random() < 0.5 else f"{text} {other}"
+                pairs += _with_spoken(h, text, label, q.id, source, rng)
+    return pairs
+
+
+def story_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements], seed: int = 0) -> list[Pair]:
+    """Vague stories against behavioral questions' points (session 34). A story made of buzzwords ("I took ownership,
+    we aligned with the stakeholders, communication stayed transparent") reads like the generic points of a behavioral
+    question, and its STAR points are covered by their cues whatever it says. Per point of a behavioral question
+    (without cues): three buzzword sentences (`_VAGUE_STORY`) and one two of them make are neutral; two of its right
+    statements (written statements, examples), each beside a buzzword sentence, entail it."""
+    rng, pairs = random.Random(f"{seed}:stories"), []
+    for q in _questions(corpus):
+        if q.category is not Category.behavioral:
+            continue
+        for p in (p for p in corpus.rubrics[q.id].points if not p.cues):
+            h, st = _hypothesis(p), statements.get((q.id, p.id), Statements())
+            made = [(t, NEUTRAL, "story-vague") for t in rng.sample(_VAGUE_STORY, 3)]
+            made.append((" ".join(rng.sample(_VAGUE_STORY, 2)), NEUTRAL, "story-vague-window"))
+            right = [*st.says, *p.examples]
+            for t in rng.sample(right, min(2, len(right))):
+                t, buzz = t if t.rstrip()[-1:] in ".!?" else t.rstrip() + ".", rng.choice(_VAGUE_STORY)
+                made.append((f"{buzz} {t}" if rng.random() < 0.5 else f"{t} {buzz}", ENTAILS, "story-right"))
+            for text, label, source in made:
                 pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs
 

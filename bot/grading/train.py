@@ -34,6 +34,7 @@ from bot.grading.claimdata import (
     load_statements,
     pairs_digest,
     split_by_question,
+    story_pairs,
 )
 from bot.grading.claims import (
     RECORD_PATH,
@@ -104,7 +105,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 # the refining pass (`refine`): its learning rate, its own pairs per new one, and whether the new pairs are balanced with
 # right statements of the flags' points (`flag_pairs`)
 REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False,
-          "cross": False, "clauses": False, "made_false": True, "context": False}
+          "cross": False, "clauses": False, "made_false": True, "context": False, "stories": False}
 
 # the pairs whose labels are sure (the rubric's and the written statements'): what `refine --hard` takes the checker's
 # misreadings from (session 29); rule-made false versions and other points' examples and false statements are left out
@@ -141,8 +142,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     model, tokenizer = build_model()
     model.load_state_dict({k: v.float() for k, v in load_file(str(init)).items()}, strict=False)
     # which new pairs (`grader refine` takes one kind at most), and the name their held-out figures go by
-    kind = next((k for k in ("hard", "cross", "clauses", "context") if settings[k]), "flags")
-    new_name = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context",
+    kind = next((k for k in ("hard", "cross", "clauses", "context", "stories") if settings[k]), "flags")
+    new_name = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context", "stories": "stories",
                 "flags": "flag_written"}[kind]
     if kind == "hard":  # its own pairs it misreads (the held-out questions' only measured)
         reader = ClaimChecker(model.eval(), tokenizer, Thresholds())
@@ -156,6 +157,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     elif kind == "context":  # its points' right and false statements beside another point's sentence (session 33)
         new_train, new_val = split_by_question(context_pairs(corpus, statements, load_flag_statements(flags_path),
                                                              seed))
+    elif kind == "stories":  # vague stories against behavioral questions' points (session 34)
+        new_train, new_val = split_by_question(story_pairs(corpus, statements, seed))
     else:
         new = flag_pairs(corpus, load_flag_statements(flags_path), seed,
                          balance=statements if settings["balance"] else None, facts=settings["facts"],
