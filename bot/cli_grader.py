@@ -110,8 +110,8 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
                    "of another point (entails, contradicts), another point's beside one (neutral) (session 33) "
                    "[default: REFINE's].")
 @click.option("--stories/--no-stories", default=None,
-              help="Instead of the red flags: behavioral questions' points against vague buzzword stories (neutral) and "
-                   "their right statements beside a buzzword sentence (entails) (session 34) [default: REFINE's].")
+              help="Instead of the red flags: behavioral questions' points against vague buzzword stories (neutral) "
+                   "and their right statements beside a buzzword sentence (entails) (session 34) [default: REFINE's].")
 @click.option("--made-false/--no-made-false", "made_false", default=None,
               help="With --clauses, also a clause that states the point made false by a rule (contradicts) "
                    "[default: REFINE's].")
