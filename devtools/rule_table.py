@@ -264,6 +264,11 @@ RULES: dict[str, Rule] = {
         "answer covers (the context rule)", context_cues=False),
     "story-gate-0.5-now": dataclasses.replace(
         SHIPPED, text="shipped, with session 22's story-gate-0.5 (score only)", story_gate=0.5),
+    # session 34: the story gate on today's app, stronger, and with the rubric grader's fifth gated too
+    **{f"story-now-{gate:g}{'-all' if whole else ''}": dataclasses.replace(
+        SHIPPED, text=f"shipped, and a behavioral question's STAR points keep their credit times the share of the other "
+        f"points' marks earned over {gate:g} (at most 1){', the rubric grader fifth too' if whole else ''} (score only)",
+        story_gate=gate, story_gate_rubric=whole) for gate in (0.5, 0.75, 1.0) for whole in (False, True)},
     "context-uncontradicted": dataclasses.replace(
         SHIPPED, text="shipped, and a point read as contradicted (or its red flag as stated) more strongly than stated does "
         "not count as covered in the context rule", context_contradicted=False),

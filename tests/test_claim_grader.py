@@ -761,7 +761,7 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
 
 CHOOSING_SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answers_s26.jsonl",
                  "choosing_answers_s26b.jsonl", "choosing_answers_s29.jsonl", "choosing_answers_s32.jsonl",
-                 "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl")
+                 "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl")
 
 
 @pytest.mark.parametrize(("name", "least", "held_out"), [("choosing_answers.jsonl", 190, True),
@@ -771,7 +771,8 @@ CHOOSING_SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosi
                                                          ("choosing_answers_s29.jsonl", 112, False),
                                                          ("choosing_answers_s32.jsonl", 112, False),
                                                          ("choosing_answers_s33.jsonl", 112, False),
-                                                         ("choosing_answers_s34.jsonl", 112, False)])
+                                                         ("choosing_answers_s34.jsonl", 112, False),
+                                                         ("choosing_answers_s34b.jsonl", 112, False)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
