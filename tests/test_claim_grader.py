@@ -42,6 +42,7 @@ from bot.grading.claims import (
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.text import point_claim, sentences
+from devtools.choosing import SETS as CHOOSING
 from tests.helpers import ScriptedChecker
 from tests.seed_overlap import ngrams
 
@@ -759,9 +760,7 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
     assert {"written-says", "written-false", "written-near", "written-other-point"} <= sources
 
 
-CHOOSING_SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answers_s26.jsonl",
-                 "choosing_answers_s26b.jsonl", "choosing_answers_s29.jsonl", "choosing_answers_s32.jsonl",
-                 "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl")
+CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.py reads them all)
 
 
 @pytest.mark.parametrize(("name", "least", "held_out"), [("choosing_answers.jsonl", 190, True),
