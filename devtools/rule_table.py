@@ -113,6 +113,9 @@ class Rule:
     # session 33: a point the checker reads as neither stated (below its partial threshold) nor contradicted, nor a red
     # flag stated, is partial where one of its examples, read against the span nearest that example, entails at this P
     examples_partial: float | None = None
+    # session 34: on a behavioral question, its points covered at the first P(entails) and partial at the second
+    # (Limits.covered_at, partial_at for those answers only; the verdict's only, the checker reads the same spans)
+    story_cover: tuple[float, float] | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -431,6 +434,14 @@ def _expartial(at: float) -> Rule | None:
                                examples_partial=at)
 
 
+def _storycover(covered: float, partial: float, gate: float) -> Rule | None:
+    if not (0 < partial < covered <= 1 and 0 <= gate <= 1):
+        return None
+    return dataclasses.replace(SHIPPED, text=f"shipped, and on a behavioral question a point covered at P(entails) >= "
+                               f"{covered:g} and partial at >= {partial:g}" + (f", with story-now-{gate:g}" if gate else ""),
+                               story_cover=(covered, partial), story_gate=gate or None)
+
+
 def _falsecap(share: float, cap: float) -> Rule | None:
     if not (0 < share <= 1 and 0 <= cap <= 10):
         return None
@@ -469,6 +480,9 @@ FAMILIES = {
     "clausesagree": Family("clausesagree", {"at": (0.7, 0.8, 0.9)}, _clauses("flags")),
     # Session 33: a point's examples, each read against its own nearest span, for partial credit (Rule.examples_partial)
     "expartial": Family("expartial", {"at": (0.5, 0.8, 0.9)}, _expartial),
+    # Session 34: a behavioral question's points read more strictly (Rule.story_cover), with or without the story gate
+    "storycover": Family("storycover", {"covered": (0.5, 0.6, 0.7, 0.8), "partial": (0.35, 0.5), "gate": (0, 0.75)},
+                         _storycover),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule

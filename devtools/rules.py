@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.corpus import Category
 from bot.grading import Grade, Verdict
 from bot.grading.claim_grader import (
     ClaimGrader,
@@ -72,6 +73,9 @@ class RuleGrader(ClaimGrader):
 
     def decide(self, question, points, m: Measure) -> Grade:
         self.limits = self.rule.limits(self.shipped_limits)
+        if self.rule.story_cover is not None and question.category is Category.behavioral:
+            covered, partial = self.rule.story_cover
+            self.limits = dataclasses.replace(self.limits, covered_at=covered, partial_at=partial)
         if not m.empty:
             readings = self.refold(points, m)
             m = dataclasses.replace(m, readings=readings,

@@ -459,3 +459,24 @@ def test_expartial_reads_each_example_against_its_nearest_span_for_partial_credi
     r = grader.refold([POINT], m)[0]
     assert ("partial" if r.ent >= Limits().partial_at else "missing") == verdict
     assert r.ent_span == 1 or verdict == "missing"
+
+
+@pytest.mark.parametrize(("category", "thresholds"), [("behavioral", (0.7, 0.5)), ("concept", (None, 0.35))])
+def test_storycover_reads_only_a_behavioral_questions_points_more_strictly(monkeypatch, category: str,
+                                                                           thresholds: tuple) -> None:
+    # session 34's `storycover-C-P-G`: the verdict's thresholds change for answers to behavioral questions only
+    from bot.corpus import Category
+    from bot.grading.claim_grader import ClaimGrader
+    from bot.grading.claim_reading import Limits
+
+    grader = grader_for({})
+    grader.shipped_limits = Limits()
+    seen = []
+    monkeypatch.setattr(ClaimGrader, "decide", lambda self, question, points, m: seen.append(self.limits))
+    grader.rule = rule_for("storycover-0.7-0.5-0.75")
+    empty = Measure(claims=[], spans=[], readings=[], rubric=None, bare_list=False, empty=True)
+    grader.decide(SimpleNamespace(category=Category(category)), [], empty)
+    assert (seen[0].covered_at, seen[0].partial_at) == thresholds and seen[0].story_gate == 0.75
+    assert rule_for("storycover-0.5-0.35-0").story_gate is None
+    with pytest.raises(KeyError):
+        rule_for("storycover-0.5-0.5-0")  # partial must be below covered
