@@ -437,9 +437,10 @@ def _expartial(at: float) -> Rule | None:
 def _storycover(covered: float, partial: float, gate: float) -> Rule | None:
     if not (0 < partial < covered <= 1 and 0 <= gate <= 1):
         return None
+    gated = f", with story-now-{gate:g}" if gate else ""
     return dataclasses.replace(SHIPPED, text=f"shipped, and on a behavioral question a point covered at P(entails) >= "
-                               f"{covered:g} and partial at >= {partial:g}" + (f", with story-now-{gate:g}" if gate else ""),
-                               story_cover=(covered, partial), story_gate=gate or None)
+                               f"{covered:g} and partial at >= {partial:g}{gated}", story_cover=(covered, partial),
+                               story_gate=gate or None)
 
 
 def _falsecap(share: float, cap: float) -> Rule | None:
