@@ -21,7 +21,7 @@ import click
 import numpy as np
 
 from bot.settings import Settings
-from devtools.evaluation import Record, load_records
+from devtools.evaluation import Record, agreement, load_records
 
 DATA = Path(__file__).with_name("data")
 SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answers_s26.jsonl",
@@ -29,20 +29,15 @@ SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answer
         "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl")
 
 
-def _agreement(predicted: np.ndarray, reference: np.ndarray) -> dict:
-    pearson = float(np.corrcoef(predicted, reference)[0, 1]) if len(predicted) > 1 else float("nan")
-    return {"n": len(predicted), "pearson": round(pearson, 4), "mae": round(float(np.abs(predicted - reference).mean()), 4)}
-
-
 def figures(records: list[Record], sets: list[str], categories: list[str], predicted: np.ndarray) -> dict:
-    """One rule's figures: over all records, per set (`sets[i]` is record i's file), and per category and style the
-    mean predicted and reference scores (0-10); `below_7`: excellent and spoken answers predicted below 7."""
+    """One rule's figures (`eval`'s agreement, 0-10): over all records, per set (`sets[i]` is record i's file), and per
+    category and style the mean predicted and reference scores; `below_7`: excellent and spoken answers below 7."""
     reference = np.array([10 * r.score / r.score_max for r in records])
     style = np.array([r.style or "" for r in records])
     sets_, categories_ = np.array(sets), np.array(categories)
-    out = {"all": _agreement(predicted, reference),
+    out = {"all": agreement(predicted, reference, 10),
            "below_7": int((np.isin(style, ["excellent", "spoken"]) & (predicted < 7)).sum()),
-           "sets": {s: _agreement(predicted[sets_ == s], reference[sets_ == s]) for s in dict.fromkeys(sets)}}
+           "sets": {s: agreement(predicted[sets_ == s], reference[sets_ == s], 10) for s in dict.fromkeys(sets)}}
     by: dict[str, dict] = defaultdict(dict)
     for c in sorted(set(categories)):
         for s in sorted(set(style[categories_ == c])):
