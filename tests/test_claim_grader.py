@@ -28,7 +28,30 @@ from bot.grading.claim_grader import (
     _verbatim_window,
     fold,
 )
-from bot.grading.claimdata import FLAG_STATEMENTS_PATH, build_pairs, falsify, spoken
+from bot.grading.claimdata import (
+    _VAGUE_STORY,
+    CONTRADICTS,
+    ENTAILS,
+    FLAG_STATEMENTS_PATH,
+    NEUTRAL,
+    Pair,
+    Statements,
+    _align,
+    _hypothesis,
+    _questions,
+    build_pairs,
+    clause_pairs,
+    context_pairs,
+    cross_pairs,
+    falsify,
+    flag_pairs,
+    load_flag_statements,
+    load_statements,
+    split_by_question,
+    spoken,
+    story_pairs,
+    with_more_statements,
+)
 from bot.grading.claims import (
     FLAG_RECORD_PATH,
     FLAG_WEIGHTS_PATH,
@@ -679,7 +702,6 @@ def test_synthetic_answers_are_for_held_out_questions_with_their_scores(corpus, 
     from click.testing import CliRunner
 
     from bot.__main__ import cli
-    from bot.grading.claimdata import split_by_question
 
     out = tmp_path / "synthetic.jsonl"
     result = CliRunner().invoke(cli, ["grader", "synthetic", "--out", str(out)], catch_exceptions=False)
@@ -721,8 +743,6 @@ def test_bfloat16_checker_reads_pairs_as_float32_does(corpus) -> None:
     held-out questions, and probabilities within a few hundredths."""
     import numpy as np
 
-    from bot.grading.claimdata import split_by_question
-
     _, held = split_by_question(build_pairs(corpus))
     pairs = random.Random(0).sample(held, 120)
     hyps, prems = [p.hypothesis for p in pairs], [p.premise for p in pairs]
@@ -737,8 +757,6 @@ def test_the_traced_checker_reads_pairs_as_the_model_does(corpus, checker: Claim
     pairs (padded) it gives the model's own probabilities."""
     import numpy as np
 
-    from bot.grading.claimdata import split_by_question
-
     assert checker.graph is not None  # tracing failed: the app would run the slower untraced model
     _, held = split_by_question(build_pairs(corpus))
     pairs = random.Random(1).sample(held, 80)
@@ -750,7 +768,6 @@ def test_the_traced_checker_reads_pairs_as_the_model_does(corpus, checker: Claim
 def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
     """claim_statements.jsonl says something true, something false and something beside the point for
     every checked point; a point renamed or removed in a rubric leaves no orphan behind."""
-    from bot.grading.claimdata import _questions, load_statements
 
     statements = load_statements()
     points = {(q.id, p.id) for q in _questions(corpus) for p in corpus.rubrics[q.id].points if not p.cues}
@@ -778,7 +795,6 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     project, graded twice, seven styles per question. The first two are on the checker's held-out questions, session
     26's two and session 29's on questions it trained on (as most of the bank's); each after the first on questions of
     no earlier set and not of the dev split."""
-    from bot.grading.claimdata import split_by_question
 
     rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()]
     train, _ = split_by_question(build_pairs(corpus))
@@ -838,7 +854,6 @@ def test_a_batch_of_statements_is_added_to_the_shipped_ones_for_a_try(corpus, tm
     from click.testing import CliRunner
 
     from bot.__main__ import cli
-    from bot.grading.claimdata import _questions, load_statements, with_more_statements
 
     q = _questions(corpus)[0]
     point = next(p for p in corpus.rubrics[q.id].points if not p.cues)
@@ -871,7 +886,6 @@ KNOWN = {"statements_tried_s16.jsonl": {"encoder decoder models don t use cross 
 def test_batches_tried_name_bank_points_and_hold_no_measuring_text(corpus, name: str) -> None:
     """The batches kept for `grader pairs --add-statements` (devtools/data, its README) are about the bank's own
     points and, like the shipped statements, share no sentence with the measuring answers."""
-    from bot.grading.claimdata import load_statements
 
     batch = load_statements(ROOT / "devtools" / "data" / name)
     points = {(qid, p.id) for qid, r in corpus.rubrics.items() for p in r.points}
@@ -890,14 +904,6 @@ def test_flag_statements_name_bank_red_flags_and_hold_no_measuring_text(corpus) 
     """The red flags said in other words (session 27, bot/grading/flag_statements.jsonl): two for every red flag of the
     bank, none of them a sentence of the measuring answers; the pairs `grader refine` makes of them are labelled as the
     flag (entails) and its point (contradicts)."""
-    from bot.grading.claimdata import (
-        CONTRADICTS,
-        ENTAILS,
-        NEUTRAL,
-        flag_pairs,
-        load_flag_statements,
-        load_statements,
-    )
 
     said = load_flag_statements()
     flags = {(qid, f.claim) for qid, r in corpus.rubrics.items() for f in r.red_flags}
@@ -1024,7 +1030,6 @@ def test_grader_train_rebuilds_the_shipped_checkers_in_the_passes_that_made_them
 
 def test_refine_hard_takes_the_sure_pairs_the_checker_misreads() -> None:
     # session 29's trial (`grader refine --hard`, rejected): the pairs it misreads, from sources whose labels are sure
-    from bot.grading.claimdata import CONTRADICTS, ENTAILS, NEUTRAL, Pair
     from bot.grading.train import SURE_SOURCES, misread
 
     checker = ScriptedChecker({"stated": (0.9, 0.05), "false": (0.8, 0.1), "other": (0.1, 0.1)})
@@ -1041,16 +1046,6 @@ def test_refine_hard_takes_the_sure_pairs_the_checker_misreads() -> None:
 def test_refine_cross_pairs_a_point_with_its_siblings_false_statements_as_neutral(corpus) -> None:
     # session 30's trial (`grader refine --cross`): a false statement of another point of the question does not state
     # this one; balanced by the point's own right statement (entails) and own false statement (contradicts)
-    from bot.grading.claimdata import (
-        CONTRADICTS,
-        ENTAILS,
-        NEUTRAL,
-        Statements,
-        _hypothesis,
-        cross_pairs,
-        load_flag_statements,
-        load_statements,
-    )
 
     statements, said = load_statements(), load_flag_statements()
     pairs = cross_pairs(corpus, statements, said)
@@ -1076,14 +1071,6 @@ def test_refine_clause_pairs_read_a_right_statements_clauses_as_never_contradict
     # session 32's trial (`grader refine --clauses`): a clause of a right statement is entails or neutral, as the
     # refined checker reads it, never contradicts; a clause that carries the point, made false by a rule, contradicts
     # it alone and in its sentence; a clause of a false statement contradicts only where the checker reads it so
-    from bot.grading.claimdata import (
-        CONTRADICTS,
-        ENTAILS,
-        NEUTRAL,
-        clause_pairs,
-        load_flag_statements,
-        load_statements,
-    )
 
     reads = {}
 
@@ -1111,15 +1098,6 @@ def test_refine_clause_pairs_read_a_right_statements_clauses_as_never_contradict
 def test_refine_context_pairs_set_each_statement_beside_another_points_sentence(corpus) -> None:
     # session 33's trial (`grader refine --context`): a point's right statement beside a model-answer sentence of
     # another point entails it, its false one contradicts it, another point's right statement is neutral
-    from bot.grading.claimdata import (
-        CONTRADICTS,
-        ENTAILS,
-        NEUTRAL,
-        _align,
-        context_pairs,
-        load_flag_statements,
-        load_statements,
-    )
 
     statements, said = load_statements(), load_flag_statements()
     pairs = context_pairs(corpus, statements, said)
@@ -1143,7 +1121,6 @@ def test_refine_story_pairs_read_buzzword_stories_as_stating_no_point_of_a_behav
     # session 34's trial (`grader refine --stories`): a behavioral question's points (not its STAR points) against
     # buzzword story sentences are neutral, alone or two together; a right statement beside one still entails
     from bot.corpus import Category
-    from bot.grading.claimdata import _VAGUE_STORY, ENTAILS, NEUTRAL, load_statements, story_pairs
 
     statements = load_statements()
     pairs = story_pairs(corpus, statements)
