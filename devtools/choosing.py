@@ -26,7 +26,8 @@ from devtools.evaluation import Record, agreement, load_records
 DATA = Path(__file__).with_name("data")
 SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answers_s26.jsonl",
         "choosing_answers_s26b.jsonl", "choosing_answers_s29.jsonl", "choosing_answers_s32.jsonl",
-        "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl")
+        "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl",
+        "choosing_answers_s35.jsonl")
 
 
 def figures(records: list[Record], sets: list[str], categories: list[str], predicted: np.ndarray) -> dict:
