@@ -116,6 +116,8 @@ class Rule:
     # session 34: on a behavioral question, its points covered at the first P(entails) and partial at the second
     # (Limits.covered_at, partial_at for those answers only; the verdict's only, the checker reads the same spans)
     story_cover: tuple[float, float] | None = None
+    # session 35: Limits.story_floor (score only): 0 off, as the rules made from the app before it read; None the app's
+    story_floor: float | None = 0.0
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -128,7 +130,7 @@ class Rule:
                   "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at,
                   "context_contradicted": self.context_contradicted, "untainted": self.untainted,
                   "context_most": self.context_most, "flag_statements": self.flag_statements,
-                  "flag_at": self.flag_at}
+                  "flag_at": self.flag_at, "story_floor": self.story_floor}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -139,10 +141,10 @@ class Rule:
 
 
 SHIPPED = Rule("shipped (the app's own decision)", self_check="contradicts", untrusted_examples="majority",
-               context_share=None, rubric_if_incorrect=None, elsewhere=None, spans_share=None)
+               context_share=None, rubric_if_incorrect=None, elsewhere=None, spans_share=None, story_floor=None)
 # the app as it read answers until session 25 (three spans per point whatever the answer's length): what the rules
-# made from it before then were measured against
-READ_UNTIL_25 = dataclasses.replace(SHIPPED, spans_share=0.0)
+# made from it before then were measured against (without session 35's floor under a story, which they predate)
+READ_UNTIL_25 = dataclasses.replace(SHIPPED, spans_share=0.0, story_floor=0.0, story_gate_rubric=False)
 
 
 def on_shipped(text: str, **change) -> Rule:
@@ -266,7 +268,8 @@ RULES: dict[str, Rule] = {
         SHIPPED, text="shipped, and the points with STAR cues count neither way in the share of the rest of the rubric an "
         "answer covers (the context rule)", context_cues=False),
     "story-gate-0.5-now": dataclasses.replace(
-        SHIPPED, text="shipped, with session 22's story-gate-0.5 (score only)", story_gate=0.5),
+        SHIPPED, text="shipped, with session 22's story-gate-0.5 (score only)", story_gate=0.5,
+        story_gate_rubric=False),
     # session 34: the story gate on today's app, stronger, and with the rubric grader's fifth gated too
     **{f"story-now-{gate:g}{'-all' if whole else ''}": dataclasses.replace(
         SHIPPED, text=f"shipped, and a behavioral question's STAR points keep their credit times the share of the other "
@@ -329,7 +332,12 @@ RULES: dict[str, Rule] = {
         SHIPPED, text="confirmed, and a two-sentence window's contradiction counts only where one of its sentences "
         "alone contradicts the point too", confirm_con=True, window_needs_sentence=True),
     "context-topical-story-gate-0.5": dataclasses.replace(
-        SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5),
+        SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5,
+        story_gate_rubric=False),
+    # session 35: the app until then (the floor under a behavioral story is now the app's own)
+    "session-34": dataclasses.replace(
+        SHIPPED, text="the app's decision until session 35 (a behavioral story's STAR points earn their marks however "
+        "little of the rest of its rubric it earns)", story_floor=0.0, story_gate_rubric=False),
     # session 25: the app until then (reading a share of a long answer's spans is now the app's own)
     "session-24": dataclasses.replace(
         READ_UNTIL_25, text="the app's decision until session 25 (three spans per point, whatever the answer's length)"),
@@ -440,7 +448,16 @@ def _storycover(covered: float, partial: float, gate: float) -> Rule | None:
     gated = f", with story-now-{gate:g}" if gate else ""
     return dataclasses.replace(SHIPPED, text=f"shipped, and on a behavioral question a point covered at P(entails) >= "
                                f"{covered:g} and partial at >= {partial:g}{gated}", story_cover=(covered, partial),
-                               story_gate=gate or None)
+                               story_gate=gate or None, story_gate_rubric=False)
+
+
+def _storyfloor(floor: float, whole: float) -> Rule | None:
+    if not (0 < floor <= 1 and whole in (0, 1)):
+        return None
+    return dataclasses.replace(SHIPPED, text=f"shipped, and a behavioral question's STAR points earn nothing where the "
+                               f"verdicts earn less than {floor:g} of the other points' weight"
+                               f"{', the rubric grader fifth neither' if whole else ''} (score only)",
+                               story_floor=floor, story_gate_rubric=bool(whole))
 
 
 def _falsecap(share: float, cap: float) -> Rule | None:
@@ -484,6 +501,9 @@ FAMILIES = {
     # Session 34: a behavioral question's points read more strictly (Rule.story_cover), with or without the story gate
     "storycover": Family("storycover", {"covered": (0.5, 0.6, 0.7, 0.8), "partial": (0.35, 0.5), "gate": (0, 0.75)},
                          _storycover),
+    # Session 35: a floor under a behavioral question's story (Rule.story_floor): `storyfloor-T-W`, W 1 with the rubric
+    # grader's fifth gated too
+    "storyfloor": Family("storyfloor", {"floor": (0.2, 0.25, 0.3, 0.35, 0.4), "whole": (0, 1)}, _storyfloor),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule

@@ -127,8 +127,8 @@ def test_a_contradiction_of_a_point_the_checker_misreads_needs_its_examples_cont
     # too (its red flags still count)
     from types import SimpleNamespace
 
-    point = SimpleNamespace(id="p", text="the point", weight=1, probe="Why?", examples=["ex one", "ex two"])
-    fine = SimpleNamespace(id="q", text="other point", weight=1, probe="How?", examples=["ex three"])
+    point = SimpleNamespace(id="p", text="the point", weight=1, probe="Why?", examples=["ex one", "ex two"], cues=[])
+    fine = SimpleNamespace(id="q", text="other point", weight=1, probe="How?", examples=["ex three"], cues=[])
     checker = ScriptedChecker({"the point|ex two": (0.2, 0.7)})
     grader = ClaimGrader(None, None, checker, None)
     assert not grader.trusted("the point", point) and grader.trusted("other point", fine)
@@ -165,7 +165,7 @@ def test_a_contradiction_in_an_answer_that_states_the_rest_of_the_rubric_is_not_
 
     from bot.grading.claim_grader import Limits
 
-    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[])
+    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[], cues=[])
               for k, w in enumerate((1, 2, 1, 1))]
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     flag = RedFlag(point="p0", claim="a false claim", fact="the fact")
@@ -196,7 +196,7 @@ def test_a_red_flag_counts_at_limits_flag_at_when_set() -> None:
 
     from bot.grading.claim_grader import Limits
 
-    point = SimpleNamespace(id="p0", text="point", weight=1, probe="Why?", examples=[])
+    point = SimpleNamespace(id="p0", text="point", weight=1, probe="Why?", examples=[], cues=[])
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     flag = RedFlag(point="p0", claim="a false claim", fact="the fact")
 
@@ -357,7 +357,7 @@ def test_the_rubric_graders_share_shrinks_with_the_points_an_answer_gets_wrong()
 
     from bot.grading.claim_grader import Limits
 
-    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[])
+    points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[], cues=[])
               for k, w in enumerate((3, 1))]
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     spans = [_Span(f"They said thing {k}.", None) for k in range(2)]
@@ -510,6 +510,28 @@ def test_a_story_that_states_the_points_escapes_the_cap_on_a_behavioral_question
     as_any = ClaimGrader(None, None, ScriptedChecker({}), None,
                          Limits(elsewhere_stories=None, elsewhere_story_voice=None))  # the app until session 23
     assert as_any.decide(story, points, told).score == 0.5
+
+
+def test_a_story_that_hardly_answers_the_question_earns_nothing_for_its_shape_and_is_told_why() -> None:
+    from bot.grading.claim_grader import STORY_FLOOR, Limits
+
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=cues)
+              for p, cues in (("star", ["as a result"]), ("p", []), ("q", []))]
+    story = SimpleNamespace(id="t-001", text="Tell me about a time...", follow_ups=[], category="behavioral")
+    half = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None),
+                                                     _Span("I built the index first.", None)],
+                   readings=[_PointReading(cued="As a result we shipped it."), _PointReading(ent=0.9, ent_span=1),
+                             _PointReading()], rubric=None, bare_list=False)
+    grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits())
+    kept = grader.decide(story, points, half)  # half of the other points' weight: the shape keeps its marks
+    assert kept.score == pytest.approx(6.7 / 0.85, abs=0.051) and STORY_FLOOR not in kept.notices  # 2/3, to 0.1
+    none = replace(half, readings=[half.readings[0], _PointReading(ent=0.3, ent_span=1), _PointReading()])
+    floored = grader.decide(story, points, none)
+    assert floored.score == 0.0 and floored.notices == [STORY_FLOOR]
+    assert floored.points[0].verdict is Verdict.covered  # the shape is still shown, with its words
+    before = ClaimGrader(None, None, ScriptedChecker({}), None, Limits(story_floor=None))  # until session 35
+    assert before.decide(story, points, none).score == pytest.approx(3.3 / 0.85, abs=0.051)
+    assert not before.decide(story, points, none).notices
 
 
 def test_right_stories_of_ones_own_are_not_capped(assessor: Assessor) -> None:

@@ -196,7 +196,7 @@ def test_the_shipped_rule_gives_the_apps_own_figures(shared_cache: Path) -> None
 def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, score: float) -> None:
     from bot.grading.claim_grader import Limits
 
-    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[]) for p in ("p", "q")]
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     # two points, one contradicted: session 20's context rule would disbelieve it (its own test is in test_claim_grader)
     base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None,
@@ -217,8 +217,12 @@ def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, s
         assert graded(0.3).score == pytest.approx(7.0)  # nothing incorrect: every rule scores as the app does
 
 
+# what the rules made from the app as it read until session 25 share: three spans a point, no floor under a story
+BEFORE_35 = {"spans_share": 0.0, "story_floor": 0.0, "story_gate_rubric": False}
+
+
 def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -> None:
-    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[]) for p in ("p", "q")]
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
     m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
                 readings=[_PointReading(), _PointReading()], rubric=SimpleNamespace(score=8.0, points=[]),
                 bare_list=False, pairs=[PairRead(0, 0, 0.1, 0.75), PairRead(1, 1, 0.9, 0.05)])
@@ -234,26 +238,27 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
     # grid and floor rules read as they were measured: without session 22's cap on answers to another question
     # (and as every rule before session 25: three spans per point whatever the answer's length)
     assert grid_rule("grid-0.5-0.2-0.8-0.25").limits(Limits()) == replace(Limits(), incorrect_at=0.5, full_at=0.8,
-                                                                           elsewhere_margin=None, spans_share=0.0)
+                                                                           elsewhere_margin=None, **BEFORE_35)
     assert rule_for("session-17").limits(Limits()).context_share > 1  # every contradiction counts there
     assert rule_for("shipped").limits(Limits()) == Limits()
-    assert rule_for("session-24").limits(Limits()) == replace(Limits(), spans_share=0.0)
-    assert rule_for("session-21").limits(Limits()) == replace(Limits(), elsewhere_margin=None, spans_share=0.0)
+    assert rule_for("session-34").limits(Limits()) == replace(Limits(), story_floor=0.0, story_gate_rubric=False)
+    assert rule_for("session-24").limits(Limits()) == replace(Limits(), **BEFORE_35)
+    assert rule_for("session-21").limits(Limits()) == replace(Limits(), elsewhere_margin=None, **BEFORE_35)
     # session 23's exemption of stories from that cap: the app's now; `session-22` and the rules tried read without it
-    assert rule_for("stories-0.5-first-person-0.5").limits(Limits()) == replace(Limits(), spans_share=0.0)
+    assert rule_for("stories-0.5-first-person-0.5").limits(Limits()) == replace(Limits(), **BEFORE_35)
     assert rule_for("session-22").limits(Limits()) == replace(Limits(), elsewhere_stories=None,
-                                                              elsewhere_story_voice=None, spans_share=0.0)
+                                                              elsewhere_story_voice=None, **BEFORE_35)
     assert rule_for("stories-0").limits(Limits()) == replace(Limits(), elsewhere_stories=0.0, elsewhere_story_voice=None,
-                                                             spans_share=0.0)
+                                                             **BEFORE_35)
     assert len(rule_names("floor")) == len(set(rule_names("floor"))) == 20
     assert rule_for("floor-0-0.8").limits(Limits()) == replace(Limits(), elsewhere_margin=None,  # sessions 16-29's scale
-                                                               full_at=0.8, spans_share=0.0)
+                                                               full_at=0.8, **BEFORE_35)
     assert rule_for("floor-0.1-0.75").limits(Limits()) == replace(Limits(), floor=0.1, full_at=0.75,
-                                                                  elsewhere_margin=None, spans_share=0.0)
+                                                                  elsewhere_margin=None, **BEFORE_35)
     # session 25's widen rules: the app's decision (its cap included) with the examples read and another scale
     assert rule_names("widen") == ["widen-1-0.8", "widen-1-0.85", "widen-1-0.9", "widen-1-0.95", "widen-1-1"]
     assert rule_names("shipped,widen") == ["shipped", *rule_names("widen")]
-    assert rule_for("widen-1-0.9").limits(Limits()) == replace(Limits(), full_at=0.9, spans_share=0.0)
+    assert rule_for("widen-1-0.9").limits(Limits()) == replace(Limits(), full_at=0.9, **BEFORE_35)
     assert rule_for("widen-1-0.9").widen == 1 and rule_for("widen-1").widen == 1  # session 12's keeps its name
     # session 26's cover rules: the app's decision and reading with other P(entails) thresholds for covered and partial
     assert rule_for("cover-0.4-0.2-0.85").limits(Limits()) == replace(Limits(), covered_at=0.4, partial_at=0.2,
@@ -361,7 +366,7 @@ def test_a_span_contradicts_at_most_one_point_under_one_claim_per_span() -> None
 def test_soft_credit_rules_score_a_ramp_of_the_reading_and_keep_the_verdicts(rule: str, score: float) -> None:
     from bot.grading.claim_grader import Limits
 
-    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[]) for p in ("p", "q")]
+    points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     base = SimpleNamespace(embedder=None, corpus=None, checker=ScriptedChecker({}), fallback=None,
                            limits=Limits(**SCALE_16_29))
@@ -401,7 +406,9 @@ def test_about_context_rules_credit_a_point_the_rubric_grader_finds_in_an_answer
 
 
 @pytest.mark.parametrize(("rule", "score"), [
-    ("shipped", 5.3),  # the cued point covered: 1/3 of the marks, 3.3; (0.8 x 3.3 + 0.2 x 8.0) / 0.8
+    ("session-34", 5.3),  # the cued point covered: 1/3 of the marks, 3.3; (0.8 x 3.3 + 0.2 x 8.0) / 0.8
+    ("shipped", 0.0),  # since session 35 a story earning under 0.4 of its other points keeps no marks for its shape
+    ("storyfloor-0.4-0", 2.0),  # ... but for the rubric grader's fifth: 1.6 / 0.8
     ("story-gate-0.5", 2.0),  # the other points earn nothing, so the story's structure keeps nothing: 1.6 / 0.8
     ("story-gate-0.5-all", 0.0),  # ... and the rubric grader's fifth neither
 ])

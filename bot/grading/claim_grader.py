@@ -70,6 +70,9 @@ ELSEWHERE = ("This answer reads more like an answer to another question, \"{ques
              "its score is capped at {cap:g}. The points below show what it says about this question.")
 FALSE_CAP = ("This answer states {n} of the question's points falsely (below: what you said, and what is right), so its "
              "score is capped at {cap:g}: false claims count against an answer more than what it leaves out.")
+STORY_FLOOR = ("This story has the shape of a good answer (situation, task, actions, result), but it says little of "
+               "what this question asks about, so its shape earns no marks here. The points below show what the "
+               "question listens for.")
 
 
 class ClaimGrader(Grader):
@@ -355,6 +358,8 @@ class ClaimGrader(Grader):
         story = self._story_factor(points, grades)
         if story < 1:
             score = score_from_points(grades, self.limits.incorrect_penalty, {p.id: story for p in points if p.cues})
+        if story == 0 and any(g.verdict is not Verdict.missing for p, g in zip(points, grades, strict=True) if p.cues):
+            grade.notices.append(STORY_FLOOR)
         if m.rubric is not None and blend:
             rubric_score = m.rubric.score * (story if self.limits.story_gate_rubric else 1.0)
             wrong = sum(g.weight for g in grades if g.verdict is Verdict.incorrect)
@@ -431,12 +436,16 @@ class ClaimGrader(Grader):
             voice is not None and sum(map(first_person, said)) < voice * len(said))
 
     def _story_factor(self, points: list[RubricPoint], grades: list[PointGrade]) -> float:
-        """`Limits.story_gate`: the share of their credit a behavioral question's structural points keep, by how much
-        of the rest of the rubric the verdicts earn (1 without a gate, or without both kinds of points)."""
-        gate = self.limits.story_gate
-        if gate is None or all(not p.cues for p in points):
+        """`Limits.story_gate` and `story_floor`: the share of their credit a behavioral question's structural points
+        keep, by how much of the rest of the rubric the verdicts earn (1 without either, or without both kinds of
+        points)."""
+        gate, floor = self.limits.story_gate, self.limits.story_floor
+        if (gate is None and floor is None) or all(not p.cues for p in points):
             return 1.0
-        return min(1.0, _topical_share(points, grades) / gate)
+        share = _topical_share(points, grades)
+        if floor is not None and share < floor:
+            return 0.0
+        return 1.0 if gate is None else min(1.0, share / gate)
 
     def _soft_score(self, grades: list[PointGrade], m: Measure, t) -> float:
         """`score_from_points` with each point's credit a ramp of its P(entails) (`Limits.soft_credit`), never more

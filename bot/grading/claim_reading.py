@@ -88,7 +88,12 @@ class Limits:
     # something else, or a wrong one, keeps little of its structure's marks (None: the whole credit, the app's).
     # `story_gate_rubric`: the rubric grader's fifth times the same factor. Tried in session 22 (`eval --rule story-...`).
     story_gate: float | None = None
-    story_gate_rubric: bool = False
+    story_gate_rubric: bool = True
+    # ... and, where the verdicts earn less than `story_floor` of that weight, nothing at all (the rubric grader's fifth
+    # too with `story_gate_rubric`): a story that hardly touches what the question asks keeps none of its shape's marks,
+    # as the raters give it none (None: no floor, as until session 35, `eval --rule session-34`). 0.4 chosen in
+    # session 35 on the choosing sets 1-8 (`eval --rule storyfloor-T-W`), confirmed on a tenth set (docs/grading.md).
+    story_floor: float | None = 0.4
     # An answer of at least `elsewhere_words` words whose mean sentence vector is nearer another bank question's profile
     # than its own by more than `elsewhere_margin` (bot/profiles.py) answers that other question: its score is at most
     # `elsewhere_cap`, and the grade says which question it reads like (None: no such check). Chosen in session 22 on
