@@ -254,6 +254,9 @@ RULES: dict[str, Rule] = {
     "stories-first-person-0.5": dataclasses.replace(
         READ_UNTIL_25, text="shipped, and an answer to a behavioral question is capped as an answer to another question only "
         "where fewer than half its sentences speak in the first person (score only)", story_exemption=(None, 0.5)),
+    "exempt-none": dataclasses.replace(
+        SHIPPED, text="shipped, and an answer to a behavioral question capped as an answer to another question as any "
+        "other (score only)", story_exemption=(None, None)),
     "stories-0.5-first-person-0.5": dataclasses.replace(
         READ_UNTIL_25, text="shipped, and an answer to a behavioral question escapes the cap on an answer to another question "
         "only where its verdicts earn half the weight of the points without STAR cues and half its sentences speak in "
@@ -460,6 +463,15 @@ def _storyfloor(floor: float, whole: float) -> Rule | None:
                                story_floor=floor, story_gate_rubric=bool(whole))
 
 
+def _exempt(share: float) -> Rule | None:
+    if not 0 <= share <= 1:
+        return None
+    return dataclasses.replace(SHIPPED, text="shipped, and an answer to a behavioral question escapes the cap on an answer "
+                               f"to another question only where its verdicts earn {share:g} of the weight of the points "
+                               "without STAR cues and half its sentences speak in the first person (score only)",
+                               story_exemption=(share, 0.5))
+
+
 def _falsecap(share: float, cap: float) -> Rule | None:
     if not (0 < share <= 1 and 0 <= cap <= 10):
         return None
@@ -504,6 +516,9 @@ FAMILIES = {
     # Session 35: a floor under a behavioral question's story (Rule.story_floor): `storyfloor-T-W`, W 1 with the rubric
     # grader's fifth gated too
     "storyfloor": Family("storyfloor", {"floor": (0.2, 0.25, 0.3, 0.35, 0.4), "whole": (0, 1)}, _storyfloor),
+    # Session 35: what a story must earn of its own points to escape the cap on an answer to another question
+    # (Limits.elsewhere_stories; the app's 0.5): `exempt-S` on today's app
+    "exempt": Family("exempt", {"share": (0.6, 0.75, 0.9)}, _exempt),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule

@@ -487,3 +487,19 @@ def test_storycover_reads_only_a_behavioral_questions_points_more_strictly(monke
     assert rule_for("storycover-0.5-0.35-0").story_gate is None
     with pytest.raises(KeyError):
         rule_for("storycover-0.5-0.5-0")  # partial must be below covered
+
+
+def test_the_story_floor_and_exemption_families_change_only_their_own_limits() -> None:
+    # session 35: `storyfloor-T-W` (adopted as storyfloor-0.4-1) and `exempt-S` / `exempt-none` (tried, not adopted)
+    from bot.grading.claim_reading import Limits
+
+    app = Limits()
+    assert rule_for("storyfloor-0.4-1").limits(app) == app  # the app's own since session 35
+    assert rule_for("storyfloor-0.3-0").limits(app) == replace(app, story_floor=0.3, story_gate_rubric=False)
+    assert rule_for("exempt-0.5").limits(app) == app
+    assert rule_for("exempt-0.9").limits(app) == replace(app, elsewhere_stories=0.9)
+    assert rule_for("exempt-none").limits(app) == replace(app, elsewhere_stories=None, elsewhere_story_voice=None)
+    assert rule_names("exempt") == ["exempt-0.6", "exempt-0.75", "exempt-0.9"]
+    for bad in ("storyfloor-0-1", "storyfloor-0.3-2", "exempt-1.5"):
+        with pytest.raises(KeyError):
+            rule_for(bad)
