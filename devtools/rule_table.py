@@ -272,12 +272,13 @@ RULES: dict[str, Rule] = {
         "answer covers (the context rule)", context_cues=False),
     "story-gate-0.5-now": dataclasses.replace(
         SHIPPED, text="shipped, with session 22's story-gate-0.5 (score only)", story_gate=0.5,
-        story_gate_rubric=False),
-    # session 34: the story gate on today's app, stronger, and with the rubric grader's fifth gated too
+        story_gate_rubric=False, story_floor=0.0),
+    # session 34: the story gate on that day's app (no story floor), stronger, the rubric grader's fifth gated too
     **{f"story-now-{gate:g}{'-all' if whole else ''}": dataclasses.replace(
         SHIPPED, text=f"shipped, and a behavioral question's STAR points keep their credit times the share of the other "
         f"points' marks earned over {gate:g} (at most 1){', the rubric grader fifth too' if whole else ''} (score only)",
-        story_gate=gate, story_gate_rubric=whole) for gate in (0.5, 0.75, 1.0) for whole in (False, True)},
+        story_gate=gate, story_gate_rubric=whole, story_floor=0.0)
+       for gate in (0.5, 0.75, 1.0) for whole in (False, True)},
     "context-uncontradicted": dataclasses.replace(
         SHIPPED, text="shipped, and a point read as contradicted (or its red flag as stated) more strongly than stated does "
         "not count as covered in the context rule", context_contradicted=False),
@@ -336,7 +337,7 @@ RULES: dict[str, Rule] = {
         "alone contradicts the point too", confirm_con=True, window_needs_sentence=True),
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5,
-        story_gate_rubric=False),
+        story_gate_rubric=False, story_floor=0.0),
     # session 35: the app until then (the floor under a behavioral story is now the app's own)
     "session-34": dataclasses.replace(
         SHIPPED, text="the app's decision until session 35 (a behavioral story's STAR points earn their marks however "
@@ -451,7 +452,7 @@ def _storycover(covered: float, partial: float, gate: float) -> Rule | None:
     gated = f", with story-now-{gate:g}" if gate else ""
     return dataclasses.replace(SHIPPED, text=f"shipped, and on a behavioral question a point covered at P(entails) >= "
                                f"{covered:g} and partial at >= {partial:g}{gated}", story_cover=(covered, partial),
-                               story_gate=gate or None, story_gate_rubric=False)
+                               story_gate=gate or None, story_gate_rubric=False, story_floor=0.0)
 
 
 def _storyfloor(floor: float, whole: float) -> Rule | None:

@@ -496,6 +496,7 @@ def test_the_story_floor_and_exemption_families_change_only_their_own_limits() -
     app = Limits()
     assert rule_for("storyfloor-0.4-1").limits(app) == app  # the app's own since session 35
     assert rule_for("storyfloor-0.3-0").limits(app) == replace(app, story_floor=0.3, story_gate_rubric=False)
+    assert rule_for("story-now-0.75").limits(app).story_floor == 0.0  # session 34's rules read as measured then
     assert rule_for("exempt-0.5").limits(app) == app
     assert rule_for("exempt-0.9").limits(app) == replace(app, elsewhere_stories=0.9)
     assert rule_for("exempt-none").limits(app) == replace(app, elsewhere_stories=None, elsewhere_story_voice=None)
