@@ -126,8 +126,8 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
     from bot.grading.train import refine
 
-    chosen = [name for name, on in (("--hard", hard), ("--cross", cross), ("--clauses", clauses),
-                                    ("--context", context), ("--stories", stories)) if on]
+    kinds = {"hard": hard, "cross": cross, "clauses": clauses, "context": context, "stories": stories}
+    chosen = [f"--{k}" for k, on in kinds.items() if on]
     if len(chosen) > 1:
         raise click.ClickException(f"{' and '.join(chosen)} each choose the pass's new pairs instead of the red flags; "
                                    "give one of them.")
@@ -141,9 +141,7 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     _, c = settings_and_corpus()
     out.mkdir(parents=True, exist_ok=True)
     overrides = {k: v for k, v in (("lr", lr), ("replay", replay), ("balance", balance), ("facts", facts),
-                                         ("rights", rights), ("said", said), ("hard", hard),
-                                         ("cross", cross), ("clauses", clauses), ("context", context),
-                                         ("stories", stories), ("made_false", made_false))
+                                   ("rights", rights), ("said", said), *kinds.items(), ("made_false", made_false))
                  if v is not None}
     figures = refine(c, init=weights, seed=seed, threads=threads,
                      weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name,

@@ -106,6 +106,9 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 # right statements of the flags' points (`flag_pairs`)
 REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False,
           "cross": False, "clauses": False, "made_false": True, "context": False, "stories": False}
+# the kinds of new pairs a refining pass can take instead of the red flags said in other words (one at most), each with
+# the name its held-out figures go by
+NEW_PAIRS = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context", "stories": "stories"}
 
 # the pairs whose labels are sure (the rubric's and the written statements'): what `refine --hard` takes the checker's
 # misreadings from (session 29); rule-made false versions and other points' examples and false statements are left out
@@ -142,9 +145,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     model, tokenizer = build_model()
     model.load_state_dict({k: v.float() for k, v in load_file(str(init)).items()}, strict=False)
     # which new pairs (`grader refine` takes one kind at most), and the name their held-out figures go by
-    kind = next((k for k in ("hard", "cross", "clauses", "context", "stories") if settings[k]), "flags")
-    new_name = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context", "stories": "stories",
-                "flags": "flag_written"}[kind]
+    kind = next((k for k in NEW_PAIRS if settings[k]), "flags")
+    new_name = NEW_PAIRS.get(kind, "flag_written")
     if kind == "hard":  # its own pairs it misreads (the held-out questions' only measured)
         reader = ClaimChecker(model.eval(), tokenizer, Thresholds())
         new_train, new_val = misread(reader, base_train), misread(reader, base_val)
