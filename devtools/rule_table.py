@@ -118,6 +118,9 @@ class Rule:
     story_cover: tuple[float, float] | None = None
     # session 35: Limits.story_floor (score only): 0 off, as the rules made from the app before it read; None the app's
     story_floor: float | None = 0.0
+    # session 36: Limits.point_false and point_false_at (None: the app's); they change what is read
+    point_false: str | None = None
+    point_false_at: float | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -130,7 +133,8 @@ class Rule:
                   "context_cues": self.context_cues, "covered_at": self.covered_at, "partial_at": self.partial_at,
                   "context_contradicted": self.context_contradicted, "untainted": self.untainted,
                   "context_most": self.context_most, "flag_statements": self.flag_statements,
-                  "flag_at": self.flag_at, "story_floor": self.story_floor}
+                  "flag_at": self.flag_at, "story_floor": self.story_floor, "point_false": self.point_false,
+                  "point_false_at": self.point_false_at}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -338,6 +342,20 @@ RULES: dict[str, Rule] = {
     "context-topical-story-gate-0.5": dataclasses.replace(
         SHIPPED, text="context-topical and story-gate-0.5-now together", context_cues=False, story_gate=0.5,
         story_gate_rubric=False, story_floor=0.0),
+    # session 36: each point's written false statements read as red flags of it (Limits.point_false), and with flags the
+    # checker reads as stated in the question's own model answer never believed
+    "pointfalse": dataclasses.replace(
+        SHIPPED, text="shipped, and each point's written false statements (claim_statements.jsonl) read as red flags of "
+        "that point", point_false="all"),
+    "pointfalse-model": dataclasses.replace(
+        SHIPPED, text="pointfalse, and a red flag the flag checker reads as stated in its question's own model answer "
+        "never counts", point_false="all", flag_check="model"),
+    "pointfalse-own-model": dataclasses.replace(
+        SHIPPED, text="pointfalse, but a written false statement the flag checker reads as stated in its question's own "
+        "model answer is not read (the rubric's red flags as the app's)", point_false="model"),
+    **{f"pointfalse-own-model-at-{at:g}": dataclasses.replace(
+        SHIPPED, text=f"pointfalse-own-model, a written false statement read as stated only at P(entails) {at:g} or more",
+        point_false="model", point_false_at=at) for at in (0.7, 0.8, 0.9)},
     # session 35: the app until then (the floor under a behavioral story is now the app's own)
     "session-34": dataclasses.replace(
         SHIPPED, text="the app's decision until session 35 (a behavioral story's STAR points earn their marks however "
@@ -473,6 +491,20 @@ def _exempt(share: float) -> Rule | None:
                                story_exemption=(share, 0.5))
 
 
+def _reads(share: float) -> Rule | None:
+    if not 0 < share <= 1:
+        return None
+    return dataclasses.replace(SHIPPED, text=f"shipped, and a point not stated in its nearest span reads up to {share:g} "
+                               "of the answer's spans (never fewer than three)", spans_share=share)
+
+
+def _ctx(share: float) -> Rule | None:
+    if not 0 < share <= 1:
+        return None
+    return dataclasses.replace(SHIPPED, text=f"shipped, and no contradiction of a point (red flags count) where the answer "
+                               f"covers {share:g} of the other points' weight", context_share=share)
+
+
 def _falsecap(share: float, cap: float) -> Rule | None:
     if not (0 < share <= 1 and 0 <= cap <= 10):
         return None
@@ -520,6 +552,12 @@ FAMILIES = {
     # Session 35: what a story must earn of its own points to escape the cap on an answer to another question
     # (Limits.elsewhere_stories; the app's 0.5): `exempt-S` on today's app
     "exempt": Family("exempt", {"share": (0.6, 0.75, 0.9)}, _exempt),
+    # Session 36: how many of a long answer's spans a point not yet stated may read (Limits.spans_share, the app's 0.2
+    # since session 25): `reads-S` on today's app
+    "reads": Family("reads", {"share": (0.25, 0.33, 0.5, 1.0)}, _reads),
+    # Session 36: the share of the other points' weight an answer must cover for a point's contradiction not to be
+    # believed (Limits.context_share, the app's 0.75 since session 20): `ctx-S` on today's app
+    "ctx": Family("ctx", {"share": (0.5, 0.6, 0.67)}, _ctx),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule

@@ -64,10 +64,12 @@ class RuleGrader(ClaimGrader):
 
     def measure(self, question, points, flags, answer) -> Measure:
         limits = self.rule.limits(self.shipped_limits)  # the constants that change what is read
-        reads, said = limits.spans_share, limits.flag_statements
-        key = (question.id, tuple(p.id for p in points), answer, reads, said)
+        reads, said, false, false_at = (limits.spans_share, limits.flag_statements, limits.point_false,
+                                        limits.point_false_at)
+        key = (question.id, tuple(p.id for p in points), answer, reads, said, false, false_at)
         if key not in self._measures:  # read as the app reads it, whichever rule asks first
-            self.limits = dataclasses.replace(self.shipped_limits, spans_share=reads, flag_statements=said)
+            self.limits = dataclasses.replace(self.shipped_limits, spans_share=reads, flag_statements=said,
+                                              point_false=false, point_false_at=false_at)
             self._measures[key] = super().measure(question, points, flags, answer)
         return self._measures[key]
 

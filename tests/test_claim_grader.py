@@ -1289,3 +1289,38 @@ def test_a_misspelt_choice_in_the_limits_is_refused_with_the_list(field: str) ->
     with pytest.raises(ValueError, match=f"Limits.{field} is 'Model'; it must be one of "):
         Limits(**{field: "Model"})
     Limits(**{field: getattr(Limits(), field)})  # the app's own choice is fine
+
+
+def test_a_points_written_false_statements_are_read_as_red_flags_only_when_asked(assessor: Assessor) -> None:
+    """Session 36 (`Limits.point_false`, tried, off in the app): each point's written false statements
+    (claim_statements.jsonl) read as red flags of that point; none below `point_false_at`."""
+    from bot.corpus import RedFlag
+    from bot.grading.claim_grader import Limits
+    from bot.grading.claimdata import load_statements
+
+    corpus, grader = assessor.corpus, assessor.grader
+    question = corpus.questions["amd-001"]
+    points = corpus.rubrics["amd-001"].expected_points(question.level)
+    said = load_statements()["amd-001", "examples-not-rules"].false[0]
+    answer = f"{said} That is all there is to it, and it is how a phone learns to spot your dog in photos."
+
+    def strongest_flag(**change) -> tuple[str | None, float]:
+        kept = grader.limits
+        try:
+            grader.limits = replace(kept, **change)
+            m = grader.measure(question, points, corpus.rubrics["amd-001"].red_flags, answer)
+        finally:
+            grader.limits = kept
+        r = m.readings[[p.id for p in points].index("examples-not-rules")]
+        return (r.red_flag.claim if r.red_flag else None), r.flag
+
+    assert Limits().point_false == "none" and strongest_flag()[0] != said  # the app reads the rubric's flags only
+    claim, p = strongest_flag(point_false="all")
+    assert claim == said and p >= 0.5  # the statement itself, read as stated
+    # "model" leaves out a statement the red flags' checker reads as stated in the question's own (right) model answer,
+    # as it reads this one
+    assert grader.misreads_flag(question, RedFlag(claim=said, point="examples-not-rules"))
+    assert strongest_flag(point_false="model")[0] != said
+    assert strongest_flag(point_false="all", point_false_at=1.0)[0] != said  # below its own bar it states nothing
+    with pytest.raises(ValueError, match="point_false"):
+        Limits(point_false="some")

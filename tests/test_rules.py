@@ -504,3 +504,21 @@ def test_the_story_floor_and_exemption_families_change_only_their_own_limits() -
     for bad in ("storyfloor-0-1", "storyfloor-0.3-2", "exempt-1.5"):
         with pytest.raises(KeyError):
             rule_for(bad)
+
+
+def test_session_36s_rules_change_only_their_own_limits() -> None:
+    # session 36: `reads-S` (Limits.spans_share) and `ctx-S` (Limits.context_share), both tried, neither adopted
+    from bot.grading.claim_reading import Limits
+
+    app = Limits()
+    assert rule_for("reads-0.2").limits(app) == app and rule_for("ctx-0.75").limits(app) == app  # the app's own
+    assert rule_for("reads-0.5").limits(app) == replace(app, spans_share=0.5)
+    assert rule_for("ctx-0.6").limits(app) == replace(app, context_share=0.6)
+    assert rule_names("reads") == ["reads-0.25", "reads-0.33", "reads-0.5", "reads-1"]
+    assert rule_names("ctx") == ["ctx-0.5", "ctx-0.6", "ctx-0.67"]
+    # and the points' written false statements read as red flags (Limits.point_false), tried, not adopted (speed)
+    assert rule_for("pointfalse").limits(app) == replace(app, point_false="all")
+    assert rule_for("pointfalse-own-model-at-0.9").limits(app) == replace(app, point_false="model", point_false_at=0.9)
+    for bad in ("reads-0", "reads-1.5", "ctx-0", "ctx-2"):
+        with pytest.raises(KeyError):
+            rule_for(bad)

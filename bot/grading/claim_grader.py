@@ -93,6 +93,7 @@ class ClaimGrader(Grader):
         self._trust: dict[tuple[str, tuple[str, ...]], bool] = {}  # trusted(), per point's claim and examples
         self._model: dict[tuple[str, str, str], bool] = {}  # misreads_model_answer(), per question, point and claim
         self._said: dict[tuple[str, str], tuple[str, ...]] | None = None  # flag_statements()
+        self._statements: dict | None = None  # point_statements()
         if readings is not None and corpus is not None and embedder is not None:
             self._read_ahead(readings)
 
@@ -155,6 +156,13 @@ class ClaimGrader(Grader):
         if self.limits.flag_statements:
             flags += [RedFlag(claim=said, point=f.point, fact=f.fact) for f in flags
                       for said in self.flag_statements().get((question.id, f.claim), ())]
+        written: set[int] = set()  # the flags that are points' written false statements (`Limits.point_false`)
+        if self.limits.point_false != "none":
+            false = [RedFlag(claim=said, point=p.id) for p in points if not p.cues
+                     for said in getattr(self.point_statements().get((question.id, p.id)), "false", ())]
+            false = [f for f in false if self.limits.point_false == "all" or not self.misreads_flag(question, f)]
+            written = {id(f) for f in false}
+            flags += false
         flag_point = [index[f.point] for f in flags]
         hyp_texts = claims + [f.claim for f in flags]
         hyp_vecs = np.vstack([t.sentence for t in self.embedder.embed_tokens(hyp_texts)])
@@ -169,7 +177,11 @@ class ClaimGrader(Grader):
         for k in range(len(flags)):
             ranked["flag", k] = self._top(span_vecs @ hyp_vecs[len(claims) + k], self.limits.spans_per_flag)
         first = [(kind, i, j) for (kind, i), js in ranked.items() for j in (js[:1] if kind == "point" else js)]
-        pairs = fold(self._read(first, hyp_texts, spans, flag_point, flags), readings)
+        first_read = self._read(first, hyp_texts, spans, flag_point, flags)
+        if written and self.limits.point_false_at is not None:  # a written statement states nothing below its own bar
+            first_read = [x._replace(ent=0.0) if x.flag is not None and id(x.flag) in written
+                          and x.ent < self.limits.point_false_at else x for x in first_read]
+        pairs = fold(first_read, readings)
         covered = self.checker.thresholds.covered
         more = [("point", i, j) for (kind, i), js in ranked.items() if kind == "point" and readings[i].ent < covered
                 for j in js[1:]]
@@ -189,6 +201,14 @@ class ClaimGrader(Grader):
 
             self._said = load_flag_statements()
         return self._said
+
+    def point_statements(self) -> dict:
+        """The points' written statements (`Limits.point_false` reads their false ones), read once."""
+        if self._statements is None:
+            from bot.grading.claimdata import load_statements
+
+            self._statements = load_statements()
+        return self._statements
 
     def _elsewhere(self, question: Question, answer: str, spans: list[_Span]) -> tuple[float, str] | None:
         """How much nearer the answer is to its own question's profile than to any other's (bot/profiles.py), and

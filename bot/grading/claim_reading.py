@@ -131,13 +131,25 @@ class Limits:
     # A refined checker (`grader refine`) reads flags said in other words but also reads right sentences in a flag's own
     # words as stating it, less surely. Tried in session 28 (`eval --rule flag-at-T`).
     flag_at: float | None = None
+    # Each point's written false statements (bot/grading/claim_statements.jsonl, `false`: a fluent misconception that
+    # contradicts the point, written for training) read beside the rubric's red flags as flags of that point, with the
+    # point as the fact: "none" (the app's), "all", or "model": those the red flags' checker reads as stated in the
+    # question's own model answer left out (`ClaimGrader.misreads_flag`) ...
+    point_false: str = "none"
+    # ... and the P(entails) at which one of those statements is read as stated (None: a red flag's, `flag_at` or the
+    # checker's): they were written to teach the checker, not vetted as red flags. Tried in session 36 (`eval --rule
+    # pointfalse...`): "model" at 0.9 was chosen on the choosing sets 1-8 and confirmed on an eleventh set, but not
+    # adopted: about ten more pairs and ten more sentences to embed per answer doubled `bench`'s grade time and put
+    # `loadtest`'s turn p95 over its 2 s (docs/grading.md).
+    point_false_at: float | None = None
 
     def __post_init__(self) -> None:
         """A misspelt choice would quietly act as another (the code tests for the named ones): refused with the list."""
         for name, allowed in (("about_credit", ("none", "partial", "full")),
                               ("rubric_if_incorrect", ("all", "none", "correct")),
                               ("flag_check", ("none", "model", "model-examples")),
-                              ("untainted", ("none", "reread", "partial"))):
+                              ("untainted", ("none", "reread", "partial")),
+                              ("point_false", ("none", "all", "model"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"Limits.{name} is {getattr(self, name)!r}; it must be one of {', '.join(allowed)}.")
         if not 0 <= self.spans_share <= 1:
