@@ -1294,9 +1294,7 @@ def test_a_misspelt_choice_in_the_limits_is_refused_with_the_list(field: str) ->
 def test_a_points_written_false_statements_are_read_as_red_flags_only_when_asked(assessor: Assessor) -> None:
     """Session 36 (`Limits.point_false`, tried, off in the app): each point's written false statements
     (claim_statements.jsonl) read as red flags of that point; none below `point_false_at`."""
-    from bot.corpus import RedFlag
     from bot.grading.claim_grader import Limits
-    from bot.grading.claimdata import load_statements
 
     corpus, grader = assessor.corpus, assessor.grader
     question = corpus.questions["amd-001"]
