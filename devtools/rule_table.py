@@ -491,18 +491,13 @@ def _exempt(share: float) -> Rule | None:
                                story_exemption=(share, 0.5))
 
 
-def _reads(share: float) -> Rule | None:
-    if not 0 < share <= 1:
-        return None
-    return dataclasses.replace(SHIPPED, text=f"shipped, and a point not stated in its nearest span reads up to {share:g} "
-                               "of the answer's spans (never fewer than three)", spans_share=share)
-
-
-def _ctx(share: float) -> Rule | None:
-    if not 0 < share <= 1:
-        return None
-    return dataclasses.replace(SHIPPED, text=f"shipped, and no contradiction of a point (red flags count) where the answer "
-                               f"covers {share:g} of the other points' weight", context_share=share)
+def _share(limit: str, text: str) -> Callable[[float], Rule | None]:
+    """A family of the app's decision with one Limits share (0 < S <= 1) changed; `text` has {share} in it."""
+    def make(share: float) -> Rule | None:
+        if not 0 < share <= 1:
+            return None
+        return dataclasses.replace(SHIPPED, text=text.format(share=f"{share:g}"), **{limit: share})
+    return make
 
 
 def _falsecap(share: float, cap: float) -> Rule | None:
@@ -554,10 +549,14 @@ FAMILIES = {
     "exempt": Family("exempt", {"share": (0.6, 0.75, 0.9)}, _exempt),
     # Session 36: how many of a long answer's spans a point not yet stated may read (Limits.spans_share, the app's 0.2
     # since session 25): `reads-S` on today's app
-    "reads": Family("reads", {"share": (0.25, 0.33, 0.5, 1.0)}, _reads),
+    "reads": Family("reads", {"share": (0.25, 0.33, 0.5, 1.0)}, _share(
+        "spans_share", "shipped, and a point not stated in its nearest span reads up to {share} of the answer's spans "
+        "(never fewer than three)")),
     # Session 36: the share of the other points' weight an answer must cover for a point's contradiction not to be
     # believed (Limits.context_share, the app's 0.75 since session 20): `ctx-S` on today's app
-    "ctx": Family("ctx", {"share": (0.5, 0.6, 0.67)}, _ctx),
+    "ctx": Family("ctx", {"share": (0.5, 0.6, 0.67)}, _share(
+        "context_share", "shipped, and no contradiction of a point (red flags count) where the answer covers {share} of "
+        "the other points' weight")),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule

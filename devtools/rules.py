@@ -46,6 +46,10 @@ from devtools.rule_table import RULES, is_proposition, rule_for, rule_names
 __all__ = ["KeptRetrieval", "RuleGrader", "rule_names", "run_rules"]
 
 
+# the Limits that change what the checker reads (the rest only decide from it): each value is measured apart
+READ_LIMITS = ("spans_share", "flag_statements", "point_false", "point_false_at")
+
+
 class RuleGrader(ClaimGrader):
     """The shipped claim grader with another decision rule. Each answer is measured once and kept, so
     every rule after the first costs only its extra pairs (counted in `extra_pairs`)."""
@@ -64,12 +68,10 @@ class RuleGrader(ClaimGrader):
 
     def measure(self, question, points, flags, answer) -> Measure:
         limits = self.rule.limits(self.shipped_limits)  # the constants that change what is read
-        reads, said, false, false_at = (limits.spans_share, limits.flag_statements, limits.point_false,
-                                        limits.point_false_at)
-        key = (question.id, tuple(p.id for p in points), answer, reads, said, false, false_at)
+        read = {name: getattr(limits, name) for name in READ_LIMITS}
+        key = (question.id, tuple(p.id for p in points), answer, *read.values())
         if key not in self._measures:  # read as the app reads it, whichever rule asks first
-            self.limits = dataclasses.replace(self.shipped_limits, spans_share=reads, flag_statements=said,
-                                              point_false=false, point_false_at=false_at)
+            self.limits = dataclasses.replace(self.shipped_limits, **read)
             self._measures[key] = super().measure(question, points, flags, answer)
         return self._measures[key]
 
