@@ -112,6 +112,10 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 @click.option("--stories/--no-stories", default=None,
               help="Instead of the red flags: behavioral questions' points against vague buzzword stories (neutral) "
                    "and their right statements beside a buzzword sentence (entails) (session 34) [default: REFINE's].")
+@click.option("--reversals/--no-reversals", default=None,
+              help="Instead of the red flags: each point against its minimal pairs, a sentence that states it "
+                   "(entails) and the same sentence in reverse (contradicts), alone and beside another point's "
+                   "sentence (session 37, reversal_statements.jsonl) [default: REFINE's].")
 @click.option("--made-false/--no-made-false", "made_false", default=None,
               help="With --clauses, also a clause that states the point made false by a rule (contradicts) "
                    "[default: REFINE's].")
@@ -120,13 +124,14 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: float | None, replay: int | None,
                   balance: bool | None, facts: bool | None, rights: bool | None, said: bool | None, hard: bool | None,
                   cross: bool | None, clauses: bool | None, context: bool | None, stories: bool | None,
-                  made_false: bool | None, seed: int, threads: int) -> None:
+                  reversals: bool | None, made_false: bool | None, seed: int, threads: int) -> None:
     """One more pass of a trained claim checker over red flags said in other words (session 27, docs/grading.md)."""
     from bot.grading.claimdata import FLAG_STATEMENTS_PATH
     from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
     from bot.grading.train import refine
 
-    kinds = {"hard": hard, "cross": cross, "clauses": clauses, "context": context, "stories": stories}
+    kinds = {"hard": hard, "cross": cross, "clauses": clauses, "context": context, "stories": stories,
+             "reversals": reversals}
     chosen = [f"--{k}" for k, on in kinds.items() if on]
     if len(chosen) > 1:
         raise click.ClickException(f"{' and '.join(chosen)} each choose the pass's new pairs instead of the red flags; "

@@ -46,7 +46,9 @@ from bot.grading.claimdata import (
     falsify,
     flag_pairs,
     load_flag_statements,
+    load_reversals,
     load_statements,
+    reversal_pairs,
     split_by_question,
     spoken,
     story_pairs,
@@ -1159,6 +1161,40 @@ def test_refine_story_pairs_read_buzzword_stories_as_stating_no_point_of_a_behav
             assert p.label == NEUTRAL and p.premise in (" ".join(buzz), " ".join(reversed(buzz)))
         else:
             assert p.source == "story-right" and p.label == ENTAILS and len(buzz) == 1 and p.premise != buzz[0]
+
+
+def test_reversal_statements_pair_each_point_with_itself_in_reverse_and_hold_no_measuring_text(corpus) -> None:
+    """Session 37's minimal pairs (bot/grading/reversal_statements.jsonl, `grader refine --reversals`): for nearly
+    every point of the bank two sentences that state it, each with a reversed twin sharing most of its words; none of
+    them a sentence of the measuring answers; the right one entails the point and the twin contradicts it."""
+
+    reversals = load_reversals()
+    points = {(q.id, x.id) for q in _questions(corpus) for x in corpus.rubrics[q.id].points if not x.cues}
+    assert set(reversals) <= points and len(reversals) >= 0.95 * len(points)
+    assert sum(len(v) == 2 for v in reversals.values()) >= 0.9 * len(reversals)
+
+    def words(t: str) -> set[str]:
+        return set(re.findall(r"[a-z0-9]+", t.lower()))
+
+    twins = [(right, wrong) for v in reversals.values() for right, wrong in v]
+    assert all(right != wrong for right, wrong in twins)
+    overlap = sorted(len(words(a) & words(b)) / len(words(a) | words(b)) for a, b in twins)
+    assert overlap[len(overlap) // 10] >= 0.5  # nine in ten share at least half their words
+    texts = {_words(t) for pair in twins for t in pair}
+    measured = _measured_sentences()
+    assert not {m for m in measured if any(m in t for t in texts if len(t) >= len(m))}
+    pairs = reversal_pairs(corpus, reversals)
+    assert pairs == reversal_pairs(corpus, reversals)  # seeded
+    label = {"reversal-right": ENTAILS, "reversal": CONTRADICTS, "reversal-right-beside": ENTAILS,
+             "reversal-beside": CONTRADICTS}
+    assert {p.source.removesuffix("+spoken") for p in pairs} == set(label)
+    assert all(p.label == label[p.source.removesuffix("+spoken")] for p in pairs)
+    right_of = {(q, point_claim(" ".join(x.text.split()))): reversals.get((q, x.id), ())
+                for q in {p.question_id for p in pairs} for x in corpus.rubrics[q].points}
+    for p in (p for p in pairs if not p.source.endswith("+spoken")):
+        mine = right_of[p.question_id, p.hypothesis]
+        said = [wrong if p.label == CONTRADICTS else right for right, wrong in mine]
+        assert p.premise in said if "beside" not in p.source else any(s.rstrip(".") in p.premise for s in said)
 
 
 def test_a_checker_ensemble_combines_its_members_readings() -> None:

@@ -18,6 +18,9 @@ Each pair is (hypothesis, premise, label): does the premise, a few words a candi
 - red flags said in other words (flag_statements.jsonl, per red flag; session 27): not in the shipped
   checker's pairs; `flag_pairs` makes them for `python -m bot grader refine`, which was tried and not
   adopted (docs/grading.md).
+- minimal pairs (reversal_statements.jsonl, per point; session 37): a sentence that states the point and the same
+  sentence with two things' roles swapped or a direction flipped; not in the shipped checker's pairs either:
+  `reversal_pairs` makes them for `grader refine --reversals`, tried and not adopted (docs/grading.md).
 
 Some premises get a spoken-style variant (lower case, no punctuation, fillers, restarts), as a
 transcribed answer reads. Nothing here reads the measuring data (dev.jsonl, tests/data/answers):
@@ -41,6 +44,7 @@ from bot.text import clauses, content_stems, point_claim, sentences
 NEUTRAL, ENTAILS, CONTRADICTS = 0, 1, 2
 STATEMENTS_PATH = Path(__file__).with_name("claim_statements.jsonl")
 FLAG_STATEMENTS_PATH = Path(__file__).with_name("flag_statements.jsonl")
+REVERSALS_PATH = Path(__file__).with_name("reversal_statements.jsonl")
 LABELS = ("neutral", "entails", "contradicts")
 
 
@@ -397,6 +401,42 @@ def story_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements], s
             for t in rng.sample(right, min(2, len(right))):
                 t, buzz = t if t.rstrip()[-1:] in ".!?" else t.rstrip() + ".", rng.choice(_VAGUE_STORY)
                 made.append((f"{buzz} {t}" if rng.random() < 0.5 else f"{t} {buzz}", ENTAILS, "story-right"))
+            for text, label, source in made:
+                pairs += _with_spoken(h, text, label, q.id, source, rng)
+    return pairs
+
+
+def load_reversals(path: Path = REVERSALS_PATH) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+    """{(question id, point id): ((right, reversed), ...)}: per point, a sentence that states it and the same sentence
+    with two things' roles swapped or a direction flipped, so that it says the opposite (reversal_statements.jsonl,
+    written by the project from the rubrics alone; session 37)."""
+    if not path.is_file():
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return {(row["question_id"], pid): tuple((pr["right"], pr["reversed"]) for pr in point["pairs"])
+                for row in map(json.loads, filter(str.strip, f)) for pid, point in row["points"].items()}
+
+
+def reversal_pairs(corpus: Corpus, reversals: dict[tuple[str, str], tuple[tuple[str, str], ...]],
+                   seed: int = 0) -> list[Pair]:
+    """A point against its minimal pairs (session 37). Wrong answers that state every point in reverse (the roles of
+    two compared things swapped, a direction flipped) share nearly all their words with right ones, and the checker
+    read them as stating the points. Per point: each pair's right sentence entails it and its reversed sentence
+    contradicts it; one pair's two sentences again, each beside a model-answer sentence aligned to another point
+    (before or after it), since answers state a point among others."""
+    rng, pairs = random.Random(f"{seed}:reversals"), []
+    for q, _, points, sents, aligned in _aligned_questions(corpus):
+        for i, p in enumerate(points):
+            h, mine = _hypothesis(p), reversals.get((q.id, p.id), ())
+            made = [(t, label, source) for right, wrong in mine
+                    for t, label, source in ((right, ENTAILS, "reversal-right"), (wrong, CONTRADICTS, "reversal"))]
+            others = [sents[j] for k, js in enumerate(aligned) if k != i for j in js if j not in aligned[i]]
+            if mine and others:
+                right, wrong = rng.choice(mine)
+                for t, label, source in ((right, ENTAILS, "reversal-right-beside"),
+                                         (wrong, CONTRADICTS, "reversal-beside")):
+                    other, t = rng.choice(others), t if t.rstrip()[-1:] in ".!?" else t.rstrip() + "."
+                    made.append((f"{other} {t}" if rng.random() < 0.5 else f"{t} {other}", label, source))
             for text, label, source in made:
                 pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs

@@ -22,6 +22,7 @@ from bot.grading.claimdata import (
     FLAG_STATEMENTS_PATH,
     LABELS,
     NEUTRAL,
+    REVERSALS_PATH,
     STATEMENTS_PATH,
     Pair,
     build_pairs,
@@ -31,8 +32,10 @@ from bot.grading.claimdata import (
     flag_pairs,
     load_flag_statements,
     load_pairs,
+    load_reversals,
     load_statements,
     pairs_digest,
+    reversal_pairs,
     split_by_question,
     story_pairs,
 )
@@ -105,10 +108,12 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 # the refining pass (`refine`): its learning rate, its own pairs per new one, and whether the new pairs are balanced with
 # right statements of the flags' points (`flag_pairs`)
 REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False,
-          "cross": False, "clauses": False, "made_false": True, "context": False, "stories": False}
+          "cross": False, "clauses": False, "made_false": True, "context": False, "stories": False,
+          "reversals": False}
 # the kinds of new pairs a refining pass can take instead of the red flags said in other words (one at most), each with
 # the name its held-out figures go by
-NEW_PAIRS = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context", "stories": "stories"}
+NEW_PAIRS = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context", "stories": "stories",
+             "reversals": "reversals"}
 
 # the pairs whose labels are sure (the rubric's and the written statements'): what `refine --hard` takes the checker's
 # misreadings from (session 29); rule-made false versions and other points' examples and false statements are left out
@@ -161,6 +166,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
                                                              seed))
     elif kind == "stories":  # vague stories against behavioral questions' points (session 34)
         new_train, new_val = split_by_question(story_pairs(corpus, statements, seed))
+    elif kind == "reversals":  # each point's minimal pairs: stated, and stated in reverse (session 37)
+        new_train, new_val = split_by_question(reversal_pairs(corpus, load_reversals(), seed))
     else:
         new = flag_pairs(corpus, load_flag_statements(flags_path), seed,
                          balance=statements if settings["balance"] else None, facts=settings["facts"],
@@ -193,6 +200,7 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     return write_record(corpus, made, train_pairs, val, statements, figures, history, weights_path, record_path,
                         settings={"seed": seed, "threads": threads, "refined_from": sha256_file(init),
                                   **({} if settings["hard"] else {"flag_statements_sha256": sha256_file(flags_path)}),
+                                  **({"reversals_sha256": sha256_file(REVERSALS_PATH)} if kind == "reversals" else {}),
                                   **settings},
                         seconds=time.perf_counter() - started)
 
