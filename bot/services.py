@@ -61,6 +61,9 @@ def load_checkers(folder: Path | None = None, ensemble: str | None = None,
     reads, flags = with_ensemble(first, ensemble, precision)
     if flags is None and (not ensemble or ensemble.startswith("points-")):  # else the ensemble reads them too
         flags = ClaimChecker.flags_in(folder, precision)
+        if flags is None and folder is not None:  # easy to miss when a refined points' checker is measured (session 37)
+            log.warning("BOT_CLAIM_CHECKER=%s holds no red-flag checker, so its points' checker reads the red flags "
+                        "too; copy bot/grading/flag_checker.* there to keep the shipped one.", folder)
     return reads, flags
 
 

@@ -624,7 +624,8 @@ def test_checksum_mismatch_is_refused_with_a_sentence(tmp_path: Path) -> None:
         ClaimChecker.flags_in(tmp_path)
 
 
-def test_bot_claim_checker_names_a_retrained_checker_or_stops_with_a_sentence(tmp_path: Path, corpus, embedder) -> None:
+def test_bot_claim_checker_names_a_retrained_checker_or_stops_with_a_sentence(tmp_path: Path, corpus, embedder,
+                                                                            caplog) -> None:
     # a folder as `grader train --out FOLDER` writes it: the app, eval and bench grade with that checker
     from bot.services import build_offline_grader
     from bot.settings import Settings
@@ -635,13 +636,18 @@ def test_bot_claim_checker_names_a_retrained_checker_or_stops_with_a_sentence(tm
     shutil.copyfile(RECORD_PATH, folder / RECORD_PATH.name)
     settings = Settings.from_env({"BOT_CLAIM_CHECKER": str(folder)})
     assert settings.claim_checker == folder
-    grader = build_offline_grader(embedder, corpus, "claims", "auto", settings.claim_checker)
+    with caplog.at_level("WARNING", logger="bot.services"):
+        grader = build_offline_grader(embedder, corpus, "claims", "auto", settings.claim_checker)
     assert isinstance(grader, ClaimGrader) and grader.checker.record == json.loads(RECORD_PATH.read_text())
-    assert grader.flag_checker is grader.checker  # a folder without a flag checker reads its own red flags
+    assert grader.flag_checker is grader.checker  # a folder without a flag checker reads its own red flags, and says so
+    assert "holds no red-flag checker" in caplog.text
+    caplog.clear()
     shutil.copyfile(FLAG_WEIGHTS_PATH, folder / FLAG_WEIGHTS_PATH.name)
     shutil.copyfile(FLAG_RECORD_PATH, folder / FLAG_RECORD_PATH.name)
-    both = build_offline_grader(embedder, corpus, "claims", "auto", settings.claim_checker)
+    with caplog.at_level("WARNING", logger="bot.services"):
+        both = build_offline_grader(embedder, corpus, "claims", "auto", settings.claim_checker)
     assert both.flag_checker.record == json.loads(FLAG_RECORD_PATH.read_text())
+    assert "red-flag checker" not in caplog.text
 
     empty = tmp_path / "empty"
     empty.mkdir()
