@@ -238,6 +238,17 @@ def _with_spoken(h: str, text: str, label: int, question_id: str, source: str, r
     return pairs
 
 
+def _others(sents: list[str], aligned: list[list[int]], i: int) -> list[str]:
+    """The model-answer sentences aligned to the points other than point i (and not to it)."""
+    return [sents[j] for k, js in enumerate(aligned) if k != i for j in js if j not in aligned[i]]
+
+
+def _beside(text: str, others: list[str], rng: random.Random) -> str:
+    """`text`, ended as a sentence, with one of `others` before or after it: a point stated among an answer's others."""
+    other, text = rng.choice(others), text if text.rstrip()[-1:] in ".!?" else text.rstrip() + "."
+    return f"{other} {text}" if rng.random() < 0.5 else f"{text} {other}"
+
+
 def flag_pairs(corpus: Corpus, statements: dict[tuple[str, str], tuple[str, ...]], seed: int = 0,
                balance: dict[tuple[str, str], Statements] | None = None, facts: bool = False,
                rights: dict[tuple[str, str], tuple[str, ...]] | None = None, said: bool = False) -> list[Pair]:
@@ -364,7 +375,7 @@ def context_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
     rng, pairs = random.Random(f"{seed}:context"), []
     for q, rubric, points, sents, aligned in _aligned_questions(corpus):
         for i, p in enumerate(points):
-            others = [sents[j] for k, js in enumerate(aligned) if k != i for j in js if j not in aligned[i]]
+            others = _others(sents, aligned, i)
             if not others:
                 continue
             h, st = _hypothesis(p), statements.get((q.id, p.id), Statements())
@@ -377,9 +388,7 @@ def context_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements],
             made += [(t, CONTRADICTS, "context-false") for t in rng.sample(false, min(1, len(false)))]
             made += [(t, NEUTRAL, "context-other") for t in rng.sample(theirs, min(1, len(theirs)))]
             for text, label, source in made:
-                other, text = rng.choice(others), text if text.rstrip()[-1:] in ".!?" else text.rstrip() + "."
-                text = f"{other} {text}" if rng.random() < 0.5 else f"{text} {other}"
-                pairs += _with_spoken(h, text, label, q.id, source, rng)
+                pairs += _with_spoken(h, _beside(text, others, rng), label, q.id, source, rng)
     return pairs
 
 
@@ -398,9 +407,8 @@ def story_pairs(corpus: Corpus, statements: dict[tuple[str, str], Statements], s
             made = [(t, NEUTRAL, "story-vague") for t in rng.sample(_VAGUE_STORY, 3)]
             made.append((" ".join(rng.sample(_VAGUE_STORY, 2)), NEUTRAL, "story-vague-window"))
             right = [*st.says, *p.examples]
-            for t in rng.sample(right, min(2, len(right))):
-                t, buzz = t if t.rstrip()[-1:] in ".!?" else t.rstrip() + ".", rng.choice(_VAGUE_STORY)
-                made.append((f"{buzz} {t}" if rng.random() < 0.5 else f"{t} {buzz}", ENTAILS, "story-right"))
+            made += [(_beside(t, _VAGUE_STORY, rng), ENTAILS, "story-right")
+                     for t in rng.sample(right, min(2, len(right)))]
             for text, label, source in made:
                 pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs
@@ -430,13 +438,11 @@ def reversal_pairs(corpus: Corpus, reversals: dict[tuple[str, str], tuple[tuple[
             h, mine = _hypothesis(p), reversals.get((q.id, p.id), ())
             made = [(t, label, source) for right, wrong in mine
                     for t, label, source in ((right, ENTAILS, "reversal-right"), (wrong, CONTRADICTS, "reversal"))]
-            others = [sents[j] for k, js in enumerate(aligned) if k != i for j in js if j not in aligned[i]]
+            others = _others(sents, aligned, i)
             if mine and others:
                 right, wrong = rng.choice(mine)
-                for t, label, source in ((right, ENTAILS, "reversal-right-beside"),
-                                         (wrong, CONTRADICTS, "reversal-beside")):
-                    other, t = rng.choice(others), t if t.rstrip()[-1:] in ".!?" else t.rstrip() + "."
-                    made.append((f"{other} {t}" if rng.random() < 0.5 else f"{t} {other}", label, source))
+                made += [(_beside(right, others, rng), ENTAILS, "reversal-right-beside"),
+                         (_beside(wrong, others, rng), CONTRADICTS, "reversal-beside")]
             for text, label, source in made:
                 pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs
