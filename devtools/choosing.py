@@ -27,7 +27,7 @@ DATA = Path(__file__).with_name("data")
 SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answers_s26.jsonl",
         "choosing_answers_s26b.jsonl", "choosing_answers_s29.jsonl", "choosing_answers_s32.jsonl",
         "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl",
-        "choosing_answers_s35.jsonl", "choosing_answers_s36.jsonl")
+        "choosing_answers_s35.jsonl", "choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl")
 
 
 def figures(records: list[Record], sets: list[str], categories: list[str], predicted: np.ndarray) -> dict:

@@ -819,13 +819,15 @@ CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.
                                                          ("choosing_answers_s33.jsonl", 112, False),
                                                          ("choosing_answers_s34.jsonl", 112, False),
                                                          ("choosing_answers_s34b.jsonl", 112, False),
-                                                         ("choosing_answers_s36.jsonl", 128, None)])
+                                                         ("choosing_answers_s36.jsonl", 128, None),
+                                                         ("choosing_answers_s38.jsonl", 128, False)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
-    project, graded twice, seven styles per question (session 36's an eighth, `reversed`). The first two are on the
-    checker's held-out questions, session 26's two and session 29's on questions it trained on (as most of the bank's),
-    session 36's drawn from both (None); each after the first on questions of no earlier set and not of the dev split."""
+    project, graded twice, seven styles per question (sessions 36's and 38's an eighth, `reversed`). The first two are
+    on the checker's held-out questions, session 26's two, session 29's and later ones on questions it trained on (as
+    most of the bank's), session 36's drawn from both (None); each after the first on questions of no earlier set and
+    not of the dev split."""
 
     rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()]
     train, _ = split_by_question(build_pairs(corpus))
@@ -843,7 +845,7 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     other, _ = split_by_question(build_pairs(corpus, seed=1))
     assert {p.question_id for p in other} == trained
     styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
-    styles |= {"reversed"} if name == "choosing_answers_s36.jsonl" else set()
+    styles |= {"reversed"} if name in ("choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl") else set()
     by_q: dict[str, set] = {}
     for r in rows:
         by_q.setdefault(r["question_id"], set()).add(r["style"])
