@@ -92,7 +92,9 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 @click.option("--facts/--no-facts", default=None,
               help="With --balance, each flag also against its fact and its point's examples [default: REFINE's].")
 @click.option("--rights/--no-rights", default=None,
-              help="With --balance, each flag also against its right statements in its own words [default: REFINE's].")
+              help="With --balance, each flag also against its right statements in its own words; with --reversals, "
+                   "each point also against two of its written right statements and one of its examples (entails) "
+                   "[default: REFINE's].")
 @click.option("--said/--no-said", default=None,
               help="With --balance, each written statement of a red flag also as the hypothesis, as Limits.flag_statements "
                    "reads it (session 29) [default: REFINE's].")

@@ -1203,6 +1203,18 @@ def test_reversal_statements_pair_each_point_with_itself_in_reverse_and_hold_no_
         mine = right_of[p.question_id, p.hypothesis]
         said = [wrong if p.label == CONTRADICTS else right for right, wrong in mine]
         assert p.premise in said if "beside" not in p.source else any(s.rstrip(".") in p.premise for s in said)
+    # `--rights` (session 38): the same pairs, and each point's right statements in other words entailing it
+    statements = load_statements()
+    more = reversal_pairs(corpus, reversals, rights=statements)
+    other = [p for p in more if p.source.removesuffix("+spoken") == "reversal-other-words"]
+    assert {p.source.removesuffix("+spoken") for p in more if p not in other} == set(label)
+    assert {p.label for p in other} == {ENTAILS}
+    assert len({p.hypothesis for p in other}) >= 0.9 * len({p.hypothesis for p in pairs})
+    for p in (p for p in other if not p.source.endswith("+spoken")):
+        point = next(x for x in corpus.rubrics[p.question_id].points
+                     if point_claim(" ".join(x.text.split())) == p.hypothesis)
+        own = [*statements[p.question_id, point.id].says, *point.examples]
+        assert any(t.rstrip(".") in p.premise for t in own)
 
 
 def test_a_checker_ensemble_combines_its_members_readings() -> None:

@@ -426,12 +426,15 @@ def load_reversals(path: Path = REVERSALS_PATH) -> dict[tuple[str, str], tuple[t
 
 
 def reversal_pairs(corpus: Corpus, reversals: dict[tuple[str, str], tuple[tuple[str, str], ...]],
-                   seed: int = 0) -> list[Pair]:
+                   seed: int = 0, rights: dict[tuple[str, str], Statements] | None = None) -> list[Pair]:
     """A point against its minimal pairs (session 37). Wrong answers that state every point in reverse (the roles of
     two compared things swapped, a direction flipped) share nearly all their words with right ones, and the checker
     read them as stating the points. Per point: each pair's right sentence entails it and its reversed sentence
     contradicts it; one pair's two sentences again, each beside a model-answer sentence aligned to another point
-    (before or after it), since answers state a point among others."""
+    (before or after it), since answers state a point among others. With `rights` (the points' written statements),
+    also two of the point's written right statements and one of its examples, the first of them beside another point's
+    sentence, entail it: the pairs alone taught the checker to read right answers in other words as contradicted
+    (session 38)."""
     rng, pairs = random.Random(f"{seed}:reversals"), []
     for q, _, points, sents, aligned in _aligned_questions(corpus):
         for i, p in enumerate(points):
@@ -443,6 +446,11 @@ def reversal_pairs(corpus: Corpus, reversals: dict[tuple[str, str], tuple[tuple[
                 right, wrong = rng.choice(mine)
                 made += [(_beside(right, others, rng), ENTAILS, "reversal-right-beside"),
                          (_beside(wrong, others, rng), CONTRADICTS, "reversal-beside")]
+            if mine and rights is not None:
+                says = rights.get((q.id, p.id), Statements()).says
+                other_words = rng.sample(says, min(2, len(says))) + rng.sample(p.examples, min(1, len(p.examples)))
+                made += [(_beside(t, others, rng) if k == 0 and others else t, ENTAILS, "reversal-other-words")
+                         for k, t in enumerate(other_words)]
             for text, label, source in made:
                 pairs += _with_spoken(h, text, label, q.id, source, rng)
     return pairs

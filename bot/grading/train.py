@@ -167,7 +167,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     elif kind == "stories":  # vague stories against behavioral questions' points (session 34)
         new_train, new_val = split_by_question(story_pairs(corpus, statements, seed))
     elif kind == "reversals":  # each point's minimal pairs: stated, and stated in reverse (session 37)
-        new_train, new_val = split_by_question(reversal_pairs(corpus, load_reversals(), seed))
+        new_train, new_val = split_by_question(reversal_pairs(corpus, load_reversals(), seed,
+                                                              statements if settings["rights"] else None))
     else:
         new = flag_pairs(corpus, load_flag_statements(flags_path), seed,
                          balance=statements if settings["balance"] else None, facts=settings["facts"],
