@@ -157,6 +157,36 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     click.echo(f"wrote {out} in {figures['training_seconds'] / 60:.1f} min; held-out questions: {figures['held_out']}")
 
 
+@grader.command("average")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write claim_checker.* into.")
+def grader_average(folders: tuple[Path, ...], out: Path) -> None:
+    """A points' checker whose weights are the mean of the given checkers' (folders that `grader refine --out` wrote,
+    or bot/grading for the shipped one), all refined from one checker (session 38). The shipped red flags' checker is
+    copied beside it, so that BOT_CLAIM_CHECKER=OUT grades as the app with only the points' checker changed."""
+    import shutil
+
+    from bot.grading.claims import FLAG_RECORD_PATH, FLAG_WEIGHTS_PATH, RECORD_PATH, WEIGHTS_PATH
+    from bot.grading.train import average
+
+    missing = [str(f) for f in folders if not (f / WEIGHTS_PATH.name).is_file() or not (f / RECORD_PATH.name).is_file()]
+    if missing:
+        raise click.ClickException(f"{', '.join(missing)} holds no claim checker ({WEIGHTS_PATH.name} and "
+                                   f"{RECORD_PATH.name}); give folders that `grader train --out` or "
+                                   "`grader refine --out` wrote, or bot/grading.")
+    if len(folders) < 2:
+        raise click.ClickException("Give two checkers or more to average.")
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        record = average(list(folders), weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}.") from None
+    for path in (FLAG_WEIGHTS_PATH, FLAG_RECORD_PATH):
+        shutil.copy(path, out / path.name)
+    click.echo(f"wrote {out}: the mean of {len(folders)} checkers (sha256 {record['weights_sha256'][:12]}), and the "
+               "shipped red flags' checker beside it")
+
+
 @grader.command("synthetic")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL file to write.")

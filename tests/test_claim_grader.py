@@ -1011,6 +1011,48 @@ def test_refine_says_when_its_starting_checker_is_missing_or_its_new_pairs_are_c
     assert not (tmp_path / "out").exists()
 
 
+def test_grader_average_writes_the_mean_of_checkers_that_loads_and_names_its_members(tmp_path: Path) -> None:
+    # `grader average` (session 38): a "model soup" of checkers refined from one; here the shipped points' checker and
+    # the shipped red flags' checker (both from the same first training) put in a folder as a points' checker
+    import torch
+    from click.testing import CliRunner
+    from safetensors.torch import load_file
+
+    from bot.__main__ import cli
+    from bot.grading.claims import (
+        FLAG_RECORD_PATH,
+        FLAG_WEIGHTS_PATH,
+        RECORD_PATH,
+        WEIGHTS_PATH,
+        ClaimChecker,
+    )
+
+    other = tmp_path / "flags-as-points"
+    other.mkdir()
+    shutil.copy(FLAG_WEIGHTS_PATH, other / WEIGHTS_PATH.name)
+    shutil.copy(FLAG_RECORD_PATH, other / RECORD_PATH.name)
+    out = tmp_path / "mean"
+    result = CliRunner().invoke(cli, ["grader", "average", str(WEIGHTS_PATH.parent), str(other), "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    a, b, mean = (load_file(str(f / WEIGHTS_PATH.name)) for f in (WEIGHTS_PATH.parent, other, out))
+    assert set(mean) == set(a) and any(not torch.equal(a[k], b[k]) for k in a)
+    for k in a:
+        assert torch.allclose(mean[k].float(), (a[k].float() + b[k].float()) / 2, atol=1e-3)
+    record = json.loads((out / RECORD_PATH.name).read_text())
+    members = json.loads(RECORD_PATH.read_text()), json.loads(FLAG_RECORD_PATH.read_text())
+    assert [m["weights_sha256"] for m in record["averaged_from"]] == [m["weights_sha256"] for m in members]
+    checker = ClaimChecker.from_folder(out)  # the sha256 of its record checked at load
+    (_, ent, con), = checker.probabilities(["a point"], ["a sentence"])
+    assert 0 <= ent <= 1 and 0 <= con <= 1
+    assert (out / FLAG_WEIGHTS_PATH.name).read_bytes() == FLAG_WEIGHTS_PATH.read_bytes()
+    for args, said in (([str(WEIGHTS_PATH.parent)], "two checkers or more"),
+                       ([str(WEIGHTS_PATH.parent), str(tmp_path / "nope")], "holds no claim checker")):
+        result = CliRunner().invoke(cli, ["grader", "average", *args, "--out", str(tmp_path / "no")])
+        assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "no").exists()
+
+
 def test_grader_train_rebuilds_the_shipped_checkers_in_the_passes_that_made_them(tmp_path: Path, monkeypatch) -> None:
     # `grader train` (session 31): the first training, then each refining pass from the weights before it; with --flags
     # the red flags' checker from the same first training. The training itself is replaced by a recorder here.

@@ -206,6 +206,33 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
                         seconds=time.perf_counter() - started)
 
 
+def average(folders: list[Path], *, weights_path: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH) -> dict:
+    """A checker whose weights are the element-wise mean of the points' checkers in `folders` (their
+    claim_checker.*), which must share their shape, as checkers refined from the same one do: a "model soup" (Wortsman
+    et al., 2022), which often keeps part of each member's gain (session 38). No training: the record names the members
+    (their sha256 and how each was made) and keeps the first one's thresholds."""
+    from safetensors.torch import load_file, save_file
+
+    if len(folders) < 2:
+        raise ValueError("averaging needs at least two checkers")
+    states = [load_file(str(f / WEIGHTS_PATH.name)) for f in folders]
+    if any(set(st) != set(states[0]) or any(st[k].shape != states[0][k].shape for k in st) for st in states[1:]):
+        raise ValueError("these checkers' weights differ in shape; only checkers of one design can be averaged")
+    mean = {k: (sum(st[k].float() for st in states) / len(states)).to(states[0][k].dtype).contiguous()
+            for k in states[0]}
+    save_file(mean, str(weights_path))
+    members = [json.loads((f / RECORD_PATH.name).read_text(encoding="utf-8")) for f in folders]
+    record = {"weights": weights_path.name, "weights_sha256": sha256_file(weights_path),
+              "weights_bytes": weights_path.stat().st_size, "design": members[0].get("design"),
+              "base_model": members[0].get("base_model"), "corpus_hash": members[0].get("corpus_hash"),
+              "averaged_from": [{"weights_sha256": m.get("weights_sha256"), "settings": m.get("settings"),
+                                 "training_data_sha256": m.get("training_data_sha256")} for m in members],
+              "thresholds": members[0].get("thresholds", {}),
+              "made_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    record_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return record
+
+
 # What `grader train` makes after its first training: `refine` passes (REFINE's settings changed by each), each from the
 # weights before it. The shipped points' checker: one pass over other points' false statements (session 30). The shipped
 # red flags' checker (`--flags`): two passes from the same first training over the red flags said in other words, the
