@@ -68,6 +68,7 @@ from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.text import point_claim, sentences
 from devtools.choosing import SETS as CHOOSING
+from devtools.choosing import UNREAD
 from tests.helpers import ScriptedChecker
 from tests.seed_overlap import ngrams
 
@@ -807,7 +808,7 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
     assert {"written-says", "written-false", "written-near", "written-other-point"} <= sources
 
 
-CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.py reads them all)
+CHOOSING_SETS = CHOOSING + UNREAD  # every choosing set, oldest first (devtools/choosing.py reads all but UNREAD)
 
 
 @pytest.mark.parametrize(("name", "least", "held_out"), [("choosing_answers.jsonl", 190, True),
@@ -820,7 +821,8 @@ CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.
                                                          ("choosing_answers_s34.jsonl", 112, False),
                                                          ("choosing_answers_s34b.jsonl", 112, False),
                                                          ("choosing_answers_s36.jsonl", 128, None),
-                                                         ("choosing_answers_s38.jsonl", 128, False)])
+                                                         ("choosing_answers_s38.jsonl", 128, False),
+                                                         ("choosing_answers_s38b.jsonl", 128, False)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
@@ -845,7 +847,8 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     other, _ = split_by_question(build_pairs(corpus, seed=1))
     assert {p.question_id for p in other} == trained
     styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
-    styles |= {"reversed"} if name in ("choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl") else set()
+    styles |= {"reversed"} if name in ("choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
+                                       "choosing_answers_s38b.jsonl") else set()
     by_q: dict[str, set] = {}
     for r in rows:
         by_q.setdefault(r["question_id"], set()).add(r["style"])
