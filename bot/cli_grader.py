@@ -174,9 +174,6 @@ def grader_average(folders: tuple[Path, ...], out: Path) -> None:
         raise click.ClickException(f"{', '.join(missing)} holds no claim checker ({WEIGHTS_PATH.name} and "
                                    f"{RECORD_PATH.name}); give folders that `grader train --out` or "
                                    "`grader refine --out` wrote, or bot/grading.")
-    if len(folders) < 2:
-        raise click.ClickException("Give two checkers or more to average.")
-    out.mkdir(parents=True, exist_ok=True)
     try:
         record = average(list(folders), weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name)
     except ValueError as exc:

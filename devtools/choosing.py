@@ -29,9 +29,6 @@ SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answer
         "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl",
         "choosing_answers_s35.jsonl", "choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
         "choosing_answers_s38b.jsonl")
-# sets written to confirm a choice on and not read by any grader yet: left out of the default, read only when named, so
-# that no run of `devtools.choosing` reads them by accident (devtools/data/README.md); a set joins SETS once it is read
-UNREAD: tuple[str, ...] = ()
 
 
 def figures(records: list[Record], sets: list[str], categories: list[str], predicted: np.ndarray) -> dict:

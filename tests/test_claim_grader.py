@@ -68,7 +68,6 @@ from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.text import point_claim, sentences
 from devtools.choosing import SETS as CHOOSING
-from devtools.choosing import UNREAD
 from tests.helpers import ScriptedChecker
 from tests.seed_overlap import ngrams
 
@@ -808,7 +807,7 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
     assert {"written-says", "written-false", "written-near", "written-other-point"} <= sources
 
 
-CHOOSING_SETS = CHOOSING + UNREAD  # every choosing set, oldest first (devtools/choosing.py reads all but UNREAD)
+CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.py reads them all)
 
 
 @pytest.mark.parametrize(("name", "least", "held_out"), [("choosing_answers.jsonl", 190, True),

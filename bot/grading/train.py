@@ -214,10 +214,11 @@ def average(folders: list[Path], *, weights_path: Path = WEIGHTS_PATH, record_pa
     from safetensors.torch import load_file, save_file
 
     if len(folders) < 2:
-        raise ValueError("averaging needs at least two checkers")
+        raise ValueError("Give two checkers or more to average")
     states = [load_file(str(f / WEIGHTS_PATH.name)) for f in folders]
     if any(set(st) != set(states[0]) or any(st[k].shape != states[0][k].shape for k in st) for st in states[1:]):
-        raise ValueError("these checkers' weights differ in shape; only checkers of one design can be averaged")
+        raise ValueError("These checkers' weights differ in shape; only checkers of one design can be averaged")
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
     mean = {k: (sum(st[k].float() for st in states) / len(states)).to(states[0][k].dtype).contiguous()
             for k in states[0]}
     save_file(mean, str(weights_path))
