@@ -174,6 +174,9 @@ def grader_average(folders: tuple[Path, ...], out: Path) -> None:
         raise click.ClickException(f"{', '.join(missing)} holds no claim checker ({WEIGHTS_PATH.name} and "
                                    f"{RECORD_PATH.name}); give folders that `grader train --out` or "
                                    "`grader refine --out` wrote, or bot/grading.")
+    if out.resolve() == WEIGHTS_PATH.parent.resolve():
+        raise click.ClickException(f"--out {out} is where the shipped checkers live; write the mean to another folder "
+                                   "(the shipped weights change only with a landing, docs/grading.md).")
     try:
         record = average(list(folders), weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name)
     except ValueError as exc:

@@ -1053,6 +1053,10 @@ def test_grader_average_writes_the_mean_of_checkers_that_loads_and_names_its_mem
         result = CliRunner().invoke(cli, ["grader", "average", *args, "--out", str(tmp_path / "no")])
         assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output
     assert not (tmp_path / "no").exists()
+    shipped = WEIGHTS_PATH.read_bytes()  # the shipped folder is never written over
+    result = CliRunner().invoke(cli, ["grader", "average", str(WEIGHTS_PATH.parent), str(other), "--out",
+                                      str(WEIGHTS_PATH.parent)])
+    assert result.exit_code != 0 and "shipped checkers live" in result.output and WEIGHTS_PATH.read_bytes() == shipped
 
 
 def test_grader_train_rebuilds_the_shipped_checkers_in_the_passes_that_made_them(tmp_path: Path, monkeypatch) -> None:
