@@ -7,6 +7,7 @@ file checks that they are complete and copy no run of five words from the rubric
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -80,3 +81,14 @@ def test_the_two_strong_answers_differ_from_each_other(answers) -> None:
     alike = [qid for qid, (x, y) in ((q, t) for q, t in strong.items() if len(t) == 2)
              if len(runs(x) & runs(y)) > 3]
     assert not alike, f"strong answers that share several 5-word runs: {alike}"
+
+
+def test_the_answers_answer_the_questions_as_the_bank_asks_them_now(corpus, answers) -> None:
+    """asked.json records each question's text as its answers were written for it. Rewording a question makes its
+    answers answer a question the app no longer asks (34 had gone stale by December 2026, a grading figure drawn
+    from answers to other questions): write new ones, then record the new text in asked.json."""
+    asked = json.loads((ANSWERS / "asked.json").read_text(encoding="utf-8"))
+    ids = {a["question_id"] for a in answers}
+    assert set(asked) == ids, f"questions without a recorded text, or recorded without answers: {sorted(set(asked) ^ ids)}"
+    stale = sorted(qid for qid in ids if asked[qid].split() != corpus.questions[qid].text.split())
+    assert not stale, f"questions reworded since their answers were written (renew the answers, then asked.json): {stale}"
