@@ -121,6 +121,8 @@ class Rule:
     # session 36: Limits.point_false and point_false_at (None: the app's); they change what is read
     point_false: str | None = None
     point_false_at: float | None = None
+    # session 39: Limits.spans_per_flag, how many of a red flag's nearest spans are read (None: the app's 1)
+    spans_per_flag: int | None = None
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -134,7 +136,7 @@ class Rule:
                   "context_contradicted": self.context_contradicted, "untainted": self.untainted,
                   "context_most": self.context_most, "flag_statements": self.flag_statements,
                   "flag_at": self.flag_at, "story_floor": self.story_floor, "point_false": self.point_false,
-                  "point_false_at": self.point_false_at}
+                  "point_false_at": self.point_false_at, "spans_per_flag": self.spans_per_flag}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -356,6 +358,13 @@ RULES: dict[str, Rule] = {
     **{f"pointfalse-own-model-at-{at:g}": dataclasses.replace(
         SHIPPED, text=f"pointfalse-own-model, a written false statement read as stated only at P(entails) {at:g} or more",
         point_false="model", point_false_at=at) for at in (0.7, 0.8, 0.9)},
+    # session 39: a red flag read against more of the spans nearest it than the first
+    **{f"flag-spans-{n}": dataclasses.replace(
+        SHIPPED, text=f"shipped, and each red flag read against its {n} nearest spans (a span that states it makes its "
+        "point incorrect)", spans_per_flag=n) for n in (2, 3)},
+    **{f"flag-spans-{n}-at-{at}": dataclasses.replace(
+        SHIPPED, text=f"flag-spans-{n}, and a red flag makes its point incorrect only at P(entails) {at} or more",
+        spans_per_flag=n, flag_at=at) for n in (2, 3) for at in (0.7, 0.8, 0.9)},
     # session 35: the app until then (the floor under a behavioral story is now the app's own)
     "session-34": dataclasses.replace(
         SHIPPED, text="the app's decision until session 35 (a behavioral story's STAR points earn their marks however "

@@ -48,7 +48,7 @@ __all__ = ["KeptRetrieval", "RuleGrader", "rule_names", "run_rules"]
 
 
 # the Limits that change what the checker reads (the rest only decide from it): each value is measured apart
-READ_LIMITS = ("spans_share", "flag_statements", "point_false", "point_false_at")
+READ_LIMITS = ("spans_share", "flag_statements", "point_false", "point_false_at", "spans_per_flag")
 
 
 class RuleGrader(ClaimGrader):

@@ -821,13 +821,14 @@ CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.
                                                          ("choosing_answers_s34b.jsonl", 112, False),
                                                          ("choosing_answers_s36.jsonl", 128, None),
                                                          ("choosing_answers_s38.jsonl", 128, False),
-                                                         ("choosing_answers_s38b.jsonl", 128, False)])
+                                                         ("choosing_answers_s38b.jsonl", 128, False),
+                                                         ("choosing_answers_s39.jsonl", 128, None)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
-    project, graded twice, seven styles per question (sessions 36's and 38's an eighth, `reversed`). The first two are
-    on the checker's held-out questions, session 26's two, session 29's and later ones on questions it trained on (as
-    most of the bank's), session 36's drawn from both (None); each after the first on questions of no earlier set and
+    project, graded twice, seven styles per question (sessions 36's, 38's and 39's an eighth, `reversed`). The first two
+    are on the checker's held-out questions, session 26's two, session 29's and later ones on questions it trained on
+    (as most of the bank's), sessions 36's and 39's drawn from both (None); each after the first on questions of no earlier set and
     not of the dev split."""
 
     rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()]
@@ -847,7 +848,7 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     assert {p.question_id for p in other} == trained
     styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
     styles |= {"reversed"} if name in ("choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
-                                       "choosing_answers_s38b.jsonl") else set()
+                                       "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl") else set()
     by_q: dict[str, set] = {}
     for r in rows:
         by_q.setdefault(r["question_id"], set()).add(r["style"])
@@ -1383,6 +1384,27 @@ def test_a_long_answer_lets_a_point_read_more_of_its_spans(assessor: Assessor) -
     n_spans, read = most_read(kept_limits := grader.limits)
     assert n_spans > 20 and read > 3, (n_spans, read)
     assert most_read(replace(kept_limits, spans_share=0.0))[1] == 3  # as until session 25
+
+
+def test_a_red_flag_reads_as_many_of_its_nearest_spans_as_the_limits_say(assessor: Assessor) -> None:
+    """Session 39 (`Limits.spans_per_flag`, tried, the app reads one): each red flag is read against its N nearest
+    spans, its strongest reading kept."""
+    grader = assessor.grader
+    q = assessor.corpus.questions["nlp-022"]
+    points, flags = assessor.corpus.rubrics[q.id].expected_points(q.level), assessor.corpus.rubrics[q.id].red_flags
+    answer = " ".join(assessor.corpus.rubrics[qid].model_answer for qid in ("nlp-021", "nlp-022"))
+
+    def flag_reads(n: int) -> set[int]:
+        kept = grader.limits
+        try:
+            grader.limits = replace(kept, spans_per_flag=n)
+            m = grader.measure(q, points, flags, answer)
+        finally:
+            grader.limits = kept
+        return {sum(1 for p in m.pairs if p.flag is f) for f in {id(p.flag): p.flag for p in m.pairs if p.flag}.values()}
+
+    assert grader.limits.spans_per_flag == 1 and flag_reads(1) == {1}
+    assert flag_reads(3) == {3}
 
 
 @pytest.mark.parametrize("field", ["about_credit", "rubric_if_incorrect", "flag_check"])

@@ -522,3 +522,7 @@ def test_session_36s_rules_change_only_their_own_limits() -> None:
     for bad in ("reads-0", "reads-1.5", "ctx-0", "ctx-2"):
         with pytest.raises(KeyError):
             rule_for(bad)
+    # session 39: a red flag read against more of its nearest spans, and with a higher bar (Limits.spans_per_flag,
+    # flag_at), tried, not adopted
+    assert rule_for("flag-spans-3").limits(app) == replace(app, spans_per_flag=3)
+    assert rule_for("flag-spans-2-at-0.8").limits(app) == replace(app, spans_per_flag=2, flag_at=0.8)
