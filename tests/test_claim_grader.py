@@ -822,7 +822,8 @@ CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.
                                                          ("choosing_answers_s36.jsonl", 128, None),
                                                          ("choosing_answers_s38.jsonl", 128, False),
                                                          ("choosing_answers_s38b.jsonl", 128, False),
-                                                         ("choosing_answers_s39.jsonl", 128, None)])
+                                                         ("choosing_answers_s39.jsonl", 128, None),
+                                                         ("choosing_answers_s39b.jsonl", 128, None)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
@@ -848,7 +849,8 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     assert {p.question_id for p in other} == trained
     styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
     styles |= {"reversed"} if name in ("choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
-                                       "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl") else set()
+                                       "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl",
+                                       "choosing_answers_s39b.jsonl") else set()
     by_q: dict[str, set] = {}
     for r in rows:
         by_q.setdefault(r["question_id"], set()).add(r["style"])
