@@ -37,6 +37,7 @@ class Record:
     reference: str | None
     rubric: tuple[str, ...] | None
     style: str | None = None
+    rater_points: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (point id, each rater's verdict) where given
 
 
 def dataset_paths(dataset: Path | Sequence[Path]) -> list[Path]:
@@ -79,12 +80,13 @@ def load_records(path: Path, limit: int | None = None) -> list[Record]:
             raise DatasetError(f"{path}:{n}: 'score' and 'score_max' must be numbers.") from None
         if score_max <= 0 or not 0 <= score <= score_max:
             raise DatasetError(f"{path}:{n}: 'score' must lie between 0 and 'score_max' (> 0).")
-        rubric = row.get("rubric")
+        rubric, rated = row.get("rubric"), row.get("rater_points")
         records.append(Record(
             question_id=str(row.get("question_id") or row["question"]),
             question=str(row["question"]), answer=str(row["answer"] or ""), score=score, score_max=score_max,
             reference=row.get("reference_answer"), rubric=tuple(map(str, rubric)) if rubric else None,
-            style=str(row["style"]) if row.get("style") else None))
+            style=str(row["style"]) if row.get("style") else None,
+            rater_points=tuple((str(k), tuple(map(str, v))) for k, v in rated.items()) if isinstance(rated, dict) else ()))
     if not records:
         raise DatasetError(f"{path}: no records.")
     return records[:limit] if limit else records
@@ -204,14 +206,16 @@ def reworded_questions(corpus, records: list[Record]) -> list[str]:
     return sorted({r.question_id for r in records if r.question_id in corpus.questions and not bank_question(corpus, r)})
 
 
-def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, np.ndarray]:
+def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]]]:
     """Records on a bank question graded the app's way (Assessor.grade_answer on that question's rubric
     at its level, as `python -m bot ask`); the others, and those whose question the bank has since reworded, as
-    `predict` does, with `fallback`. Also which answers had a point graded incorrect."""
+    `predict` does, with `fallback`. Also which answers had a point graded incorrect, and the app's verdict on each
+    point of the answers it graded its way ({point id: verdict}; {} for the others)."""
     from bot.text import clean_answer
 
     out = np.zeros(len(records))
     marked = np.zeros(len(records), dtype=bool)
+    verdicts: list[dict[str, str]] = [{} for _ in records]
     for i, r in enumerate(records):
         question = bank_question(assessor.corpus, r)
         if question is None:
@@ -221,7 +225,34 @@ def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, 
         grade, _ = assessor.grade_answer(question, points, clean_answer(r.answer))
         out[i] = grade.score / 10 * r.score_max
         marked[i] = grade.has_incorrect
-    return out, marked
+        verdicts[i] = {p.point_id: str(p.verdict) for p in grade.points}
+    return out, marked, verdicts
+
+
+CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0, "incorrect": 0.0}  # what a verdict earns of its point
+
+
+def point_figures(records: list[Record], verdicts: list[dict[str, str]]) -> dict | None:
+    """The app's verdict on each rubric point against the two raters' (records with `rater_points`, graded the app's
+    way): how often it gives the verdict both raters gave, where they agree (incorrect read as missing: the raters'
+    scale), and the credit it gives (covered 1, partial 1/2) beside theirs, overall and by style."""
+    rows = [(r.style, np.mean([CREDIT.get(x, 0.0) for x in rated]), CREDIT[v[pid]], [_said(x) for x in rated],
+             _said(v[pid])) for r, v in zip(records, verdicts, strict=True) for pid, rated in r.rater_points if pid in v]
+    if not rows:
+        return None
+    agreed = [app == said[0] for _, _, _, said, app in rows if len(set(said)) == 1]
+    out = {"n": len(rows), "raters_agree": len(agreed), "agreement": round(float(np.mean(agreed)), 4) if agreed else None,
+           "credit_mae": round(float(np.mean([abs(app - ref) for _, ref, app, _, _ in rows])), 4)}
+    if any(style for style, *_ in rows):
+        out["by_style"] = {style: {"n": len(mine := [x for x in rows if x[0] == style]),
+                                   "rater_credit": round(float(np.mean([x[1] for x in mine])), 3),
+                                   "app_credit": round(float(np.mean([x[2] for x in mine])), 3)}
+                           for style in dict.fromkeys(x[0] for x in rows)}
+    return out
+
+
+def _said(verdict: str) -> str:
+    return "missing" if verdict == "incorrect" else verdict
 
 
 def load_answer_sheets(path: Path) -> list[dict]:
@@ -352,19 +383,21 @@ def run_eval(settings: Settings, dataset: Path | Sequence[Path], kind: str, *, c
     folds = question_folds(records, cv_k) if cv_k else None  # validates K against the questions
     embedder = build_embedder(settings)
     started = time.perf_counter()
-    marked, reworded = None, []
+    marked, reworded, verdicts = None, [], None
     if folds and kind == "rubric":  # each fold is scored by a calibration fitted on the other folds' questions
         predicted = cross_validate(embedder, records, folds)
     else:  # bank questions the app's way, the rest with the shipped calibration (or the LLM)
         assessor = build_assessor(settings, embedder=embedder, llm=kind == "llm")
-        predicted, marked = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder),
-                                        records)
+        predicted, marked, verdicts = predict_app(assessor, assessor.grader if kind == "llm" else RubricGrader(embedder),
+                                                  records)
         reworded = reworded_questions(assessor.corpus, records)
     elapsed = time.perf_counter() - started
     human = [r.score for r in records]
     figures = {"grader": kind if kind == "llm" or cv_k else settings.offline_grader, "cv_by_question": cv_k,
                "folds": len(folds) if folds else None, **record_figures(records, predicted, marked),
                "answers_per_s": round(len(records) / elapsed, 2)}
+    if verdicts and (points := point_figures(records, verdicts)):
+        figures["points"] = points
     if reworded:  # graded against the rubric they were rated on, not the app's way
         figures["reworded_questions"] = reworded
     if plot:

@@ -37,6 +37,7 @@ from devtools.evaluation import (
     is_answer_sheets,
     load_all,
     load_answer_sheets,
+    point_figures,
     predict_app,
     question_folds,
     record_figures,
@@ -323,8 +324,10 @@ def run_rules(settings: Settings, dataset: Path | Sequence[Path], names: list[st
             figures.pop("per_question")
             n = figures["answers"]
         else:
-            predicted, marked = predict_app(assessor, fallback, records)
+            predicted, marked, verdicts = predict_app(assessor, fallback, records)
             figures = record_figures(records, predicted, marked)
+            if points := point_figures(records, verdicts):
+                figures["points"] = points
             if halves:
                 figures["halves"] = [record_figures([records[i] for i in h], predicted[h], marked[h]) for h in halves]
             if predictions:

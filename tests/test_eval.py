@@ -183,3 +183,29 @@ def test_an_answer_to_a_reworded_bank_question_is_graded_against_its_own_rubric(
     assert figures["reworded_questions"] == ["emb-005"]
     assert figures["by_style"]["wrong"]["marked_incorrect"] == 1  # the bank's question: the app's claim grader
     assert figures["by_style"]["earlier"]["marked_incorrect"] == 0  # its own rubric: the rubric grader, no verdicts
+
+
+def test_eval_sets_the_apps_point_verdicts_beside_the_raters(tmp_path: Path, shared_cache, corpus) -> None:
+    """Records with `rater_points` (the dev split, the choosing sets): how often the app gives a point the verdict
+    both raters gave, and the credit it gives beside theirs, by style."""
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    question = corpus.questions["emb-005"]
+    ids = [p.id for p in corpus.rubrics["emb-005"].expected_points(question.level)]
+    base = {"question_id": "emb-005", "question": question.text, "answer": "I don't know.", "score": 0, "score_max": 10,
+            "reference_answer": "r"}
+    rows = [{**base, "style": "told", "rater_points": {i: ["covered", "covered"] for i in ids}},
+            {**base, "style": "blank", "rater_points": {i: ["missing", "incorrect"] for i in ids}},
+            {**base, "style": "split", "rater_points": {ids[0]: ["covered", "missing"]}}]
+    path = tmp_path / "rated.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    result = CliRunner().invoke(cli, ["eval", str(path), "--json"], env={"BOT_CACHE_DIR": str(shared_cache)},
+                                catch_exceptions=False)
+    points = json.loads(result.stdout)["points"]
+    # "I don't know." states nothing: every point missing, which the raters of "blank" said too (incorrect is missing)
+    assert points["n"] == 2 * len(ids) + 1 and points["raters_agree"] == 2 * len(ids) and points["agreement"] == 0.5
+    assert points["by_style"]["told"] == {"n": len(ids), "rater_credit": 1.0, "app_credit": 0.0}
+    assert points["by_style"]["split"]["rater_credit"] == 0.5
+    assert points["credit_mae"] == round((len(ids) * 1.0 + 0.5) / (2 * len(ids) + 1), 4)
