@@ -198,7 +198,12 @@ def bank_question(corpus, r: Record):
     answer was written answers a question the app no longer asks: it is graded as a record of another source,
     against the rubric it was rated on."""
     question = corpus.questions.get(r.question_id)
-    return question if question is not None and question.text.split() == r.question.split() else None
+    return question if question is not None and asks(question, r.question) else None
+
+
+def asks(question, text: str) -> bool:
+    """Does the bank's question read as `text` (the question an answer was written for), spacing aside?"""
+    return question.text.split() == text.split()
 
 
 def reworded_questions(corpus, records: list[Record]) -> list[str]:
@@ -236,23 +241,27 @@ def point_figures(records: list[Record], verdicts: list[dict[str, str]]) -> dict
     """The app's verdict on each rubric point against the two raters' (records with `rater_points`, graded the app's
     way): how often it gives the verdict both raters gave, where they agree (incorrect read as missing: the raters'
     scale), and the credit it gives (covered 1, partial 1/2) beside theirs, overall and by style."""
-    rows = [(r.style, np.mean([CREDIT.get(x, 0.0) for x in rated]), CREDIT[v[pid]], [_said(x) for x in rated],
-             _said(v[pid])) for r, v in zip(records, verdicts, strict=True) for pid, rated in r.rater_points if pid in v]
-    if not rows:
+    styles, rater_credit, app_credit, agreed = [], [], [], []
+    for r, given in zip(records, verdicts, strict=True):
+        for pid, rated in r.rater_points:
+            if pid not in given:
+                continue
+            styles.append(r.style)
+            rater_credit.append(float(np.mean([CREDIT.get(x, 0.0) for x in rated])))
+            app_credit.append(CREDIT[given[pid]])
+            said = {"missing" if x == "incorrect" else x for x in rated}
+            if len(said) == 1:  # both raters gave it
+                agreed.append(said == {"missing" if given[pid] == "incorrect" else given[pid]})
+    if not styles:
         return None
-    agreed = [app == said[0] for _, _, _, said, app in rows if len(set(said)) == 1]
-    out = {"n": len(rows), "raters_agree": len(agreed), "agreement": round(float(np.mean(agreed)), 4) if agreed else None,
-           "credit_mae": round(float(np.mean([abs(app - ref) for _, ref, app, _, _ in rows])), 4)}
-    if any(style for style, *_ in rows):
-        out["by_style"] = {style: {"n": len(mine := [x for x in rows if x[0] == style]),
-                                   "rater_credit": round(float(np.mean([x[1] for x in mine])), 3),
-                                   "app_credit": round(float(np.mean([x[2] for x in mine])), 3)}
-                           for style in dict.fromkeys(x[0] for x in rows)}
+    ref, app = np.array(rater_credit), np.array(app_credit)
+    out = {"n": len(styles), "raters_agree": len(agreed), "agreement": round(float(np.mean(agreed)), 4) if agreed else None,
+           "credit_mae": round(float(np.abs(app - ref).mean()), 4)}
+    if any(styles):
+        mask = {style: np.array([s == style for s in styles]) for style in dict.fromkeys(styles)}
+        out["by_style"] = {style: {"n": int(m.sum()), "rater_credit": round(float(ref[m].mean()), 3),
+                                   "app_credit": round(float(app[m].mean()), 3)} for style, m in mask.items()}
     return out
-
-
-def _said(verdict: str) -> str:
-    return "missing" if verdict == "incorrect" else verdict
 
 
 def load_answer_sheets(path: Path) -> list[dict]:
@@ -298,7 +307,7 @@ def held_out_figures(assessor, answers: list[dict]) -> dict:
     per_q: dict[str, dict] = {}
     unknown = sorted({a["question_id"] for a in answers if a["question_id"] not in assessor.corpus.questions})
     reworded = sorted({a["question_id"] for a in answers if a["question_id"] in assessor.corpus.questions and a["asked"]
-                       and assessor.corpus.questions[a["question_id"]].text.split() != a["asked"].split()})
+                       and not asks(assessor.corpus.questions[a["question_id"]], a["asked"])})
     for a in answers:
         question = assessor.corpus.questions.get(a["question_id"])
         if question is None:
