@@ -403,10 +403,8 @@ def run_eval(settings: Settings, dataset: Path | Sequence[Path], kind: str, *, c
     elapsed = time.perf_counter() - started
     human = [r.score for r in records]
     figures = {"grader": kind if kind == "llm" or cv_k else settings.offline_grader, "cv_by_question": cv_k,
-               "folds": len(folds) if folds else None, **record_figures(records, predicted, marked),
+               "folds": len(folds) if folds else None, **record_figures(records, predicted, marked, verdicts),
                "answers_per_s": round(len(records) / elapsed, 2)}
-    if verdicts and (points := point_figures(records, verdicts)):
-        figures["points"] = points
     if reworded:  # graded against the rubric they were rated on, not the app's way
         figures["reworded_questions"] = reworded
     if plot:
@@ -421,11 +419,15 @@ def is_answer_sheets(dataset: Path) -> bool:
     return dataset.is_dir() or dataset.suffix in (".yaml", ".yml")
 
 
-def record_figures(records: list[Record], predicted: np.ndarray, marked: np.ndarray | None) -> dict:
-    """Agreement with the records' scores, and by style when they have one."""
+def record_figures(records: list[Record], predicted: np.ndarray, marked: np.ndarray | None,
+                   verdicts: list[dict[str, str]] | None = None) -> dict:
+    """Agreement with the records' scores, by style when they have one, and with `verdicts` (predict_app's) the
+    points beside the raters' where the records give theirs (`point_figures`)."""
     figures = agreement(predicted, [r.score for r in records], records[0].score_max)
     if any(r.style for r in records):
         figures["by_style"] = by_style(records, predicted, marked)
+    if verdicts and (points := point_figures(records, verdicts)):
+        figures["points"] = points
     return figures
 
 

@@ -37,7 +37,6 @@ from devtools.evaluation import (
     is_answer_sheets,
     load_all,
     load_answer_sheets,
-    point_figures,
     predict_app,
     question_folds,
     record_figures,
@@ -325,9 +324,7 @@ def run_rules(settings: Settings, dataset: Path | Sequence[Path], names: list[st
             n = figures["answers"]
         else:
             predicted, marked, verdicts = predict_app(assessor, fallback, records)
-            figures = record_figures(records, predicted, marked)
-            if points := point_figures(records, verdicts):
-                figures["points"] = points
+            figures = record_figures(records, predicted, marked, verdicts)
             if halves:
                 figures["halves"] = [record_figures([records[i] for i in h], predicted[h], marked[h]) for h in halves]
             if predictions:
