@@ -118,6 +118,12 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
               help="Instead of the red flags: each point against its minimal pairs, a sentence that states it "
                    "(entails) and the same sentence in reverse (contradicts), alone and beside another point's "
                    "sentence (session 37, reversal_statements.jsonl) [default: REFINE's].")
+@click.option("--graded/--no-graded", default=None,
+              help="Instead of the red flags: the choosing sets' answers, each point's spans labelled by the raters' "
+                   "verdicts (session 40, bot/grading/graded_pairs.jsonl, `grader graded-pairs`) [default: REFINE's].")
+@click.option("--interpolate", default=None, type=click.FloatRange(0, 1, min_open=True),
+              help="Ship (1 - A) x the starting checker's weights + A x the refined ones (session 40) [default: the "
+                   "refined ones].")
 @click.option("--made-false/--no-made-false", "made_false", default=None,
               help="With --clauses, also a clause that states the point made false by a rule (contradicts) "
                    "[default: REFINE's].")
@@ -126,14 +132,15 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: float | None, replay: int | None,
                   balance: bool | None, facts: bool | None, rights: bool | None, said: bool | None, hard: bool | None,
                   cross: bool | None, clauses: bool | None, context: bool | None, stories: bool | None,
-                  reversals: bool | None, made_false: bool | None, seed: int, threads: int) -> None:
+                  reversals: bool | None, graded: bool | None, interpolate: float | None, made_false: bool | None,
+                  seed: int, threads: int) -> None:
     """One more pass of a trained claim checker over red flags said in other words (session 27, docs/grading.md)."""
     from bot.grading.claimdata import FLAG_STATEMENTS_PATH
     from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
     from bot.grading.train import refine
 
     kinds = {"hard": hard, "cross": cross, "clauses": clauses, "context": context, "stories": stories,
-             "reversals": reversals}
+             "reversals": reversals, "graded": graded}
     chosen = [f"--{k}" for k, on in kinds.items() if on]
     if len(chosen) > 1:
         raise click.ClickException(f"{' and '.join(chosen)} each choose the pass's new pairs instead of the red flags; "
@@ -148,7 +155,8 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     _, c = settings_and_corpus()
     out.mkdir(parents=True, exist_ok=True)
     overrides = {k: v for k, v in (("lr", lr), ("replay", replay), ("balance", balance), ("facts", facts),
-                                   ("rights", rights), ("said", said), *kinds.items(), ("made_false", made_false))
+                                   ("rights", rights), ("said", said), *kinds.items(), ("made_false", made_false),
+                                   ("interpolate", interpolate))
                  if v is not None}
     figures = refine(c, init=weights, seed=seed, threads=threads,
                      weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name,
@@ -227,6 +235,26 @@ def grader_pairs(seed: int, out: Path, more: Path | None) -> None:
     pairs = build_pairs(c, seed=seed, statements=with_more_statements(more) if more else None)
     save_pairs(pairs, out)
     click.echo(f"wrote {len(pairs)} pairs to {out}: {dict(Counter(LABELS[p.label] for p in pairs))}")
+
+
+@grader.command("graded-pairs")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="JSONL file to write (the shipped one: bot/grading/graded_pairs.jsonl).")
+def grader_graded_pairs(out: Path) -> None:
+    """Write training pairs for the points' checker from the choosing sets' graded answers: the spans the app reads for
+    each point, labelled where both raters agree (devtools/graded_pairs.py; `grader refine --graded` trains on them).
+    They are read with the running checker: the shipped file, with the one `grader train` makes first."""
+    from collections import Counter
+
+    from bot.grading.claimdata import save_pairs
+
+    graded = devtool("graded_pairs", "grader graded-pairs")
+    try:
+        pairs = graded.build(Settings.from_env())
+    except ValueError as exc:
+        raise click.ClickException(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+    save_pairs(pairs, out)
+    click.echo(f"wrote {len(pairs)} pairs to {out}: {dict(sorted(Counter(p.source for p in pairs).items()))}")
 
 
 @grader.command("untrusted")

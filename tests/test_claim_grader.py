@@ -33,6 +33,7 @@ from bot.grading.claimdata import (
     CONTRADICTS,
     ENTAILS,
     FLAG_STATEMENTS_PATH,
+    GRADED_PAIRS_PATH,
     NEUTRAL,
     Pair,
     Statements,
@@ -46,6 +47,7 @@ from bot.grading.claimdata import (
     falsify,
     flag_pairs,
     load_flag_statements,
+    load_pairs,
     load_reversals,
     load_statements,
     reversal_pairs,
@@ -66,8 +68,9 @@ from bot.grading.claims import (
 )
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
-from bot.text import point_claim, sentences
+from bot.text import clean_answer, point_claim, sentences
 from devtools.choosing import SETS as CHOOSING
+from devtools.evaluation import load_records
 from tests.helpers import ScriptedChecker
 from tests.seed_overlap import ngrams
 
@@ -668,13 +671,15 @@ def test_record_describes_the_weights() -> None:
     for key in ("weights_sha256", "training_data_sha256", "base_model", "settings", "counts", "trained_at"):
         assert key in record
     assert record["settings"]["seed"] is not None
-    # the points' checker since session 30: the previous one refined once (`grader refine --cross`)
-    assert record["settings"]["cross"] and record["settings"]["refined_from"] != record["weights_sha256"]
+    # the points' checker since session 40: session 30's (the first training refined once, `grader refine --cross`)
+    # refined on the choosing sets' graded answers and mixed half-way with it (`--graded --interpolate 0.5`)
+    assert record["settings"]["graded"] and record["settings"]["interpolate"] == 0.5
+    assert record["settings"]["refined_from"] != record["weights_sha256"] and record["refined_from_settings"]["cross"]
     # the red flags' checker (session 28): refined from that previous checker in two `grader refine` passes, the
     # second over the shipped flag statements; the two files together within the issue's 50 MB
     flags = json.loads(FLAG_RECORD_PATH.read_text())
     assert WEIGHTS_PATH.stat().st_size + FLAG_WEIGHTS_PATH.stat().st_size <= 50_000_000
-    assert flags["refined_from_settings"]["refined_from"] == record["settings"]["refined_from"]
+    assert flags["refined_from_settings"]["refined_from"] == record["refined_from_settings"]["refined_from"]
     assert flags["settings"]["rights"] and flags["settings"]["refined_from"] != record["weights_sha256"]
     assert flags["settings"]["flag_statements_sha256"] == sha256_file(FLAG_STATEMENTS_PATH)
     assert len(flags["made_by"]) == 2 and all("grader refine" in step for step in flags["made_by"])
@@ -823,11 +828,12 @@ CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.
                                                          ("choosing_answers_s38.jsonl", 128, False),
                                                          ("choosing_answers_s38b.jsonl", 128, False),
                                                          ("choosing_answers_s39.jsonl", 128, None),
-                                                         ("choosing_answers_s39b.jsonl", 128, None)])
+                                                         ("choosing_answers_s39b.jsonl", 128, None),
+                                                         ("choosing_answers_s40.jsonl", 128, False)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
-    project, graded twice, seven styles per question (sessions 36's, 38's and 39's an eighth, `reversed`). The first two
+    project, graded twice, seven styles per question (sessions 36's and later ones an eighth, `reversed`). The first two
     are on the checker's held-out questions, session 26's two, session 29's and later ones on questions it trained on
     (as most of the bank's), sessions 36's and 39's drawn from both (None); each after the first on questions of no earlier set and
     not of the dev split."""
@@ -850,7 +856,7 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
     styles |= {"reversed"} if name in ("choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
                                        "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl",
-                                       "choosing_answers_s39b.jsonl") else set()
+                                       "choosing_answers_s39b.jsonl", "choosing_answers_s40.jsonl") else set()
     by_q: dict[str, set] = {}
     for r in rows:
         by_q.setdefault(r["question_id"], set()).add(r["style"])
@@ -866,6 +872,52 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
         source = set().union(runs(rubric.model_answer), *(runs(p.text) for p in rubric.points))
         copied = runs(r["answer"]) & source
         assert not copied, (r["question_id"], r["style"], sorted(copied)[:3])
+
+
+def test_graded_pairs_label_the_apps_own_spans_by_the_raters_agreed_verdicts(assessor: Assessor) -> None:
+    """`grader graded-pairs` (session 40): each pair is a point's claim against a span the app read in a choosing-set
+    answer, entailing where both raters call the point covered, neutral where both call it missing in a bad answer
+    or where a right answer's covered point was read as contradicted; never from a split or partial verdict."""
+    from devtools.graded_pairs import BAD_STYLES, RIGHT_STYLES, TRAINED_SETS, graded_pairs
+
+    records = [r for r in load_records(ROOT / "devtools" / "data" / TRAINED_SETS[0])
+               if r.question_id in {"amd-036", "nlp-044"}]
+    pairs = graded_pairs(assessor, records)
+    by_claim = {}
+    for r in records:
+        q = assessor.corpus.questions[r.question_id]
+        for p in assessor.corpus.rubrics[q.id].expected_points(q.level):
+            by_claim.setdefault((q.id, _hypothesis(p)), []).append((r, dict(r.rater_points)[p.id]))
+    assert {p.source for p in pairs} >= {"graded-stated", "graded-unstated"} and len(pairs) == len(
+        {(p.hypothesis, p.premise) for p in pairs})
+    for pair in pairs:
+        said = [(r, set(v)) for r, v in by_claim[pair.question_id, pair.hypothesis]
+                if pair.premise in clean_answer(r.answer)]
+        assert said, pair  # a span of an answer to that point's question, verbatim
+        if pair.source == "graded-stated":
+            assert pair.label == ENTAILS and any(v == {"covered"} for _, v in said)
+        elif pair.source == "graded-not-false":
+            assert pair.label == NEUTRAL and any(v == {"covered"} and r.style in RIGHT_STYLES for r, v in said)
+        else:
+            assert pair.label == NEUTRAL and any(v <= {"missing", "incorrect"} and r.style in BAD_STYLES for r, v in said)
+
+
+def test_the_shipped_graded_pairs_come_from_trained_sets_only(corpus) -> None:
+    """The pairs `grader refine --graded` trained on: the trained-on choosing sets' questions only (the tenth set's
+    stories reuse four behavioral questions of the first two sets), none asked only by the sets kept for choosing and
+    confirming, none of the dev split's, and the file the points' checker's record names."""
+    from devtools.graded_pairs import TRAINED_SETS
+
+    pairs = load_pairs(GRADED_PAIRS_PATH)
+    asked = {json.loads(line)["question_id"] for name in TRAINED_SETS
+             for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()}
+    kept = {json.loads(line)["question_id"] for name in CHOOSING_SETS if name not in TRAINED_SETS
+            for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()}
+    dev = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
+    kept |= {json.loads(line)["question_id"] for line in dev.read_text().splitlines()} if dev.exists() else set()
+    assert pairs and {p.question_id for p in pairs} <= asked and not {p.question_id for p in pairs} & (kept - asked)
+    assert len(asked & kept) <= 4  # amd-021, amd-049, ner-049, emb-029: sets 1 and 2, and the tenth
+    assert json.loads(RECORD_PATH.read_text())["settings"]["graded_pairs_sha256"] == sha256_file(GRADED_PAIRS_PATH)
 
 
 def test_the_banks_model_answers_are_written_for_eval_scored_10(corpus, tmp_path: Path) -> None:
@@ -1016,6 +1068,22 @@ def test_refine_says_when_its_starting_checker_is_missing_or_its_new_pairs_are_c
     assert not (tmp_path / "out").exists()
 
 
+def test_a_refining_pass_can_ship_weights_part_way_from_its_starting_checker(tmp_path: Path) -> None:
+    # `grader refine --interpolate A` (session 40): (1 - A) x the starting weights + A x the refined ones, in the
+    # refined file's precision; at 0.5 the same as `grader average` of the two
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from bot.grading.train import interpolate
+
+    start, refined = tmp_path / "start.safetensors", tmp_path / "refined.safetensors"
+    save_file({"w": torch.tensor([0.0, 1.0, -2.0], dtype=torch.float16)}, str(start))
+    save_file({"w": torch.tensor([4.0, 1.0, 2.0], dtype=torch.float16)}, str(refined))
+    mixed = interpolate(start, refined, 0.25)
+    assert torch.equal(load_file(str(refined))["w"], mixed["w"]) and mixed["w"].dtype == torch.float16
+    assert mixed["w"].tolist() == [1.0, 1.0, -1.0]
+
+
 def test_grader_average_writes_the_mean_of_checkers_that_loads_and_names_its_members(tmp_path: Path) -> None:
     # `grader average` (session 38): a "model soup" of checkers refined from one; here the shipped points' checker and
     # the shipped red flags' checker (both from the same first training) put in a folder as a points' checker
@@ -1074,7 +1142,8 @@ def test_grader_train_rebuilds_the_shipped_checkers_in_the_passes_that_made_them
 
     def fake(kind):
         def run(corpus, *, weights_path, record_path, init=None, progress=print, **settings):
-            calls.append((kind, init and init.read_text(), settings.get("cross"), settings.get("rights")))
+            calls.append((kind, init and init.read_text(), settings.get("cross"), settings.get("rights"),
+                          settings.get("graded")))
             records.append(record_path.parent)
             weights_path.write_text(f"{kind}-{len(calls)}")
             record = {"weights_sha256": f"w{len(calls)}", "training_data_sha256": "d", "settings": settings,
@@ -1087,15 +1156,18 @@ def test_grader_train_rebuilds_the_shipped_checkers_in_the_passes_that_made_them
     monkeypatch.setattr(training, "refine", fake("pass"))
     result = CliRunner().invoke(cli, ["grader", "train", "--out", str(tmp_path), "--flags"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert [c[:2] for c in calls] == [("first", None), ("pass", "first-1"), ("pass", "first-1"), ("pass", "pass-3")]
-    assert [c[2:] for c in calls[1:]] == [(True, None), (None, None), (None, True)]  # POINTS_PASSES, FLAG_PASSES
+    assert [c[:2] for c in calls] == [("first", None), ("pass", "first-1"), ("pass", "pass-2"), ("pass", "first-1"),
+                                      ("pass", "pass-4")]
+    # POINTS_PASSES (cross, then graded), FLAG_PASSES
+    assert [c[2:] for c in calls[1:]] == [(True, None, None), (None, None, True), (None, None, None), (None, True, None)]
     points, flags = (json.loads((tmp_path / name).read_text()) for name in ("claim_checker.json", "flag_checker.json"))
-    assert (tmp_path / "claim_checker.safetensors").read_text() == "pass-2"
-    assert (tmp_path / "flag_checker.safetensors").read_text() == "pass-4"
-    assert [s["weights_sha256"] for s in points["steps"]] == ["w1", "w2"]
-    assert [s["weights_sha256"] for s in flags["steps"]] == ["w1", "w3", "w4"]
+    assert (tmp_path / "claim_checker.safetensors").read_text() == "pass-3"
+    assert (tmp_path / "flag_checker.safetensors").read_text() == "pass-5"
+    assert [s["weights_sha256"] for s in points["steps"]] == ["w1", "w2", "w3"]
+    assert [s["weights_sha256"] for s in flags["steps"]] == ["w1", "w4", "w5"]
     assert points["made_by"] == ["python -m bot grader train --first-only --out A",
-                                 "python -m bot grader refine --init A --cross --out B"]
+                                 "python -m bot grader refine --init A --cross --out B",
+                                 "python -m bot grader refine --init B --graded --interpolate 0.5 --out C"]
     assert flags["made_by"][1:] == ["python -m bot grader refine --init A --out B",
                                     "python -m bot grader refine --init B --rights --out C"]
     assert tmp_path not in records  # each step's record is written apart, the final one once, with its steps

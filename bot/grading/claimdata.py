@@ -45,6 +45,7 @@ NEUTRAL, ENTAILS, CONTRADICTS = 0, 1, 2
 STATEMENTS_PATH = Path(__file__).with_name("claim_statements.jsonl")
 FLAG_STATEMENTS_PATH = Path(__file__).with_name("flag_statements.jsonl")
 REVERSALS_PATH = Path(__file__).with_name("reversal_statements.jsonl")
+GRADED_PAIRS_PATH = Path(__file__).with_name("graded_pairs.jsonl")  # `grader graded-pairs` (devtools/graded_pairs.py)
 LABELS = ("neutral", "entails", "contradicts")
 
 

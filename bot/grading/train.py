@@ -20,6 +20,7 @@ import numpy as np
 
 from bot.grading.claimdata import (
     FLAG_STATEMENTS_PATH,
+    GRADED_PAIRS_PATH,
     LABELS,
     NEUTRAL,
     REVERSALS_PATH,
@@ -109,11 +110,13 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 # right statements of the flags' points (`flag_pairs`)
 REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False,
           "cross": False, "clauses": False, "made_false": True, "context": False, "stories": False,
-          "reversals": False}
+          "reversals": False, "graded": False, "interpolate": None}
 # the kinds of new pairs a refining pass can take instead of the red flags said in other words (one at most), each with
 # the name its held-out figures go by
 NEW_PAIRS = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context", "stories": "stories",
-             "reversals": "reversals"}
+             "reversals": "reversals", "graded": "graded"}
+# `interpolate` A: the pass's weights are (1 - A) x its starting checker's + A x the refined ones, element-wise, as
+# `average` mixes checkers (WiSE-FT, Wortsman et al., 2022: part of the new pairs' gain, less of what they cost elsewhere)
 
 # the pairs whose labels are sure (the rubric's and the written statements'): what `refine --hard` takes the checker's
 # misreadings from (session 29); rule-made false versions and other points' examples and false statements are left out
@@ -166,6 +169,8 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
                                                              seed))
     elif kind == "stories":  # vague stories against behavioral questions' points (session 34)
         new_train, new_val = split_by_question(story_pairs(corpus, statements, seed))
+    elif kind == "graded":  # the choosing sets' answers, labelled by their raters' verdicts (session 40)
+        new_train, new_val = split_by_question(load_pairs(GRADED_PAIRS_PATH))
     elif kind == "reversals":  # each point's minimal pairs: stated, and stated in reverse (session 37)
         new_train, new_val = split_by_question(reversal_pairs(corpus, load_reversals(), seed,
                                                               statements if settings["rights"] else None))
@@ -195,6 +200,9 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     history = _fit(model, tokenizer, train_pairs, settings, rng, progress, started)
     model.eval()
     save_weights(model, weights_path)
+    if settings["interpolate"] is not None:  # the weights as shipped (fp16), mixed with the starting checker's
+        mixed = interpolate(init, weights_path, settings["interpolate"])
+        model.load_state_dict({k: v.float() for k, v in mixed.items()}, strict=False)
     figures = {**read(model), "before": before}
     progress(f"held-out questions: {figures} ({time.perf_counter() - started:.0f} s)")
     made = base if settings["hard"] else base + new_train + new_val  # --hard's new pairs are among the base ones
@@ -202,8 +210,28 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
                         settings={"seed": seed, "threads": threads, "refined_from": sha256_file(init),
                                   **({} if settings["hard"] else {"flag_statements_sha256": sha256_file(flags_path)}),
                                   **({"reversals_sha256": sha256_file(REVERSALS_PATH)} if kind == "reversals" else {}),
+                                  **({"graded_pairs_sha256": sha256_file(GRADED_PAIRS_PATH)} if kind == "graded" else {}),
                                   **settings},
-                        seconds=time.perf_counter() - started)
+                        seconds=time.perf_counter() - started, extra=_settings_of(init))
+
+
+def _settings_of(init: Path) -> dict:
+    """The settings of the checker a pass starts from, where its record lies beside it (`refined_from_settings`)."""
+    record = init.with_name(RECORD_PATH.name)
+    if not record.is_file():
+        return {}
+    return {"refined_from_settings": json.loads(record.read_text(encoding="utf-8")).get("settings")}
+
+
+def interpolate(init: Path, weights_path: Path, share: float) -> dict:
+    """Rewrite `weights_path` as (1 - share) x `init`'s weights + share x its own, element-wise in float32, stored in
+    its own precision; returns the new state."""
+    from safetensors.torch import load_file, save_file
+
+    start, new = load_file(str(init)), load_file(str(weights_path))
+    mixed = {k: (start[k].float() * (1 - share) + v.float() * share).to(v.dtype).contiguous() for k, v in new.items()}
+    save_file(mixed, str(weights_path))
+    return mixed
 
 
 def average(folders: list[Path], *, weights_path: Path = WEIGHTS_PATH, record_path: Path = RECORD_PATH) -> dict:
@@ -235,10 +263,11 @@ def average(folders: list[Path], *, weights_path: Path = WEIGHTS_PATH, record_pa
 
 
 # What `grader train` makes after its first training: `refine` passes (REFINE's settings changed by each), each from the
-# weights before it. The shipped points' checker: one pass over other points' false statements (session 30). The shipped
+# weights before it. The shipped points' checker: one pass over other points' false statements (session 30), then one
+# over the choosing sets' graded answers, half-way between the two (session 40). The shipped
 # red flags' checker (`--flags`): two passes from the same first training over the red flags said in other words, the
 # second with their right statements too (session 28).
-POINTS_PASSES: tuple[dict, ...] = ({"cross": True},)
+POINTS_PASSES: tuple[dict, ...] = ({"cross": True}, {"graded": True, "interpolate": 0.5})
 FLAG_PASSES: tuple[dict, ...] = ({}, {"rights": True})
 
 
@@ -350,8 +379,8 @@ def _fit(model, tokenizer, train_pairs: list[Pair], settings: dict, rng: random.
 
 
 def write_record(corpus, pairs, train_pairs, val_pairs, statements, figures, history, weights_path: Path,
-                 record_path: Path, settings: dict, seconds: float) -> dict:
-    """What the weights were made from and how they do on the held-out questions, beside the weights."""
+                 record_path: Path, settings: dict, seconds: float, extra: dict | None = None) -> dict:
+    """What the weights were made from and how they do on the held-out questions, beside the weights (and `extra`)."""
     record = {
         "weights": weights_path.name,
         "weights_sha256": sha256_file(weights_path),
@@ -374,6 +403,7 @@ def write_record(corpus, pairs, train_pairs, val_pairs, statements, figures, his
         "history": history,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_seconds": round(seconds, 1),
+        **(extra or {}),
     }
     record_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return record
