@@ -252,7 +252,7 @@ def grader_graded_pairs(out: Path) -> None:
     try:
         pairs = graded.build(Settings.from_env())
     except ValueError as exc:
-        raise click.ClickException(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+        raise click.ClickException(str(exc)) from None
     save_pairs(pairs, out)
     click.echo(f"wrote {len(pairs)} pairs to {out}: {dict(sorted(Counter(p.source for p in pairs).items()))}")
 

@@ -96,6 +96,6 @@ def build(settings, sets: tuple[str, ...] = TRAINED_SETS) -> list[Pair]:
 
     assessor = build_assessor(settings, embedder=build_embedder(settings), llm=False)
     if not isinstance(assessor.grader, ClaimGrader):
-        raise ValueError("the claim grader is not the offline grader here (BOT_OFFLINE_GRADER, or its weights are "
-                         "missing): there are no readings to label")
+        raise ValueError("The claim grader is not the offline grader here (BOT_OFFLINE_GRADER, or its weights are "
+                         "missing): there are no readings to label.")
     return graded_pairs(assessor, [r for name in sets for r in load_records(DATA / name)])
