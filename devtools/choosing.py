@@ -28,7 +28,8 @@ SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answer
         "choosing_answers_s26b.jsonl", "choosing_answers_s29.jsonl", "choosing_answers_s32.jsonl",
         "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl",
         "choosing_answers_s35.jsonl", "choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
-        "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl", "choosing_answers_s39b.jsonl", "choosing_answers_s40.jsonl")
+        "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl", "choosing_answers_s39b.jsonl", "choosing_answers_s40.jsonl",
+        "choosing_answers_s41.jsonl")
 
 
 def figures(records: list[Record], sets: list[str], categories: list[str], predicted: np.ndarray) -> dict:

@@ -813,6 +813,7 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
 
 
 CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.py reads them all)
+REASKED = ("choosing_answers_s41.jsonl",)  # new answers to questions of earlier sets (session 41: none was left unused)
 
 
 @pytest.mark.parametrize(("name", "least", "held_out"), [("choosing_answers.jsonl", 190, True),
@@ -829,14 +830,16 @@ CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.
                                                          ("choosing_answers_s38b.jsonl", 128, False),
                                                          ("choosing_answers_s39.jsonl", 128, None),
                                                          ("choosing_answers_s39b.jsonl", 128, None),
-                                                         ("choosing_answers_s40.jsonl", 128, False)])
+                                                         ("choosing_answers_s40.jsonl", 128, False),
+                                                         ("choosing_answers_s41.jsonl", 128, None)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
     project, graded twice, seven styles per question (sessions 36's and later ones an eighth, `reversed`). The first two
     are on the checker's held-out questions, session 26's two, session 29's and later ones on questions it trained on
-    (as most of the bank's), sessions 36's and 39's drawn from both (None); each after the first on questions of no earlier set and
-    not of the dev split."""
+    (as most of the bank's), sessions 36's, 39's and 41's drawn from both (None); each after the first on questions of no
+    earlier set and not of the dev split, but session 41's (REASKED): new answers to questions of the sets the checker
+    never learnt from, none asked by a set it did learn from (devtools/graded_pairs.py, TRAINED_SETS)."""
 
     rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()]
     train, _ = split_by_question(build_pairs(corpus))
@@ -844,19 +847,27 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     asked = {r["question_id"] for r in rows}
     assert len(rows) >= least and (held_out is None or (not asked & trained if held_out else asked <= trained))
     if name != CHOOSING_SETS[0]:
+        from devtools.graded_pairs import TRAINED_SETS
+
+        def asked_in(names) -> set[str]:
+            return {json.loads(line)["question_id"] for n in names
+                    for line in (ROOT / "devtools" / "data" / n).read_text().splitlines()}
+
         dev = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
         taken = {json.loads(line)["question_id"] for line in dev.read_text().splitlines()} if dev.exists() else set()
-        for earlier in CHOOSING_SETS[:CHOOSING_SETS.index(name)]:
-            taken |= {json.loads(line)["question_id"]
-                      for line in (ROOT / "devtools" / "data" / earlier).read_text().splitlines()}
-        assert not asked & taken
+        earlier = CHOOSING_SETS[:CHOOSING_SETS.index(name)]
+        if name in REASKED:
+            assert asked <= asked_in(set(earlier) - set(TRAINED_SETS)) and not asked & (asked_in(TRAINED_SETS) | taken)
+        else:
+            assert not asked & (taken | asked_in(earlier))
     # a checker trained with another seed (`grader train --seed 1`) holds out the same questions
     other, _ = split_by_question(build_pairs(corpus, seed=1))
     assert {p.question_id for p in other} == trained
     styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
     styles |= {"reversed"} if name in ("choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
                                        "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl",
-                                       "choosing_answers_s39b.jsonl", "choosing_answers_s40.jsonl") else set()
+                                       "choosing_answers_s39b.jsonl", "choosing_answers_s40.jsonl",
+                                       "choosing_answers_s41.jsonl") else set()
     by_q: dict[str, set] = {}
     for r in rows:
         by_q.setdefault(r["question_id"], set()).add(r["style"])
