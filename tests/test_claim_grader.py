@@ -864,10 +864,7 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     other, _ = split_by_question(build_pairs(corpus, seed=1))
     assert {p.question_id for p in other} == trained
     styles = {"excellent", "spoken", "good", "partial", "vague", "wrong", "offtopic"}
-    styles |= {"reversed"} if name in ("choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
-                                       "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl",
-                                       "choosing_answers_s39b.jsonl", "choosing_answers_s40.jsonl",
-                                       "choosing_answers_s41.jsonl") else set()
+    styles |= {"reversed"} if CHOOSING_SETS.index(name) >= CHOOSING_SETS.index("choosing_answers_s36.jsonl") else set()
     by_q: dict[str, set] = {}
     for r in rows:
         by_q.setdefault(r["question_id"], set()).add(r["style"])
