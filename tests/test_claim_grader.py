@@ -816,6 +816,16 @@ CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.
 REASKED = ("choosing_answers_s41.jsonl",)  # new answers to questions of earlier sets (session 41: none was left unused)
 
 
+def asked_in(names) -> set[str]:
+    """The questions the given choosing sets ask (`names` under devtools/data), and with "dev" the dev split's (none when
+    ../shared is not beside the project)."""
+    rows = [line for n in names if n != "dev" for line in (ROOT / "devtools" / "data" / n).read_text().splitlines()]
+    dev = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
+    if "dev" in names and dev.exists():
+        rows += dev.read_text().splitlines()
+    return {json.loads(line)["question_id"] for line in rows}
+
+
 @pytest.mark.parametrize(("name", "least", "held_out"), [("choosing_answers.jsonl", 190, True),
                                                          ("choosing_answers_s25.jsonl", 70, True),
                                                          ("choosing_answers_s26.jsonl", 84, False),
@@ -849,12 +859,7 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     if name != CHOOSING_SETS[0]:
         from devtools.graded_pairs import TRAINED_SETS
 
-        def asked_in(names) -> set[str]:
-            return {json.loads(line)["question_id"] for n in names
-                    for line in (ROOT / "devtools" / "data" / n).read_text().splitlines()}
-
-        dev = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
-        taken = {json.loads(line)["question_id"] for line in dev.read_text().splitlines()} if dev.exists() else set()
+        taken = asked_in(["dev"])
         earlier = CHOOSING_SETS[:CHOOSING_SETS.index(name)]
         if name in REASKED:
             assert asked <= asked_in(set(earlier) - set(TRAINED_SETS)) and not asked & (asked_in(TRAINED_SETS) | taken)
@@ -917,12 +922,8 @@ def test_the_shipped_graded_pairs_come_from_trained_sets_only(corpus) -> None:
     from devtools.graded_pairs import TRAINED_SETS
 
     pairs = load_pairs(GRADED_PAIRS_PATH)
-    asked = {json.loads(line)["question_id"] for name in TRAINED_SETS
-             for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()}
-    kept = {json.loads(line)["question_id"] for name in CHOOSING_SETS if name not in TRAINED_SETS
-            for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()}
-    dev = ROOT.parent / "shared" / "data" / "interview" / "dev.jsonl"
-    kept |= {json.loads(line)["question_id"] for line in dev.read_text().splitlines()} if dev.exists() else set()
+    asked = asked_in(TRAINED_SETS)
+    kept = asked_in([name for name in CHOOSING_SETS if name not in TRAINED_SETS] + ["dev"])
     assert pairs and {p.question_id for p in pairs} <= asked and not {p.question_id for p in pairs} & (kept - asked)
     assert len(asked & kept) <= 4  # amd-021, amd-049, ner-049, emb-029: sets 1 and 2, and the tenth
     assert json.loads(RECORD_PATH.read_text())["settings"]["graded_pairs_sha256"] == sha256_file(GRADED_PAIRS_PATH)
