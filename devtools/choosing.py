@@ -24,12 +24,8 @@ from bot.settings import Settings
 from devtools.evaluation import Record, agreement, load_records
 
 DATA = Path(__file__).with_name("data")
-SETS = ("choosing_answers.jsonl", "choosing_answers_s25.jsonl", "choosing_answers_s26.jsonl",
-        "choosing_answers_s26b.jsonl", "choosing_answers_s29.jsonl", "choosing_answers_s32.jsonl",
-        "choosing_answers_s33.jsonl", "choosing_answers_s34.jsonl", "choosing_answers_s34b.jsonl",
-        "choosing_answers_s35.jsonl", "choosing_answers_s36.jsonl", "choosing_answers_s38.jsonl",
-        "choosing_answers_s38b.jsonl", "choosing_answers_s39.jsonl", "choosing_answers_s39b.jsonl", "choosing_answers_s40.jsonl",
-        "choosing_answers_s41.jsonl")
+# every choosing set, oldest first: a set's name carries the session that made it, so name order is session order
+SETS = tuple(sorted(p.name for p in DATA.glob("choosing_answers*.jsonl")))
 
 
 def figures(records: list[Record], sets: list[str], categories: list[str], predicted: np.ndarray) -> dict:

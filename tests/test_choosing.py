@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -29,6 +31,9 @@ def test_figures_split_agreement_by_set_and_means_by_category_and_style() -> Non
 
 
 def test_every_choosing_set_is_read_and_a_missing_one_is_said_plainly() -> None:
-    assert sorted(SETS) == sorted(p.name for p in (ROOT / "devtools" / "data").glob("choosing_answers*.jsonl"))
+    # name order is session order (the tests and docs read SETS as oldest first): the first set, then s25, s26, s26b ...
+    sessions = [re.fullmatch(r"choosing_answers(?:_s(\d+)([a-z]?))?\.jsonl", name).groups() for name in SETS]
+    order = [(int(n or 0), letter or "") for n, letter in sessions]
+    assert SETS[0] == "choosing_answers.jsonl" and len(SETS) >= 17 and order == sorted(set(order))
     result = CliRunner().invoke(main, ["--sets", "choosing_answers_nope.jsonl"])
     assert result.exit_code != 0 and "No such choosing set" in result.output and "Traceback" not in result.output
