@@ -123,6 +123,11 @@ class Rule:
     point_false_at: float | None = None
     # session 39: Limits.spans_per_flag, how many of a red flag's nearest spans are read (None: the app's 1)
     spans_per_flag: int | None = None
+    # session 42: an answer the rule grades with no point incorrect is graded again from a measure in which a point not
+    # yet stated reads up to this share of the answer's spans (Limits.spans_share; None: no second grade) ...
+    clean_reads: float | None = None
+    # ... and only where the answer is nearer its own question's profile than any other's (the `elsewhere` margin >= 0)
+    clean_own: bool = False
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -509,6 +514,19 @@ def _share(limit: str, text: str) -> Callable[[float], Rule | None]:
     return make
 
 
+def _clean_reads(own: bool) -> Callable[[float], Rule | None]:
+    """Session 42: `cleanreads-S` / `ownreads-S`, the app's decision, and a wider reading (spans_share S) only for an
+    answer it finds nothing false in (and, for `ownreads`, that reads like an answer to its own question)."""
+    where = "nothing false in it and nearer its own question than any other" if own else "nothing false in it"
+    def make(share: float) -> Rule | None:
+        if not 0 < share <= 1:
+            return None
+        return dataclasses.replace(SHIPPED, clean_reads=share, clean_own=own, text=(
+            f"shipped, and an answer graded with {where} is graded again with a point not yet stated reading up to "
+            f"{share:g} of its spans"))
+    return make
+
+
 def _falsecap(share: float, cap: float) -> Rule | None:
     if not (0 < share <= 1 and 0 <= cap <= 10):
         return None
@@ -566,6 +584,10 @@ FAMILIES = {
     "ctx": Family("ctx", {"share": (0.5, 0.6, 0.67)}, _share(
         "context_share", "shipped, and no contradiction of a point (red flags count) where the answer covers {share} of "
         "the other points' weight")),
+    # Session 42: session 36's `reads-S` only where the app grades no point incorrect (`cleanreads-S`), and only where
+    # the answer also reads like one to its own question (`ownreads-S`): neither adopted (docs/grading.md)
+    "cleanreads": Family("cleanreads", {"share": (0.25, 0.33, 0.5)}, _clean_reads(own=False)),
+    "ownreads": Family("ownreads", {"share": (0.25, 0.33)}, _clean_reads(own=True)),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule

@@ -76,6 +76,23 @@ class RuleGrader(ClaimGrader):
             self._measures[key] = super().measure(question, points, flags, answer)
         return self._measures[key]
 
+    def _grade(self, question, points, flags, answer) -> Grade:
+        """The rule's grade; with `Rule.clean_reads`, an answer graded with no point incorrect (and, with `clean_own`,
+        nearer its own question's profile than any other's) graded again with that wider reading."""
+        grade = super()._grade(question, points, flags, answer)
+        rule = self.rule
+        if rule.clean_reads is None or grade.has_incorrect:
+            return grade
+        m = self.measure(question, points, flags, answer)  # the one just graded, kept
+        if m.empty or (rule.clean_own and m.elsewhere is not None and m.elsewhere[0] < 0):
+            return grade
+        self.rule = dataclasses.replace(rule, spans_share=rule.clean_reads, clean_reads=None)
+        try:
+            self.extra_pairs += len(self.measure(question, points, flags, answer).pairs) - len(m.pairs)  # the new ones
+            return super()._grade(question, points, flags, answer)
+        finally:
+            self.rule = rule
+
     def decide(self, question, points, m: Measure) -> Grade:
         self.limits = self.rule.limits(self.shipped_limits)
         if self.rule.story_cover is not None and question.category is Category.behavioral:

@@ -526,3 +526,37 @@ def test_session_36s_rules_change_only_their_own_limits() -> None:
     # flag_at), tried, not adopted
     assert rule_for("flag-spans-3").limits(app) == replace(app, spans_per_flag=3)
     assert rule_for("flag-spans-2-at-0.8").limits(app) == replace(app, spans_per_flag=2, flag_at=0.8)
+
+
+@pytest.mark.parametrize(("rule", "incorrect", "margin", "shares"), [
+    ("shipped", False, 0.1, [0.2]),                 # the app reads once
+    ("cleanreads-0.33", False, -0.1, [0.2, 0.33]),  # nothing false: graded again, reading more
+    ("cleanreads-0.33", True, 0.1, [0.2]),          # a point incorrect: the app's grade stands
+    ("ownreads-0.33", False, 0.1, [0.2, 0.33]),
+    ("ownreads-0.33", False, -0.1, [0.2]),          # nearer another question: the app's grade stands
+    ("ownreads-0.33", False, None, [0.2, 0.33]),    # too short to place: read again
+])
+def test_clean_reads_rules_read_again_only_an_answer_with_nothing_false(rule: str, incorrect: bool,
+                                                                        margin: float | None, shares: list) -> None:
+    # session 42: `cleanreads-S` and `ownreads-S`, tried, neither adopted
+    from bot.grading import Grade, PointGrade, Verdict
+
+    grader = grader_for({})
+    grader.rule = rule_for(rule)
+    read: list[float] = []
+
+    def measure(question, points, flags, answer) -> Measure:  # kept per reading, as RuleGrader.measure keeps them
+        share = grader.rule.limits(grader.shipped_limits).spans_share
+        read.extend([share] if share not in read else [])
+        return Measure(claims=["the point"], spans=[_Span("a sentence", None)], readings=[_PointReading()], rubric=None,
+                       bare_list=False, elsewhere=None if margin is None else (margin, "other"))
+
+    def decide(question, points, m: Measure) -> Grade:
+        verdict = Verdict.incorrect if incorrect else Verdict.partial
+        return Grade(score=len(read), grader="rubric", points=[
+            PointGrade(point_id="p", text="the point", weight=1.0, verdict=verdict)])
+
+    grader.measure, grader.decide = measure, decide
+    grade = grader._grade(SimpleNamespace(id="q"), [POINT], [], "an answer")
+    assert read == shares and grade.score == len(shares)  # the last grade is the one kept
+    assert grader.rule == rule_for(rule)  # and the rule is the same after
