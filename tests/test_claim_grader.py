@@ -69,7 +69,7 @@ from bot.grading.claims import (
 from bot.grading.rubric import RubricGrader
 from bot.index import RubricIndex
 from bot.text import clean_answer, point_claim, sentences
-from devtools.choosing import SETS as CHOOSING
+from devtools.choosing import SETS as CHOOSING_SETS  # every choosing set, oldest first
 from devtools.evaluation import load_records
 from tests.helpers import ScriptedChecker
 from tests.seed_overlap import ngrams
@@ -812,7 +812,6 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
     assert {"written-says", "written-false", "written-near", "written-other-point"} <= sources
 
 
-CHOOSING_SETS = CHOOSING  # every choosing set, oldest first (devtools/choosing.py reads them all)
 REASKED = ("choosing_answers_s41.jsonl",)  # new answers to questions of earlier sets (session 41: none was left unused)
 
 
