@@ -813,6 +813,7 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
 
 
 REASKED = ("choosing_answers_s41.jsonl",)  # new answers to questions of earlier sets (session 41: none was left unused)
+RETRAINED = ("choosing_answers_s43.jsonl",)  # ... of the sets the checker learns from, by writers in personas (session 43)
 
 
 def asked_in(names) -> set[str]:
@@ -840,7 +841,8 @@ def asked_in(names) -> set[str]:
                                                          ("choosing_answers_s39.jsonl", 128, None),
                                                          ("choosing_answers_s39b.jsonl", 128, None),
                                                          ("choosing_answers_s40.jsonl", 128, False),
-                                                         ("choosing_answers_s41.jsonl", 128, None)])
+                                                         ("choosing_answers_s41.jsonl", 128, None),
+                                                         ("choosing_answers_s43.jsonl", 256, False)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
@@ -848,7 +850,8 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     are on the checker's held-out questions, session 26's two, session 29's and later ones on questions it trained on
     (as most of the bank's), sessions 36's, 39's and 41's drawn from both (None); each after the first on questions of no
     earlier set and not of the dev split, but session 41's (REASKED): new answers to questions of the sets the checker
-    never learnt from, none asked by a set it did learn from (devtools/graded_pairs.py, TRAINED_SETS)."""
+    never learnt from, none asked by a set it did learn from (devtools/graded_pairs.py, TRAINED_SETS), and session 43's
+    (RETRAINED): new answers to questions of the sets it learns from, none asked by another set or the dev split."""
 
     rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()]
     train, _ = split_by_question(build_pairs(corpus))
@@ -862,6 +865,9 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
         earlier = CHOOSING_SETS[:CHOOSING_SETS.index(name)]
         if name in REASKED:
             assert asked <= asked_in(set(earlier) - set(TRAINED_SETS)) and not asked & (asked_in(TRAINED_SETS) | taken)
+        elif name in RETRAINED:
+            learnt = set(TRAINED_SETS) - {name}
+            assert asked <= asked_in(learnt) and not asked & (asked_in(set(earlier) - learnt) | taken)
         else:
             assert not asked & (taken | asked_in(earlier))
     # a checker trained with another seed (`grader train --seed 1`) holds out the same questions
@@ -922,7 +928,8 @@ def test_the_shipped_graded_pairs_come_from_trained_sets_only(corpus) -> None:
 
     pairs = load_pairs(GRADED_PAIRS_PATH)
     asked = asked_in(TRAINED_SETS)
-    kept = asked_in([name for name in CHOOSING_SETS if name not in TRAINED_SETS] + ["dev"])
+    # the sets kept for choosing and confirming (session 43's re-asks the trained sets' questions: RETRAINED)
+    kept = asked_in([name for name in CHOOSING_SETS if name not in TRAINED_SETS + RETRAINED] + ["dev"])
     assert pairs and {p.question_id for p in pairs} <= asked and not {p.question_id for p in pairs} & (kept - asked)
     assert len(asked & kept) <= 4  # amd-021, amd-049, ner-049, emb-029: sets 1 and 2, and the tenth
     assert json.loads(RECORD_PATH.read_text())["settings"]["graded_pairs_sha256"] == sha256_file(GRADED_PAIRS_PATH)
