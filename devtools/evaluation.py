@@ -38,6 +38,7 @@ class Record:
     rubric: tuple[str, ...] | None
     style: str | None = None
     rater_points: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (point id, each rater's verdict) where given
+    persona: str | None = None  # the voice the writer wrote in, where a set records one (choosing_answers_s43.jsonl)
 
 
 def dataset_paths(dataset: Path | Sequence[Path]) -> list[Path]:
@@ -86,6 +87,7 @@ def load_records(path: Path, limit: int | None = None) -> list[Record]:
             question=str(row["question"]), answer=str(row["answer"] or ""), score=score, score_max=score_max,
             reference=row.get("reference_answer"), rubric=tuple(map(str, rubric)) if rubric else None,
             style=str(row["style"]) if row.get("style") else None,
+            persona=str(row["persona"]) if row.get("persona") else None,
             rater_points=tuple((str(k), tuple(map(str, v))) for k, v in rated.items()) if isinstance(rated, dict) else ()))
     if not records:
         raise DatasetError(f"{path}: no records.")
@@ -421,11 +423,18 @@ def is_answer_sheets(dataset: Path) -> bool:
 
 def record_figures(records: list[Record], predicted: np.ndarray, marked: np.ndarray | None,
                    verdicts: list[dict[str, str]] | None = None) -> dict:
-    """Agreement with the records' scores, by style when they have one, and with `verdicts` (predict_app's) the
-    points beside the raters' where the records give theirs (`point_figures`)."""
+    """Agreement with the records' scores, by style when they have one (and by persona and style when they have a
+    persona), and with `verdicts` (predict_app's) the points beside the raters' where the records give theirs
+    (`point_figures`)."""
     figures = agreement(predicted, [r.score for r in records], records[0].score_max)
     if any(r.style for r in records):
         figures["by_style"] = by_style(records, predicted, marked)
+    if any(r.persona for r in records):  # each persona's answers by style, as `by_style` gives them for all
+        figures["by_persona"] = {}
+        for persona in dict.fromkeys(r.persona for r in records if r.persona):
+            idx = [i for i, r in enumerate(records) if r.persona == persona]
+            figures["by_persona"][persona] = by_style([records[i] for i in idx], np.asarray(predicted)[idx],
+                                                      marked[idx] if marked is not None else None)
     if verdicts and (points := point_figures(records, verdicts)):
         figures["points"] = points
     return figures

@@ -134,6 +134,35 @@ def test_eval_by_style_counts_answers_with_a_point_graded_incorrect(tmp_path: Pa
     assert styles["blank"]["marked_incorrect"] == 0
 
 
+def test_eval_gives_each_personas_answers_by_style_where_the_records_name_one(tmp_path: Path, shared_cache,
+                                                                               corpus) -> None:
+    """Records with a `persona` (the eighteenth choosing set's writers wrote in eight): `by_persona` holds each
+    persona's answers as `by_style` holds all of them; records without one are in `by_style` only."""
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    asked = corpus.questions["emb-005"].text
+    rows = [{"question_id": "emb-005", "question": asked, "answer": text, "score": score, "score_max": 10,
+             "reference_answer": "r", "style": style, **({"persona": persona} if persona else {})}
+            for text, score, style, persona in (
+                ("Negative sampling updates only a few words at each step.", 6, "good", "terse"),
+                ("I don't know.", 0, "blank", "terse"),
+                ("It samples some other words and pushes them away from the target.", 5, "good", "storyteller"),
+                ("I don't know.", 0, "blank", None))]
+    path = tmp_path / "personas.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    result = CliRunner().invoke(cli, ["eval", str(path), "--json"], env={"BOT_CACHE_DIR": str(shared_cache)},
+                                catch_exceptions=False)
+    figures = json.loads(result.stdout)
+    personas = figures["by_persona"]
+    assert set(personas) == {"terse", "storyteller"} and set(personas["terse"]) == {"good", "blank"}
+    assert personas["terse"]["good"]["n"] == personas["storyteller"]["good"]["n"] == 1
+    assert figures["by_style"]["blank"]["n"] == 2 and personas["terse"]["blank"]["n"] == 1
+    assert (personas["terse"]["good"]["predicted_mean"] + personas["storyteller"]["good"]["predicted_mean"]) / 2 == \
+        pytest.approx(figures["by_style"]["good"]["predicted_mean"], abs=0.01)
+
+
 def test_eval_grades_several_files_as_one_set(tmp_path: Path, shared_cache, corpus) -> None:
     """`eval A.jsonl B.jsonl`: the records of both, as if one file (the choosing sets are judged together); the
     held-out answer sheets only alone."""
