@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from bot.assessor import Assessor
-from bot.corpus import RedFlag
+from bot.corpus import Category, RedFlag
 from bot.embeddings import VectorCache
 from bot.grading import Verdict
 from bot.grading.claim_grader import (
@@ -814,6 +814,7 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
 
 REASKED = ("choosing_answers_s41.jsonl",)  # new answers to questions of earlier sets (session 41: none was left unused)
 RETRAINED = ("choosing_answers_s43.jsonl",)  # ... of the sets the checker learns from, by writers in personas (session 43)
+STORIES = ("choosing_answers_s44.jsonl",)  # ... and new stories to behavioral questions of those sets (session 44)
 
 
 def asked_in(names) -> set[str]:
@@ -842,7 +843,8 @@ def asked_in(names) -> set[str]:
                                                          ("choosing_answers_s39b.jsonl", 128, None),
                                                          ("choosing_answers_s40.jsonl", 128, False),
                                                          ("choosing_answers_s41.jsonl", 128, None),
-                                                         ("choosing_answers_s43.jsonl", 256, False)])
+                                                         ("choosing_answers_s43.jsonl", 256, False),
+                                                         ("choosing_answers_s44.jsonl", 128, False)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
@@ -851,7 +853,9 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
     (as most of the bank's), sessions 36's, 39's and 41's drawn from both (None); each after the first on questions of no
     earlier set and not of the dev split, but session 41's (REASKED): new answers to questions of the sets the checker
     never learnt from, none asked by a set it did learn from (devtools/graded_pairs.py, TRAINED_SETS), and session 43's
-    (RETRAINED): new answers to questions of the sets it learns from, none asked by another set or the dev split."""
+    (RETRAINED): new answers to questions of the sets it learns from, none asked by another set or the dev split, and
+    session 44's (STORIES): new answers to behavioral questions of those sets, none asked by the dev split or a set
+    the checker never learnt from."""
 
     rows = [json.loads(line) for line in (ROOT / "devtools" / "data" / name).read_text().splitlines()]
     train, _ = split_by_question(build_pairs(corpus))
@@ -868,6 +872,10 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
         elif name in RETRAINED:
             learnt = set(TRAINED_SETS) - {name}
             assert asked <= asked_in(learnt) and not asked & (asked_in(set(earlier) - learnt) | taken)
+        elif name in STORIES:
+            learnt = set(TRAINED_SETS)
+            assert asked <= asked_in(learnt) and not asked & (asked_in(set(earlier) - learnt - set(RETRAINED)) | taken)
+            assert all(corpus.questions[q].category is Category.behavioral for q in asked)
         else:
             assert not asked & (taken | asked_in(earlier))
     # a checker trained with another seed (`grader train --seed 1`) holds out the same questions
@@ -928,8 +936,8 @@ def test_the_shipped_graded_pairs_come_from_trained_sets_only(corpus) -> None:
 
     pairs = load_pairs(GRADED_PAIRS_PATH)
     asked = asked_in(TRAINED_SETS)
-    # the sets kept for choosing and confirming (session 43's re-asks the trained sets' questions: RETRAINED)
-    kept = asked_in([name for name in CHOOSING_SETS if name not in TRAINED_SETS + RETRAINED] + ["dev"])
+    # the sets kept for choosing and confirming (sessions 43's and 44's re-ask the trained sets' questions)
+    kept = asked_in([name for name in CHOOSING_SETS if name not in TRAINED_SETS + RETRAINED + STORIES] + ["dev"])
     assert pairs and {p.question_id for p in pairs} <= asked and not {p.question_id for p in pairs} & (kept - asked)
     assert len(asked & kept) <= 4  # amd-021, amd-049, ner-049, emb-029: sets 1 and 2, and the tenth
     assert json.loads(RECORD_PATH.read_text())["settings"]["graded_pairs_sha256"] == sha256_file(GRADED_PAIRS_PATH)
@@ -1292,8 +1300,6 @@ def test_refine_context_pairs_set_each_statement_beside_another_points_sentence(
 def test_refine_story_pairs_read_buzzword_stories_as_stating_no_point_of_a_behavioral_question(corpus) -> None:
     # session 34's trial (`grader refine --stories`): a behavioral question's points (not its STAR points) against
     # buzzword story sentences are neutral, alone or two together; a right statement beside one still entails
-    from bot.corpus import Category
-
     statements = load_statements()
     pairs = story_pairs(corpus, statements)
     assert pairs and pairs == story_pairs(corpus, statements)  # seeded
