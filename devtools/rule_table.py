@@ -128,6 +128,7 @@ class Rule:
     clean_reads: float | None = None
     # ... and only where the answer is nearer its own question's profile than any other's (the `elsewhere` margin >= 0)
     clean_own: bool = False
+    wide_words: int | None = None  # session 44: Limits.wide_words (None: the app's); changes what is read
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -141,7 +142,8 @@ class Rule:
                   "context_contradicted": self.context_contradicted, "untainted": self.untainted,
                   "context_most": self.context_most, "flag_statements": self.flag_statements,
                   "flag_at": self.flag_at, "story_floor": self.story_floor, "point_false": self.point_false,
-                  "point_false_at": self.point_false_at, "spans_per_flag": self.spans_per_flag}
+                  "point_false_at": self.point_false_at, "spans_per_flag": self.spans_per_flag,
+                  "wide_words": self.wide_words}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -514,6 +516,14 @@ def _share(limit: str, text: str) -> Callable[[float], Rule | None]:
     return make
 
 
+def _wide(words: float) -> Rule | None:
+    """Session 44: `wide-W`, the app's decision over spans that also hold three and four sentences of W words or fewer."""
+    if words <= 0 or words != int(words):
+        return None
+    return dataclasses.replace(SHIPPED, text=f"shipped, and runs of three or four sentences of at most {words:g} words "
+                                             "read as spans too", wide_words=int(words))
+
+
 def _clean_reads(own: bool) -> Callable[[float], Rule | None]:
     """Session 42: `cleanreads-S` / `ownreads-S`, the app's decision, and a wider reading (spans_share S) only for an
     answer it finds nothing false in (and, for `ownreads`, that reads like an answer to its own question)."""
@@ -588,6 +598,8 @@ FAMILIES = {
     # the answer also reads like one to its own question (`ownreads-S`): neither adopted (docs/grading.md)
     "cleanreads": Family("cleanreads", {"share": (0.25, 0.33, 0.5)}, _clean_reads(own=False)),
     "ownreads": Family("ownreads", {"share": (0.25, 0.33)}, _clean_reads(own=True)),
+    # Session 44: wider windows of short sentences (Limits.wide_words, the app's 0: none): `wide-W`; not adopted
+    "wide": Family("wide", {"words": (45,)}, _wide),
 }
 GRID, FLOOR_GRID = FAMILIES["grid"].grid, FAMILIES["floor"].grid
 grid_name, grid_names, grid_rule = FAMILIES["grid"].name, FAMILIES["grid"].names, FAMILIES["grid"].rule

@@ -48,7 +48,7 @@ __all__ = ["KeptRetrieval", "RuleGrader", "rule_names", "run_rules"]
 
 
 # the Limits that change what the checker reads (the rest only decide from it): each value is measured apart
-READ_LIMITS = ("spans_share", "flag_statements", "point_false", "point_false_at", "spans_per_flag")
+READ_LIMITS = ("spans_share", "flag_statements", "point_false", "point_false_at", "spans_per_flag", "wide_words")
 
 
 class RuleGrader(ClaimGrader):
@@ -120,7 +120,7 @@ class RuleGrader(ClaimGrader):
     def refold(self, points, m: Measure) -> list[_PointReading]:
         """Each point's readings under `self.rule`, from the pairs the checker read."""
         rule, t = self.rule, self.thresholds
-        spans, n_units = m.spans, (len(m.spans) + 1) // 2  # sentences first, then each with the next
+        spans = m.spans
         readings = [_PointReading(cued=r.cued) for r in m.readings]
         stating = {p.span for p in m.pairs if p.flag is not None and p.ent > p.con and p.ent >= t.flag}
         kept: list[PairRead] = []
@@ -144,8 +144,8 @@ class RuleGrader(ClaimGrader):
             if p.flag is None:
                 if rule.flag_span_covers_nothing and p.span in stating:
                     p = p._replace(ent=0.0, con=p.con if p.con > p.ent else 0.0)
-                if p.span >= n_units and p.con > p.ent and p.con >= t.contradicts and not self._window_stands(
-                        m, p, n_units):
+                if spans[p.span].last > spans[p.span].first and p.con > p.ent and p.con >= t.contradicts \
+                        and not self._window_stands(m, p):
                     p = p._replace(con=0.0)
             kept.append(p)
         fold(kept, readings)
@@ -285,13 +285,13 @@ class RuleGrader(ClaimGrader):
             kept += [] if stands else [i]
         return frozenset(kept)
 
-    def _window_stands(self, m: Measure, p: PairRead, n_units: int) -> bool:
+    def _window_stands(self, m: Measure, p: PairRead) -> bool:
         if p.con < self.rule.window_at:
             return False
         if not self.rule.window_needs_sentence:
             return True
-        t, u = self.thresholds, p.span - n_units  # the window of sentences u and u + 1
-        read = self._probabilities([m.claims[p.point]] * 2, [m.spans[u].text, m.spans[u + 1].text])
+        t, held = self.thresholds, range(m.spans[p.span].first, m.spans[p.span].last + 1)  # the sentences come first
+        read = self._probabilities([m.claims[p.point]] * len(held), [m.spans[u].text for u in held])
         return any(con >= t.contradicts and con > ent for ent, con in read)
 
     def _contradiction_stands(self, read: list[tuple[float, float]], con: float) -> bool:

@@ -174,7 +174,7 @@ def test_a_contradiction_in_an_answer_that_states_the_rest_of_the_rubric_is_not_
               for k, w in enumerate((1, 2, 1, 1))]
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     flag = RedFlag(point="p0", claim="a false claim", fact="the fact")
-    spans = [_Span(f"They said thing {k}.", None) for k in range(4)]
+    spans = [_Span(f"They said thing {k}.", None, k, k) for k in range(4)]
 
     def verdicts(covered: list[int], share: float = Limits().context_share, with_flag: bool = False):
         pairs = [PairRead(0, 0, 0.1, 0.8)] + [PairRead(k, k, 0.9 if k in covered else 0.1, 0.05) for k in (1, 2, 3)]
@@ -234,7 +234,7 @@ def test_star_cues_count_in_the_context_rule_unless_limits_say_otherwise() -> No
     points += [SimpleNamespace(id=f"star-{k}", text=f"star {k}", weight=1, probe="Why?", examples=[], cues=["x"])
                for k in range(4)]
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
-    spans = [_Span(f"They said thing {k}.", None) for k in range(3)]
+    spans = [_Span(f"They said thing {k}.", None, k, k) for k in range(3)]
 
     def verdict(cues: bool) -> str:
         pairs = [PairRead(0, 0, 0.1, 0.8), PairRead(1, 1, 0.9, 0.05), PairRead(2, 2, 0.1, 0.05)]
@@ -277,7 +277,7 @@ def test_an_answer_stating_a_share_of_its_rubric_falsely_can_be_capped() -> None
     points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[], cues=[])
               for k, w in enumerate((2, 1, 1))]
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
-    spans = [_Span(f"They said thing {k}.", None) for k in range(3)]
+    spans = [_Span(f"They said thing {k}.", None, k, k) for k in range(3)]
 
     def graded(limits: Limits, false: tuple[int, ...]):
         pairs = [PairRead(k, k, 0.1, 0.9) if k in false else PairRead(k, k, 0.9, 0.05) for k in range(3)]
@@ -306,7 +306,8 @@ def test_evidence_from_a_sentence_read_as_false_can_be_read_again() -> None:
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
     said = ["They said a false thing about it all.", "They said another thing entirely here.",
             "They said a third thing in the end."]
-    spans = [_Span(s, None) for s in said] + [_Span(f"{said[0]} {said[1]}", None), _Span(f"{said[1]} {said[2]}", None)]
+    spans = [_Span(s, None, k, k) for k, s in enumerate(said)] + [_Span(f"{said[0]} {said[1]}", None, 0, 1),
+                                                               _Span(f"{said[1]} {said[2]}", None, 1, 2)]
 
     def verdicts(how: str) -> list[str]:
         # point 0 contradicted by sentence 0; point 1 stated by sentence 0 (0.9) and by sentence 2 (0.4); point 2 by
@@ -338,7 +339,7 @@ def test_the_context_rule_can_be_kept_to_answers_with_one_contradiction() -> Non
     points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=1, probe="Why?", examples=[], cues=[])
               for k in range(6)]
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
-    spans = [_Span(f"They said thing {k}.", None) for k in range(6)]
+    spans = [_Span(f"They said thing {k}.", None, k, k) for k in range(6)]
 
     def verdicts(most, second: float = 0.9) -> list[str]:
         pairs = [PairRead(0, 0, 0.1, 0.95), PairRead(1, 1, 0.1, second)] + [
@@ -365,7 +366,7 @@ def test_the_rubric_graders_share_shrinks_with_the_points_an_answer_gets_wrong()
     points = [SimpleNamespace(id=f"p{k}", text=f"point {k}", weight=w, probe="Why?", examples=[], cues=[])
               for k, w in enumerate((3, 1))]
     q = SimpleNamespace(id="t-001", text="Why?", follow_ups=[])
-    spans = [_Span(f"They said thing {k}.", None) for k in range(2)]
+    spans = [_Span(f"They said thing {k}.", None, k, k) for k in range(2)]
 
     def score(con: float, limits: Limits) -> float:
         pairs = [PairRead(0, 0, 0.1, con), PairRead(1, 1, 0.9, 0.05)]
@@ -481,7 +482,7 @@ def test_the_cap_on_an_answer_to_another_question_needs_the_margin() -> None:
     points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
     question = SimpleNamespace(id="t-001", text="Why?", follow_ups=[], category="concept")
     grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits())
-    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another one.", None)],
+    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None, 0, 0), _Span("And another one.", None, 1, 1)],
                 readings=[_PointReading(ent=0.9, ent_span=0), _PointReading(ent=0.9, ent_span=1)], rubric=None,
                 bare_list=False)
     assert grader.decide(question, points, m).score == 10.0
@@ -499,14 +500,14 @@ def test_a_story_that_states_the_points_escapes_the_cap_on_a_behavioral_question
 
     points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
     story = SimpleNamespace(id="t-001", text="Tell me about a time...", follow_ups=[], category="behavioral")
-    told = Measure(claims=["p", "q"], spans=[_Span("I built the index.", None), _Span("We cut latency by half.", None),
-                                             _Span("I built the index. We cut latency by half.", None)],
+    told = Measure(claims=["p", "q"], spans=[_Span("I built the index.", None, 0, 0), _Span("We cut latency by half.", None, 1, 1),
+                                             _Span("I built the index. We cut latency by half.", None, 0, 1)],
                    readings=[_PointReading(ent=0.9, ent_span=0), _PointReading(ent=0.9, ent_span=1)], rubric=None,
                    bare_list=False, elsewhere=(-0.3, "t-002"))
     grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits())
     assert grader.decide(story, points, told).score == 10.0  # a story of one's own that states the points
-    explained = replace(told, spans=[_Span("The index is built.", None), _Span("Latency is halved.", None),
-                                     _Span("The index is built. Latency is halved.", None)])
+    explained = replace(told, spans=[_Span("The index is built.", None, 0, 0), _Span("Latency is halved.", None, 1, 1),
+                                     _Span("The index is built. Latency is halved.", None, 0, 1)])
     assert grader.decide(story, points, explained).score == 0.5  # an explanation of another topic, not a story
     unsaid = replace(told, readings=[_PointReading(ent=0.4, ent_span=0), _PointReading()])  # a quarter of the marks
     assert grader.decide(story, points, unsaid).score == 0.5  # a story that earns under half of this question's points
@@ -524,7 +525,7 @@ def test_a_story_that_hardly_answers_the_question_earns_nothing_for_its_shape_an
               for p, cues in (("star", ["as a result"]), ("p", []), ("q", []))]
     story = SimpleNamespace(id="t-001", text="Tell me about a time...", follow_ups=[], category="behavioral")
     half = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None),
-                                                     _Span("I built the index first.", None)],
+                                                     _Span("I built the index first.", None, 1, 1)],
                    readings=[_PointReading(cued="As a result we shipped it."), _PointReading(ent=0.9, ent_span=1),
                              _PointReading()], rubric=None, bare_list=False)
     grader = ClaimGrader(None, None, ScriptedChecker({}), None, Limits())
@@ -1479,6 +1480,41 @@ def test_a_long_answer_lets_a_point_read_more_of_its_spans(assessor: Assessor) -
     n_spans, read = most_read(kept_limits := grader.limits)
     assert n_spans > 20 and read > 3, (n_spans, read)
     assert most_read(replace(kept_limits, spans_share=0.0))[1] == 3  # as until session 25
+
+
+def test_short_sentences_are_also_read_three_and_four_together_when_the_limits_say(assessor: Assessor) -> None:
+    """Session 44 (`Limits.wide_words`): an answer told in short sentences states a point across three or four of them,
+    so besides each sentence and each pair the checker can read runs of three and four sentences of at most that many
+    words in all; each such span knows the sentences it holds, and a long-sentenced answer gets none."""
+    from bot.grading.claim_grader import _sentences, _span_sentences
+
+    grader = assessor.grader
+    q = assessor.corpus.questions["emb-017"]
+    short = ("We moved the encoder to a batched server. Recall fell from 0.82 to 0.61. Nobody changed the weights. "
+             "I compared old and new vectors for 200 queries. Short queries differed most.")
+    long = ("We moved the encoder from a notebook to a batched GPU server last spring, and online recall fell from 0.82 "
+            "to 0.61 although nobody had touched the weights or the tokenizer. I compared the old and new vectors for "
+            "two hundred logged queries one by one and found that the short queries differed far more than long ones.")
+
+    def spans(text: str, words: int) -> list:
+        kept = grader.limits
+        try:
+            grader.limits = replace(kept, wide_words=words)
+            return grader._spans(q, text)
+        finally:
+            grader.limits = kept
+
+    plain, wide = spans(short, 0), spans(short, 45)
+    assert len(_sentences(plain)) == 5 and len(plain) == 9  # five sentences and four pairs
+    runs = [s for s in wide if s.last - s.first >= 2]
+    assert {s.last - s.first + 1 for s in runs} == {3, 4} and len(wide) == 9 + len(runs)
+    assert all(len(s.text.split()) <= 45 for s in runs)
+    three = next(s for s in runs if (s.first, s.last) == (0, 2))
+    assert three.text == "We moved the encoder to a batched server. Recall fell from 0.82 to 0.61. Nobody changed the weights."
+    assert _span_sentences(wide, wide.index(three)) == {0, 1, 2}
+    held = lambda found: [(s.text, s.first, s.last) for s in found]  # noqa: E731
+    assert held(_sentences(wide)) == held(_sentences(plain))
+    assert held(spans(long, 45)) == held(spans(long, 0))  # two long sentences: no run of three to make
 
 
 def test_a_red_flag_reads_as_many_of_its_nearest_spans_as_the_limits_say(assessor: Assessor) -> None:

@@ -35,9 +35,10 @@ POINT = SimpleNamespace(id="p", examples=["example one", "example two", "example
 
 def contradicted_in(span: int, con: float, n_sentences: int = 2) -> Measure:
     """One point, `n_sentences` sentences and their windows; the checker read the point against `span`."""
-    texts = [f"sentence {k}" for k in range(n_sentences)] + [f"window {k}" for k in range(n_sentences - 1)]
-    return Measure(claims=["the point"], spans=[_Span(t, None) for t in texts], readings=[_PointReading()],
-                   rubric=None, bare_list=False, pairs=[PairRead(0, span, 0.1, con)])
+    spans = [_Span(f"sentence {k}", None, k, k) for k in range(n_sentences)]
+    spans += [_Span(f"window {k}", None, k, k + 1) for k in range(n_sentences - 1)]
+    return Measure(claims=["the point"], spans=spans, readings=[_PointReading()], rubric=None, bare_list=False,
+                   pairs=[PairRead(0, span, 0.1, con)])
 
 
 @pytest.mark.parametrize(("rule", "span", "con", "stands"), [
@@ -77,7 +78,7 @@ def test_example_rules_confirm_or_drop_a_contradiction(rule: str, examples: list
 def test_widen_credits_a_point_whose_example_the_span_states() -> None:
     grader = grader_for({"example two|sentence 1": (0.8, 0.05)})
     grader.rule = RULES["widen-1"]
-    m = Measure(claims=["the point"], spans=[_Span(f"sentence {k}", None) for k in range(2)],
+    m = Measure(claims=["the point"], spans=[_Span(f"sentence {k}", None, k, k) for k in range(2)],
                 readings=[_PointReading()], rubric=None, bare_list=False, pairs=[PairRead(0, 1, 0.2, 0.1)])
     r = grader.refold([POINT], m)[0]
     assert (r.ent, r.ent_span) == (pytest.approx(0.8), 1)
@@ -205,7 +206,7 @@ def test_score_rules_change_what_an_answer_with_a_false_claim_keeps(rule: str, s
     grader.rule = rule_for(rule)
 
     def graded(con: float):
-        m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
+        m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None, 0, 0), _Span("And another.", None, 1, 1)],
                     readings=[_PointReading(), _PointReading()], rubric=SimpleNamespace(score=8.0, points=[]),
                     bare_list=False, pairs=[PairRead(0, 0, 0.1, con), PairRead(1, 1, 0.9, 0.05)])
         return grader.decide(question, points, m)
@@ -223,7 +224,7 @@ BEFORE_35 = {"spans_share": 0.0, "story_floor": 0.0, "story_gate_rubric": False}
 
 def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -> None:
     points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=[]) for p in ("p", "q")]
-    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
+    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None, 0, 0), _Span("And another.", None, 1, 1)],
                 readings=[_PointReading(), _PointReading()], rubric=SimpleNamespace(score=8.0, points=[]),
                 bare_list=False, pairs=[PairRead(0, 0, 0.1, 0.75), PairRead(1, 1, 0.9, 0.05)])
     from bot.grading.claim_grader import Limits
@@ -278,7 +279,7 @@ def test_a_grid_rule_moves_the_contradiction_threshold_and_names_are_checked() -
                                                                              flag_check="model-examples")
     assert rule_for("flags-model-examples-now").limits(Limits()) == replace(Limits(), flag_check="model-examples")
     assert rule_for("flag-fact-clears-now").flag_fact_clears and rule_for("flag-fact-clears-now").limits(Limits()) == Limits()
-    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another.", None)],
+    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None, 0, 0), _Span("And another.", None, 1, 1)],
                 readings=[_PointReading(), _PointReading()], rubric=None, bare_list=False,
                 pairs=[PairRead(0, 0, 0.45, 0.05), PairRead(1, 1, 0.2, 0.05)])
     for name, verdicts in (("shipped", ["partial", "missing"]), ("cover-0.4-0.15-0.8", ["covered", "partial"]),
@@ -346,7 +347,7 @@ def test_a_span_stating_a_red_flags_fact_states_no_red_flag() -> None:
 
 def test_a_span_contradicts_at_most_one_point_under_one_claim_per_span() -> None:
     other = SimpleNamespace(id="q", examples=[])
-    m = Measure(claims=["the point", "another"], spans=[_Span("sentence 0", None), _Span("sentence 1", None)],
+    m = Measure(claims=["the point", "another"], spans=[_Span("sentence 0", None, 0, 0), _Span("sentence 1", None, 1, 1)],
                 readings=[_PointReading(), _PointReading()], rubric=None, bare_list=False,
                 pairs=[PairRead(0, 0, 0.1, 0.7), PairRead(1, 0, 0.1, 0.9), PairRead(1, 1, 0.1, 0.6)])
     grader = grader_for({})
@@ -372,7 +373,7 @@ def test_soft_credit_rules_score_a_ramp_of_the_reading_and_keep_the_verdicts(rul
                            limits=Limits(**SCALE_16_29))
     grader = RuleGrader(base)
     grader.rule = rule_for(rule)
-    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None), _Span("And another one.", None)],
+    m = Measure(claims=["p", "q"], spans=[_Span("They said a thing.", None, 0, 0), _Span("And another one.", None, 1, 1)],
                 readings=[_PointReading(), _PointReading()], rubric=SimpleNamespace(score=8.0, points=[]),
                 bare_list=False, pairs=[PairRead(0, 0, 0.9, 0.05), PairRead(1, 1, 0.3, 0.05)])
     grade = grader.decide(question, points, m)
@@ -391,7 +392,7 @@ def test_about_context_rules_credit_a_point_the_rubric_grader_finds_in_an_answer
 
     points = [SimpleNamespace(id=p, weight=1, examples=[]) for p in "abcd"]
     seen = [SimpleNamespace(point_id=p, verdict=Verdict.partial) for p in "abcd"]
-    m = Measure(claims=list("abcd"), spans=[_Span(f"sentence {k}", None) for k in range(4)],
+    m = Measure(claims=list("abcd"), spans=[_Span(f"sentence {k}", None, k, k) for k in range(4)],
                 readings=[_PointReading() for _ in range(4)], rubric=SimpleNamespace(score=8.0, points=seen),
                 bare_list=False, pairs=[PairRead(k, k, 0.9 if k < 3 else 0.1, 0.05) for k in range(4)])
     grader = grader_for({})
@@ -424,7 +425,7 @@ def test_story_gate_rules_keep_a_storys_structure_only_as_far_as_it_answers_the_
     grader = RuleGrader(base)
     grader.rule = rule_for(rule)
     m = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None),
-                                                  _Span("And another one.", None)],
+                                                  _Span("And another one.", None, 1, 1)],
                 readings=[_PointReading(cued="As a result we shipped it."), _PointReading(), _PointReading()],
                 rubric=SimpleNamespace(score=8.0, points=[]), bare_list=False,
                 pairs=[PairRead(1, 1, 0.05, 0.05), PairRead(2, 1, 0.05, 0.05)])
@@ -460,7 +461,7 @@ def test_expartial_reads_each_example_against_its_nearest_span_for_partial_credi
     grader.embedder = SimpleNamespace(embed_tokens=lambda texts: [SimpleNamespace(sentence=np.array(near[t]))
                                                                   for t in texts])
     grader.rule, grader.limits = rule_for(rule), Limits()
-    spans = [_Span(f"sentence {k}", SimpleNamespace(sentence=np.eye(2)[k])) for k in range(2)]
+    spans = [_Span(f"sentence {k}", SimpleNamespace(sentence=np.eye(2)[k]), k, k) for k in range(2)]
     m = Measure(claims=["the point"], spans=spans, readings=[_PointReading()], rubric=None, bare_list=False,
                 pairs=[PairRead(0, 0, 0.1, 0.1)])
     r = grader.refold([POINT], m)[0]

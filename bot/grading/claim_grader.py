@@ -494,9 +494,13 @@ class ClaimGrader(Grader):
         if not units:
             return []
         tvs = self.embedder.embed_tokens(units)
-        out = [_Span(u, t) for u, t in zip(units, tvs, strict=True)]
+        out = [_Span(u, t, i, i) for i, (u, t) in enumerate(zip(units, tvs, strict=True))]
         for i in range(len(units) - 1):
-            out.append(_Span(_verbatim_window(answer, units[i], units[i + 1]), join_tokens(tvs[i], tvs[i + 1])))
+            out.append(_Span(_verbatim_window(answer, units[i], units[i + 1]), join_tokens(tvs[i], tvs[i + 1]), i, i + 1))
+        words = [len(u.split()) for u in units]
+        for n in range(3, self.limits.wide_sentences + 1):  # `Limits.wide_words`: wider windows of short sentences
+            out += [_Span(_verbatim_run(answer, units[i:i + n]), join_tokens(*tvs[i:i + n]), i, i + n - 1)
+                    for i in range(len(units) - n + 1) if sum(words[i:i + n]) <= self.limits.wide_words]
         return out
 
     def spans_to_read(self, n_spans: int) -> int:
@@ -527,14 +531,13 @@ class ClaimGrader(Grader):
 
 
 def _sentences(spans: list[_Span]) -> list[_Span]:
-    """The answer's sentences among its spans (`ClaimGrader._spans`: the n sentences, then the n - 1 windows)."""
-    return spans[:(len(spans) + 1) // 2]
+    """The answer's sentences among its spans (`ClaimGrader._spans`: the n sentences come first, then the windows)."""
+    return [s for s in spans if s.first == s.last]
 
 
 def _span_sentences(spans: list[_Span], j: int) -> set[int]:
-    """Which of the answer's sentences span j holds (`ClaimGrader._spans`: the n sentences, then the n - 1 windows)."""
-    n = len(_sentences(spans))
-    return {j} if j < n else {j - n, j - n + 1}
+    """Which of the answer's sentences span j holds."""
+    return set(range(spans[j].first, spans[j].last + 1))
 
 
 def _topical_share(points: list[RubricPoint], grades: list[PointGrade]) -> float:
@@ -542,6 +545,16 @@ def _topical_share(points: list[RubricPoint], grades: list[PointGrade]) -> float
     topical = [g for p, g in zip(points, grades, strict=True) if not p.cues]
     weight = sum(g.weight for g in topical)
     return sum(g.weight * CREDIT[g.verdict] for g in topical) / weight if weight > 0 else 1.0
+
+
+def _verbatim_run(answer: str, units: list[str]) -> str:
+    """The answer's own text from the start of the first of `units` to the end of the last (their words joined where
+    they cannot be found in order, as run-on sentences' overlapping pieces)."""
+    start = answer.find(units[0])
+    end = answer.find(units[-1], start + len(units[0])) if start >= 0 else -1
+    if end < 0:
+        return " ".join(units)
+    return answer[start:end + len(units[-1])]
 
 
 def _verbatim_window(answer: str, first: str, second: str) -> str:

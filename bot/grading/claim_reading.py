@@ -27,6 +27,11 @@ class Limits:
     # yet covered: three of a long answer's many spans miss a point stated in other words more often than three of a
     # short one's (session 25, docs/grading.md; 0: three whatever the length, as until then, `eval --rule session-24`).
     spans_share: float = 0.2
+    # Besides each sentence and each pair, windows of up to `wide_sentences` sentences while they hold at most this many
+    # words (0: none): an answer told in short sentences states a point across three or four of them, where a
+    # long-sentenced one states it in one or two (session 44, docs/grading.md).
+    wide_words: int = 0
+    wide_sentences: int = 4
     min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
     # What the rubric grader's evidence (the answer is *about* the point) earns when the checker does
     # not confirm the point: "none", "partial" or "full" (never over a contradiction or a red flag).
@@ -175,6 +180,8 @@ class _PointReading:
 class _Span:
     text: str  # verbatim from the answer
     tokens: TokenVectors
+    first: int = 0  # the answer's sentences it holds, first to last (`ClaimGrader._spans`)
+    last: int = 0
 
     @property
     def vector(self) -> np.ndarray:

@@ -101,11 +101,11 @@ def save_weights(model, path: Path) -> None:
     save_file({k: v.detach().to("cpu").half().contiguous() for k, v in trained_state(model).items()}, str(path))
 
 
-def join_tokens(first: TokenVectors, second: TokenVectors) -> TokenVectors:
-    """A window of two sentences for the bi-encoder: their words in order, their sentence vectors averaged."""
-    s = first.sentence + second.sentence
-    return TokenVectors(s / max(float(np.linalg.norm(s)), 1e-12), first.words + second.words,
-                        np.vstack([first.vectors, second.vectors]))
+def join_tokens(*parts: TokenVectors) -> TokenVectors:
+    """A window of sentences for the bi-encoder: their words in order, their sentence vectors averaged."""
+    s = sum(p.sentence for p in parts)
+    return TokenVectors(s / max(float(np.linalg.norm(s)), 1e-12), [w for p in parts for w in p.words],
+                        np.vstack([p.vectors for p in parts]))
 
 
 class ClaimChecker:
