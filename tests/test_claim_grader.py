@@ -147,12 +147,12 @@ def test_a_contradiction_of_a_point_the_checker_misreads_needs_its_examples_cont
         pairs = [PairRead(0, 0, 0.1, 0.8), PairRead(1, 0, 0.1, 0.8)]
         pairs += [PairRead(0, 0, 0.9, 0.05, flag)] if with_flag else []
         fold(pairs, readings)
-        m = Measure(["the point", "other point"], [_Span("They said a thing.", None)], readings, None, False,
+        m = Measure(["the point", "other point"], [_Span("They said a thing.", None, 0, 0)], readings, None, False,
                     pairs=pairs, untrusted=untrusted)
         return [g.verdict for g in grader.decide(q, [point, fine], m).points]
 
     # the contradicting span against the point's examples: a span that contradicts most of them is believed
-    spans = [_Span("They said a thing.", None)]
+    spans = [_Span("They said a thing.", None, 0, 0)]
     contradicted = [_PointReading(con=0.8, ent=0.1), _PointReading(con=0.8, ent=0.1)]
     assert grader.untrusted([point, fine], ["the point", "other point"], spans, contradicted) == {0}
     checker.table.update({"ex one|They said a thing.": (0.1, 0.9), "ex two|They said a thing.": (0.1, 0.9)})
@@ -209,7 +209,7 @@ def test_a_red_flag_counts_at_limits_flag_at_when_set() -> None:
         pairs = [PairRead(0, 0, 0.1, 0.05), PairRead(0, 0, p_flag, 0.05, flag)]
         readings = [_PointReading()]
         fold(pairs, readings)
-        m = Measure(["point"], [_Span("They said a thing.", None)], readings, None, False, pairs=pairs)
+        m = Measure(["point"], [_Span("They said a thing.", None, 0, 0)], readings, None, False, pairs=pairs)
         return ClaimGrader(None, None, ScriptedChecker({}), None, Limits(blend=0, **limits),
                            flag_checker=flag_checker).decide(q, [point], m).points[0].verdict.value
 
@@ -524,7 +524,7 @@ def test_a_story_that_hardly_answers_the_question_earns_nothing_for_its_shape_an
     points = [SimpleNamespace(id=p, text=p, weight=1, probe="Why?", examples=[], cues=cues)
               for p, cues in (("star", ["as a result"]), ("p", []), ("q", []))]
     story = SimpleNamespace(id="t-001", text="Tell me about a time...", follow_ups=[], category="behavioral")
-    half = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None),
+    half = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None, 0, 0),
                                                      _Span("I built the index first.", None, 1, 1)],
                    readings=[_PointReading(cued="As a result we shipped it."), _PointReading(ent=0.9, ent_span=1),
                              _PointReading()], rubric=None, bare_list=False)
@@ -1427,7 +1427,7 @@ def test_a_flag_checker_reads_the_red_flags_and_only_them() -> None:
     said = "They said a thing."
     points, flags = ScriptedChecker({f"the point|{said}": (0.9, 0.05)}), ScriptedChecker({f"a false claim|{said}": (0.8, 0.1)})
     grader = ClaimGrader(None, None, points, None, flag_checker=flags)
-    read = grader._read([("flag", 0, 0), ("point", 0, 0)], ["the point", "a false claim"], [_Span(said, None)], [0], [flag])
+    read = grader._read([("flag", 0, 0), ("point", 0, 0)], ["the point", "a false claim"], [_Span(said, None, 0, 0)], [0], [flag])
     assert [(round(r.ent, 2), r.flag) for r in read] == [(0.8, flag), (0.9, None)]  # the jobs' order
     assert points.read == [("the point", said)] and flags.read == [("a false claim", said)]
     alone = ClaimGrader(None, None, points, None)

@@ -103,7 +103,7 @@ def test_clause_rules_read_a_stating_spans_clauses_against_the_point(rule: str, 
     table = {"the point|" + false: (0.03, 0.95), **{f"{e}|{false}": (0.05, example_con) for e in POINT.examples}}
     grader = grader_for(table)
     grader.rule = rule_for(rule)
-    m = Measure(claims=["the point"], spans=[_Span(STATING, None)], readings=[_PointReading()], rubric=None,
+    m = Measure(claims=["the point"], spans=[_Span(STATING, None, 0, 0)], readings=[_PointReading()], rubric=None,
                 bare_list=False, pairs=[PairRead(0, 0, 0.8, 0.05)])
     r = grader.refold([POINT], m)[0]
     assert (r.con >= 0.5 and r.ent == 0.0) is stands, (r.con, r.ent)
@@ -334,7 +334,7 @@ def test_a_span_stating_a_red_flags_fact_states_no_red_flag() -> None:
     from bot.corpus import RedFlag
 
     flag = RedFlag(point="p", claim="the model runs the tool", fact="the application runs the tool")
-    m = Measure(claims=["the point"], spans=[_Span("the model doesn't actually run it", None)],
+    m = Measure(claims=["the point"], spans=[_Span("the model doesn't actually run it", None, 0, 0)],
                 readings=[_PointReading()], rubric=None, bare_list=False, pairs=[PairRead(0, 0, 0.8, 0.1, flag)])
     for fact_read, stated in (((0.9, 0.05), False), ((0.3, 0.1), True)):
         grader = grader_for({"the application runs the tool|the model doesn't actually run it": fact_read})
@@ -424,7 +424,7 @@ def test_story_gate_rules_keep_a_storys_structure_only_as_far_as_it_answers_the_
                            limits=Limits(**SCALE_16_29))
     grader = RuleGrader(base)
     grader.rule = rule_for(rule)
-    m = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None),
+    m = Measure(claims=["star", "p", "q"], spans=[_Span("As a result we shipped it.", None, 0, 0),
                                                   _Span("And another one.", None, 1, 1)],
                 readings=[_PointReading(cued="As a result we shipped it."), _PointReading(), _PointReading()],
                 rubric=SimpleNamespace(score=8.0, points=[]), bare_list=False,
@@ -549,7 +549,7 @@ def test_clean_reads_rules_read_again_only_an_answer_with_nothing_false(rule: st
     def measure(question, points, flags, answer) -> Measure:  # kept per reading, as RuleGrader.measure keeps them
         share = grader.rule.limits(grader.shipped_limits).spans_share
         read.extend([share] if share not in read else [])
-        return Measure(claims=["the point"], spans=[_Span("a sentence", None)], readings=[_PointReading()], rubric=None,
+        return Measure(claims=["the point"], spans=[_Span("a sentence", None, 0, 0)], readings=[_PointReading()], rubric=None,
                        bare_list=False, elsewhere=None if margin is None else (margin, "other"))
 
     def decide(question, points, m: Measure) -> Grade:

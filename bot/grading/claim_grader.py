@@ -497,10 +497,11 @@ class ClaimGrader(Grader):
         out = [_Span(u, t, i, i) for i, (u, t) in enumerate(zip(units, tvs, strict=True))]
         for i in range(len(units) - 1):
             out.append(_Span(_verbatim_window(answer, units[i], units[i + 1]), join_tokens(tvs[i], tvs[i + 1]), i, i + 1))
-        words = [len(u.split()) for u in units]
-        for n in range(3, self.limits.wide_sentences + 1):  # `Limits.wide_words`: wider windows of short sentences
-            out += [_Span(_verbatim_run(answer, units[i:i + n]), join_tokens(*tvs[i:i + n]), i, i + n - 1)
-                    for i in range(len(units) - n + 1) if sum(words[i:i + n]) <= self.limits.wide_words]
+        if self.limits.wide_words:  # wider windows of short sentences (tried in session 44; off in the app)
+            words = [len(u.split()) for u in units]
+            for n in range(3, self.limits.wide_sentences + 1):
+                out += [_Span(_verbatim_run(answer, units[i:i + n]), join_tokens(*tvs[i:i + n]), i, i + n - 1)
+                        for i in range(len(units) - n + 1) if sum(words[i:i + n]) <= self.limits.wide_words]
         return out
 
     def spans_to_read(self, n_spans: int) -> int:

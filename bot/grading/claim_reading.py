@@ -180,8 +180,8 @@ class _PointReading:
 class _Span:
     text: str  # verbatim from the answer
     tokens: TokenVectors
-    first: int = 0  # the answer's sentences it holds, first to last (`ClaimGrader._spans`)
-    last: int = 0
+    first: int  # the answer's sentences it holds, first to last (`ClaimGrader._spans`)
+    last: int
 
     @property
     def vector(self) -> np.ndarray:
