@@ -129,6 +129,8 @@ class Rule:
     # ... and only where the answer is nearer its own question's profile than any other's (the `elsewhere` margin >= 0)
     clean_own: bool = False
     wide_words: int | None = None  # session 44: Limits.wide_words (None: the app's); changes what is read
+    plain_reread: bool | None = None  # session 45: Limits.plain_reread (None: the app's); changes what is read
+    near_examples: str | None = None  # session 45: Limits.near_examples (None: the app's); changes what is read
 
     def limits(self, shipped: Limits) -> Limits:
         """The app's Limits with this rule's changes to the score."""
@@ -143,7 +145,8 @@ class Rule:
                   "context_most": self.context_most, "flag_statements": self.flag_statements,
                   "flag_at": self.flag_at, "story_floor": self.story_floor, "point_false": self.point_false,
                   "point_false_at": self.point_false_at, "spans_per_flag": self.spans_per_flag,
-                  "wide_words": self.wide_words}
+                  "wide_words": self.wide_words, "plain_reread": self.plain_reread,
+                  "near_examples": self.near_examples}
         limits = dataclasses.replace(shipped, **{k: v for k, v in change.items() if v is not None})
         if self.false_cap is not None:
             limits = dataclasses.replace(limits, false_cap_share=self.false_cap[0], false_cap=self.false_cap[1])
@@ -332,6 +335,16 @@ RULES: dict[str, Rule] = {
     "point-con-never": dataclasses.replace(
         SHIPPED, text="shipped, and only a red flag makes a point incorrect (never the point's own contradiction)",
         incorrect_at=1.01, flag_at=0.5),
+    # session 45: a false reading read again without the span's articles, the lower kept (Limits.plain_reread)
+    "plain": dataclasses.replace(
+        SHIPPED, text="shipped, and a pair read as saying something false read again without the span's articles, the "
+        "lower reading kept", plain_reread=True),
+    "exnear": dataclasses.replace(
+        SHIPPED, text="shipped, with a point's spans ranked by their likeness to its claim or any of its examples",
+        near_examples="all"),
+    "exmore": dataclasses.replace(
+        SHIPPED, text="shipped, with a point's spans after the first ranked by their likeness to its claim or any of its "
+        "examples", near_examples="more"),
     # session 32: a point's own contradiction believed only where the red flags' checker reads it so too
     "confirmed": dataclasses.replace(
         SHIPPED, text="shipped, and a point read as contradicted stays so only where the red flags' checker reads the "

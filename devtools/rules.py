@@ -24,6 +24,7 @@ from bot.grading.claim_grader import (
     Measure,
     PairRead,
     _PointReading,
+    _sentences,
     contradicts_most,
     fold,
 )
@@ -48,7 +49,8 @@ __all__ = ["KeptRetrieval", "RuleGrader", "rule_names", "run_rules"]
 
 
 # the Limits that change what the checker reads (the rest only decide from it): each value is measured apart
-READ_LIMITS = ("spans_share", "flag_statements", "point_false", "point_false_at", "spans_per_flag", "wide_words")
+READ_LIMITS = ("spans_share", "flag_statements", "point_false", "point_false_at", "spans_per_flag", "wide_words",
+               "plain_reread", "near_examples")
 
 
 class RuleGrader(ClaimGrader):
@@ -290,8 +292,9 @@ class RuleGrader(ClaimGrader):
             return False
         if not self.rule.window_needs_sentence:
             return True
-        t, held = self.thresholds, range(m.spans[p.span].first, m.spans[p.span].last + 1)  # the sentences come first
-        read = self._probabilities([m.claims[p.point]] * len(held), [m.spans[u].text for u in held])
+        t, span = self.thresholds, m.spans[p.span]
+        held = _sentences(m.spans)[span.first:span.last + 1]
+        read = self._probabilities([m.claims[p.point]] * len(held), [s.text for s in held])
         return any(con >= t.contradicts and con > ent for ent, con in read)
 
     def _contradiction_stands(self, read: list[tuple[float, float]], con: float) -> bool:

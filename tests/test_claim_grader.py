@@ -25,7 +25,7 @@ from bot.grading.claim_grader import (
     PairRead,
     _PointReading,
     _Span,
-    _verbatim_window,
+    _verbatim,
     fold,
 )
 from bot.grading.claimdata import (
@@ -220,6 +220,60 @@ def test_a_red_flag_counts_at_limits_flag_at_when_set() -> None:
     strict = ScriptedChecker({})
     strict.thresholds = Thresholds(flag=0.8)
     assert verdict(0.75, flag_checker=strict) == "missing" and verdict(0.85, flag_checker=strict) == "incorrect"
+
+
+def test_a_false_reading_is_read_again_without_articles_when_the_limits_say() -> None:
+    """Session 45 (`Limits.plain_reread`, tried): a pair read as saying something false, a point's contradiction or a
+    red flag stated, is read again with the span's articles removed and keeps the lower reading; other pairs are read
+    once, and with the app's limits nothing is read twice."""
+    from bot.grading.claim_grader import Limits, _without_articles
+
+    assert _without_articles("The model updates a few of the weights, an epoch at a time.") == (
+        "model updates few of weights, epoch at time.")
+    assert _without_articles("Then theory, another, anthem.") == "Then theory, another, anthem."
+    spans = [_Span("The index is rebuilt every night.", None, 0, 0), _Span("Queries hit the cache.", None, 1, 1),
+             _Span("An epoch is one pass.", None, 2, 2)]
+    flag = RedFlag(point="p0", claim="a false claim", fact="the fact")
+    table = {"point|The index is rebuilt every night.": (0.1, 0.8),  # misread: gone without articles
+             "point|index is rebuilt every night.": (0.2, 0.3),
+             "point|Queries hit the cache.": (0.1, 0.9),  # contradicted either way
+             "point|Queries hit cache.": (0.1, 0.7),
+             "a false claim|An epoch is one pass.": (0.7, 0.1),  # a red flag stated, not without articles
+             "a false claim|epoch is one pass.": (0.4, 0.1)}
+    jobs = [("point", 0, 0), ("point", 0, 1), ("flag", 0, 2)]
+
+    def read(**limits) -> tuple[list[tuple[float, float]], int]:
+        checker = ScriptedChecker(table)
+        grader = ClaimGrader(None, None, checker, None, Limits(**limits))
+        pairs = grader._read(jobs, ["point", "a false claim"], spans, [0], [flag])
+        return [(round(p.ent, 2), round(p.con, 2)) for p in pairs], len(checker.read)
+
+    assert read() == ([(0.1, 0.8), (0.1, 0.9), (0.7, 0.1)], 3)
+    assert read(plain_reread=True) == ([(0.1, 0.3), (0.1, 0.7), (0.4, 0.1)], 6)
+
+
+def test_a_points_spans_can_be_ranked_by_its_examples_too_when_the_limits_say(embedder) -> None:
+    """Session 45 (`Limits.near_examples`, tried): a point said in the candidate's own words is far from the claim's
+    wording; ranked by its likeness to the claim or to any of the point's examples, that span comes first."""
+    from bot.grading.claim_grader import Limits
+
+    claim = "Negative sampling updates only a few output vectors per training step."
+    point = SimpleNamespace(examples=["Each step only nudges the true context word and the k noise words drawn for it."])
+    spans = ["We only nudge the true context word plus a handful of drawn noise words each step.",
+             "Negative sampling is a training trick for output vectors.", "I used it on a recommender last year."]
+    span_vecs = np.vstack([t.sentence for t in embedder.embed_tokens(spans)])
+    claim_vec = np.vstack([t.sentence for t in embedder.embed_tokens([claim])])
+
+    def nearness(**limits) -> np.ndarray:
+        return ClaimGrader(embedder, None, ScriptedChecker({}), None, Limits(**limits))._nearness([point], span_vecs,
+                                                                                                  claim_vec)[0]
+
+    by_claim, by_either = nearness(), nearness(near_examples="all")
+    assert int(np.argmax(by_claim)) == 1 and int(np.argmax(by_either)) == 0
+    assert np.all(by_either >= by_claim - 1e-6) and by_either[1] == pytest.approx(by_claim[1])
+    no_examples = SimpleNamespace(examples=[])
+    grader = ClaimGrader(embedder, None, ScriptedChecker({}), None, Limits(near_examples="more"))
+    assert np.allclose(grader._nearness([no_examples], span_vecs, claim_vec)[0], by_claim)
 
 
 def test_star_cues_count_in_the_context_rule_unless_limits_say_otherwise() -> None:
@@ -570,13 +624,19 @@ def test_a_run_on_spoken_answer_is_quoted_once_not_repeated() -> None:
     answer = "um " + " ".join(words)
     units = sentences(answer)
     assert len(units) >= 2 and units[0].split()[-1] in units[1].split()
-    window = _verbatim_window(answer, units[0], units[1])
+    window = _verbatim(answer, units[:2])
     assert window in answer
     assert len(window.split()) == len(set(window.split()))
     # whitespace the sentence splitter normalised: still once, in the answer's order
     spaced = answer.replace(" w30 ", "  w30\n")
-    window = _verbatim_window(spaced, *sentences(spaced)[:2])
+    window = _verbatim(spaced, sentences(spaced)[:2])
     assert window.split() == answer.split()[:len(window.split())]
+    # and three windows together (the wider runs `Limits.wide_words` tries): each shared word once
+    longer = "um " + " ".join(f"w{i}" for i in range(110))
+    run = _verbatim(longer, sentences(longer)[:3])
+    assert run in longer and len(run.split()) == len(set(run.split())) > 70
+    # units the answer does not hold in order are joined, not quoted from the wrong place
+    assert _verbatim("A b. C d. E f.", ["A b.", "E f.", "C d."]) == "A b. E f. C d."
 
 
 def test_non_answers_score_near_zero(assessor: Assessor) -> None:
@@ -1480,6 +1540,36 @@ def test_a_long_answer_lets_a_point_read_more_of_its_spans(assessor: Assessor) -
     n_spans, read = most_read(kept_limits := grader.limits)
     assert n_spans > 20 and read > 3, (n_spans, read)
     assert most_read(replace(kept_limits, spans_share=0.0))[1] == 3  # as until session 25
+
+
+def test_a_point_not_covered_reads_its_spans_nearest_its_examples_when_the_limits_say(assessor: Assessor) -> None:
+    """Session 45 (`Limits.near_examples`, tried): with "more" a point reads the app's first span (the claim's nearest)
+    and, not covered there, as many further spans as the app, ranked by its claim or its examples; with "all" every
+    span so ranked. The checker reads each against the claim."""
+    grader = assessor.grader
+    q = assessor.corpus.questions["emb-005"]
+    points = assessor.corpus.rubrics["emb-005"].expected_points(q.level)
+    answer = ("Word2vec would otherwise normalise over every word it knows at each step, which is hopeless. "
+              "So the model just answers whether two words really occurred together or form a random pair. "
+              "For each true pair I draw five noise words, and only those output vectors move. "
+              "I first met this on a recommender built from session logs. "
+              "That is why it trains on billions of tokens on an ordinary machine. "
+              "The cost per step stops growing with the vocabulary.")
+
+    def reads(how: str) -> dict[str, list[str]]:
+        kept = grader.limits, grader.checker, grader.flag_checker
+        scripted = ScriptedChecker({})  # nothing covered: every point reads all the spans it may
+        try:
+            grader.limits, grader.checker, grader.flag_checker = replace(kept[0], near_examples=how), scripted, scripted
+            claims = grader.measure(q, points, [], answer).claims
+        finally:
+            grader.limits, grader.checker, grader.flag_checker = kept
+        return {c: [prem for hyp, prem in scripted.read if hyp == c] for c in claims}
+
+    app, more, every = reads("none"), reads("more"), reads("all")
+    assert all(len(app[c]) == len(more[c]) == len(every[c]) >= 3 for c in app)
+    assert all(more[c][0] == app[c][0] for c in app)  # the first span is the app's
+    assert any(more[c] != app[c] for c in app) and any(every[c][0] != app[c][0] for c in app)
 
 
 def test_short_sentences_are_also_read_three_and_four_together_when_the_limits_say(assessor: Assessor) -> None:

@@ -26,6 +26,7 @@ references) go to the fallback grader.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,6 +71,7 @@ ELSEWHERE = ("This answer reads more like an answer to another question, \"{ques
              "its score is capped at {cap:g}. The points below show what it says about this question.")
 FALSE_CAP = ("This answer states {n} of the question's points falsely (below: what you said, and what is right), so its "
              "score is capped at {cap:g}: false claims count against an answer more than what it leaves out.")
+_ARTICLE = re.compile(r"\b(?:a|an|the)\b", re.IGNORECASE)  # `_without_articles`
 STORY_FLOOR = ("This story has the shape of a good answer (situation, task, actions, result), but it says little of "
                "what this question asks about, so its shape earns no marks here. The points below show what the "
                "question listens for.")
@@ -168,12 +170,17 @@ class ClaimGrader(Grader):
         hyp_vecs = np.vstack([t.sentence for t in self.embedder.embed_tokens(hyp_texts)])
         readings = [_PointReading() for _ in points]
         ranked: dict[tuple[str, int], list[int]] = {}
+        near = self._nearness(points, span_vecs, hyp_vecs)
         for i, p in enumerate(points):
             cue = _cued_sentence(p.cues, unit_texts) if p.cues else None
             if cue is not None:
                 readings[i].cued = cue
             else:
-                ranked["point", i] = self._top(span_vecs @ hyp_vecs[i], self.spans_to_read(len(spans)))
+                ranked["point", i] = self._top(near[i], self.spans_to_read(len(spans)))
+                if self.limits.near_examples == "more":  # the first span the claim's nearest, as the app reads it
+                    first_span = self._top(span_vecs @ hyp_vecs[i], 1)[0]
+                    ranked["point", i] = [first_span] + [j for j in ranked["point", i] if j != first_span][
+                        :self.spans_to_read(len(spans)) - 1]
         for k in range(len(flags)):
             ranked["flag", k] = self._top(span_vecs @ hyp_vecs[len(claims) + k], self.limits.spans_per_flag)
         first = [(kind, i, j) for (kind, i), js in ranked.items() for j in (js[:1] if kind == "point" else js)]
@@ -193,6 +200,18 @@ class ClaimGrader(Grader):
                        untrusted=self.untrusted(points, claims, spans, readings, question),
                        elsewhere=self._elsewhere(question, answer, spans),
                        untrusted_flags=self.untrusted_flags(question, points, spans, readings))
+
+    def _nearness(self, points: list[RubricPoint], span_vecs: np.ndarray, hyp_vecs: np.ndarray) -> list[np.ndarray]:
+        """Each point's likeness to each span (cosine), by which its spans are read nearest first: to its claim, or with
+        `Limits.near_examples` to its claim or any of its `examples`, whichever is higher."""
+        near = [span_vecs @ hyp_vecs[i] for i in range(len(points))]
+        said = [e for p in points for e in p.examples] if self.limits.near_examples != "none" else []
+        if said:
+            vecs = dict(zip(said, (t.sentence for t in self.embedder.embed_tokens(said)), strict=True))
+            for i, p in enumerate(points):
+                if p.examples:
+                    near[i] = np.maximum(near[i], (span_vecs @ np.vstack([vecs[e] for e in p.examples]).T).max(axis=1))
+        return near
 
     def flag_statements(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """The red flags said in other words (`Limits.flag_statements`), read once."""
@@ -308,21 +327,35 @@ class ClaimGrader(Grader):
     def _read(self, jobs: list[tuple[str, int, int]], hyp_texts: list[str], spans: list[_Span],
               flag_point: list[int], flags: list[RedFlag]) -> list[PairRead]:
         """Have the checker read (point or flag, span) pairs; a red flag's reading belongs to its point
-        (flag_point)."""
+        (flag_point). With `Limits.plain_reread`, a pair read as saying something false is read again without the
+        span's articles, and keeps the lower reading."""
         n = len(hyp_texts) - len(flags)  # the points' claims come first, then the red flags'
         at = [i if kind == "point" else n + i for kind, i, _ in jobs]
-        if self.flag_checker is self.checker:
-            probs = self.checker.probabilities([hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
-        else:  # each its own checker, in the jobs' order
-            probs = np.zeros((len(jobs), 3))
-            for checker, kind in ((self.checker, "point"), (self.flag_checker, "flag")):
-                mine = [x for x, job in enumerate(jobs) if job[0] == kind]
-                if mine:
-                    probs[mine] = checker.probabilities([hyp_texts[at[x]] for x in mine], [spans[jobs[x][2]].text
-                                                                                              for x in mine])
+        probs = self._probs(jobs, [hyp_texts[k] for k in at], [spans[j].text for _, _, j in jobs])
+        if self.limits.plain_reread:
+            false = [x for x, ((kind, _, _), (_, ent, con)) in enumerate(zip(jobs, probs, strict=True))
+                     if (con >= 0.5 and con > ent if kind == "point" else ent >= 0.5 and ent > con)]
+            if false:
+                again = self._probs([jobs[x] for x in false], [hyp_texts[at[x]] for x in false],
+                                    [_without_articles(spans[jobs[x][2]].text) for x in false])
+                for x, row in zip(false, again, strict=True):
+                    said = 2 if jobs[x][0] == "point" else 1  # the reading that says it is false
+                    probs[x, said] = min(probs[x, said], row[said])
         return [PairRead(i, j, float(ent), float(con)) if kind == "point" else
                 PairRead(flag_point[i], j, float(ent), float(con), flags[i])
                 for (kind, i, j), (_, ent, con) in zip(jobs, probs, strict=True)]
+
+    def _probs(self, jobs: list[tuple[str, int, int]], hyps: list[str], prems: list[str]) -> np.ndarray:
+        """The checkers' (neutral, entails, contradicts) rows for these pairs: points by the points' checker, red flags
+        by theirs, in the jobs' order."""
+        if self.flag_checker is self.checker:
+            return np.array(self.checker.probabilities(hyps, prems), dtype=float).reshape(len(jobs), 3)
+        probs = np.zeros((len(jobs), 3))
+        for checker, kind in ((self.checker, "point"), (self.flag_checker, "flag")):
+            mine = [x for x, job in enumerate(jobs) if job[0] == kind]
+            if mine:
+                probs[mine] = checker.probabilities([hyps[x] for x in mine], [prems[x] for x in mine])
+        return probs
 
     def decide(self, question: Question, points: list[RubricPoint], m: Measure) -> Grade:
         """Verdicts and score from a measure (thresholds, red flags, the blend with the rubric grader)."""
@@ -495,13 +528,13 @@ class ClaimGrader(Grader):
             return []
         tvs = self.embedder.embed_tokens(units)
         out = [_Span(u, t, i, i) for i, (u, t) in enumerate(zip(units, tvs, strict=True))]
-        for i in range(len(units) - 1):
-            out.append(_Span(_verbatim_window(answer, units[i], units[i + 1]), join_tokens(tvs[i], tvs[i + 1]), i, i + 1))
-        if self.limits.wide_words:  # wider windows of short sentences (tried in session 44; off in the app)
-            words = [len(u.split()) for u in units]
-            for n in range(3, self.limits.wide_sentences + 1):
-                out += [_Span(_verbatim_run(answer, units[i:i + n]), join_tokens(*tvs[i:i + n]), i, i + n - 1)
-                        for i in range(len(units) - n + 1) if sum(words[i:i + n]) <= self.limits.wide_words]
+        # each pair of neighbouring sentences; and with `wide_words`, runs of up to `wide_sentences` short ones (tried in
+        # session 44; off in the app)
+        words = [len(u.split()) for u in units]
+        widest = self.limits.wide_sentences if self.limits.wide_words else 2
+        for n in range(2, widest + 1):
+            out += [_Span(_verbatim(answer, units[i:i + n]), join_tokens(*tvs[i:i + n]), i, i + n - 1)
+                    for i in range(len(units) - n + 1) if n == 2 or sum(words[i:i + n]) <= self.limits.wide_words]
         return out
 
     def spans_to_read(self, n_spans: int) -> int:
@@ -532,7 +565,7 @@ class ClaimGrader(Grader):
 
 
 def _sentences(spans: list[_Span]) -> list[_Span]:
-    """The answer's sentences among its spans (`ClaimGrader._spans`: the n sentences come first, then the windows)."""
+    """The answer's sentences among its spans, in the answer's order: the k-th holds sentence k."""
     return [s for s in spans if s.first == s.last]
 
 
@@ -548,23 +581,29 @@ def _topical_share(points: list[RubricPoint], grades: list[PointGrade]) -> float
     return sum(g.weight * CREDIT[g.verdict] for g in topical) / weight if weight > 0 else 1.0
 
 
-def _verbatim_run(answer: str, units: list[str]) -> str:
-    """The answer's own text from the start of the first of `units` to the end of the last (their words joined where
-    they cannot be found in order, as run-on sentences' overlapping pieces)."""
+def _without_articles(text: str) -> str:
+    """The text without "a", "an" and "the" (`Limits.plain_reread`)."""
+    return " ".join(_ARTICLE.sub(" ", text).split())
+
+
+def _verbatim(answer: str, units: list[str]) -> str:
+    """The answer's own text from the start of the first of `units` to the end of the last, where each follows the one
+    before it. Neighbouring windows of one run-on sentence (text.sentences) overlap, so their shared words appear once,
+    not twice; where the units cannot be found so, their words joined, each unit's opening words dropped where the text
+    before it ends with them."""
     start = answer.find(units[0])
-    end = answer.find(units[-1], start + len(units[0])) if start >= 0 else -1
-    if end < 0:
-        return " ".join(units)
-    return answer[start:end + len(units[-1])]
-
-
-def _verbatim_window(answer: str, first: str, second: str) -> str:
-    """The answer's own text from the start of `first` to the end of `second`. Two windows of one
-    run-on sentence (text.sentences) overlap: their shared words appear once, not twice."""
-    start = answer.find(first)
-    at = answer.find(second, start + 1) if start >= 0 else -1
-    if at >= 0 and at - start - len(first) < 20:
-        return answer[start:max(at + len(second), start + len(first))]
-    a, b = first.split(), second.split()
-    shared = next((k for k in range(min(len(a), len(b)) - 1, 0, -1) if a[-k:] == b[:k]), 0)
-    return " ".join(a + b[shared:])
+    if start >= 0:
+        at, end = start, start + len(units[0])
+        for unit in units[1:]:
+            at = answer.find(unit, at + 1)
+            if at < 0 or at - end >= 20:
+                break
+            end = max(at + len(unit), end)
+        else:
+            return answer[start:end]
+    words = units[0].split()
+    for unit in units[1:]:
+        more = unit.split()
+        shared = next((k for k in range(min(len(words), len(more)) - 1, 0, -1) if words[-k:] == more[:k]), 0)
+        words += more[shared:]
+    return " ".join(words)

@@ -32,6 +32,15 @@ class Limits:
     # long-sentenced one states it in one or two (session 44, docs/grading.md).
     wide_words: int = 0
     wide_sentences: int = 4
+    # A pair read as saying something false (a point contradicted, a red flag stated, each at 0.5 or more and above the
+    # other reading) read again with the span's "a", "an" and "the" removed, the lower of the two kept (False: read
+    # once). Without articles the checker reads half as many contradictions in right answers and most of a wrong
+    # answer's still (session 45, docs/grading.md).
+    plain_reread: bool = False
+    # A point's spans ranked by their likeness to its claim or to any of its `examples`, whichever is higher, as many
+    # read, each against the claim: "all" its spans so, "more" the spans after the first (the claim's nearest, as the
+    # app reads it), read only for a point not covered there; "none": by the claim alone (session 45, docs/grading.md).
+    near_examples: str = "none"
     min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
     # What the rubric grader's evidence (the answer is *about* the point) earns when the checker does
     # not confirm the point: "none", "partial" or "full" (never over a contradiction or a red flag).
