@@ -873,7 +873,9 @@ def test_written_statements_cover_every_point_of_the_bank(corpus) -> None:
     assert {"written-says", "written-false", "written-near", "written-other-point"} <= sources
 
 
-REASKED = ("choosing_answers_s41.jsonl",)  # new answers to questions of earlier sets (session 41: none was left unused)
+# new answers to questions of earlier sets the checker never learnt from (session 41: none was left unused; session 45's
+# in session 43's personas)
+REASKED = ("choosing_answers_s41.jsonl", "choosing_answers_s45.jsonl")
 RETRAINED = ("choosing_answers_s43.jsonl",)  # ... of the sets the checker learns from, by writers in personas (session 43)
 STORIES = ("choosing_answers_s44.jsonl",)  # ... and new stories to behavioral questions of those sets (session 44)
 
@@ -905,14 +907,15 @@ def asked_in(names) -> set[str]:
                                                          ("choosing_answers_s40.jsonl", 128, False),
                                                          ("choosing_answers_s41.jsonl", 128, None),
                                                          ("choosing_answers_s43.jsonl", 256, False),
-                                                         ("choosing_answers_s44.jsonl", 128, False)])
+                                                         ("choosing_answers_s44.jsonl", 128, False),
+                                                         ("choosing_answers_s45.jsonl", 128, None)])
 def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_set(corpus, name: str, least: int,
                                                                                   held_out: bool | None) -> None:
     """devtools/data/choosing_answers*.jsonl choose between graders (docs/grading.md): written for the
     project, graded twice, seven styles per question (sessions 36's and later ones an eighth, `reversed`). The first two
     are on the checker's held-out questions, session 26's two, session 29's and later ones on questions it trained on
-    (as most of the bank's), sessions 36's, 39's and 41's drawn from both (None); each after the first on questions of no
-    earlier set and not of the dev split, but session 41's (REASKED): new answers to questions of the sets the checker
+    (as most of the bank's), sessions 36's, 39's, 41's and 45's drawn from both (None); each after the first on questions of no
+    earlier set and not of the dev split, but sessions 41's and 45's (REASKED): new answers to questions of the sets the checker
     never learnt from, none asked by a set it did learn from (devtools/graded_pairs.py, TRAINED_SETS), and session 43's
     (RETRAINED): new answers to questions of the sets it learns from, none asked by another set or the dev split, and
     session 44's (STORIES): new answers to behavioral questions of those sets, none asked by the dev split or a set
