@@ -71,10 +71,10 @@ ELSEWHERE = ("This answer reads more like an answer to another question, \"{ques
              "its score is capped at {cap:g}. The points below show what it says about this question.")
 FALSE_CAP = ("This answer states {n} of the question's points falsely (below: what you said, and what is right), so its "
              "score is capped at {cap:g}: false claims count against an answer more than what it leaves out.")
-_ARTICLE = re.compile(r"\b(?:a|an|the)\b", re.IGNORECASE)  # `_without_articles`
 STORY_FLOOR = ("This story has the shape of a good answer (situation, task, actions, result), but it says little of "
                "what this question asks about, so its shape earns no marks here. The points below show what the "
                "question listens for.")
+_ARTICLE = re.compile(r"\b(?:a|an|the)\b", re.IGNORECASE)  # `_without_articles`
 
 
 class ClaimGrader(Grader):
