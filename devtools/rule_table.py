@@ -345,6 +345,10 @@ RULES: dict[str, Rule] = {
     "exmore": dataclasses.replace(
         SHIPPED, text="shipped, with a point's spans after the first ranked by their likeness to its claim or any of its "
         "examples", near_examples="more"),
+    # session 46: the app's reads, and the span nearest a point's examples for a point not covered at its first span
+    "exunion": dataclasses.replace(
+        SHIPPED, text="shipped, and a point not covered at its nearest span also reads the span nearest any of its "
+        "examples", near_examples="union"),
     # session 32: a point's own contradiction believed only where the red flags' checker reads it so too
     "confirmed": dataclasses.replace(
         SHIPPED, text="shipped, and a point read as contradicted stays so only where the red flags' checker reads the "

@@ -266,14 +266,19 @@ def test_a_points_spans_can_be_ranked_by_its_examples_too_when_the_limits_say(em
 
     def nearness(**limits) -> np.ndarray:
         return ClaimGrader(embedder, None, ScriptedChecker({}), None, Limits(**limits))._nearness([point], span_vecs,
-                                                                                                  claim_vec)[0]
+                                                                                                  claim_vec)[0][0]
 
     by_claim, by_either = nearness(), nearness(near_examples="all")
     assert int(np.argmax(by_claim)) == 1 and int(np.argmax(by_either)) == 0
     assert np.all(by_either >= by_claim - 1e-6) and by_either[1] == pytest.approx(by_claim[1])
     no_examples = SimpleNamespace(examples=[])
     grader = ClaimGrader(embedder, None, ScriptedChecker({}), None, Limits(near_examples="more"))
-    assert np.allclose(grader._nearness([no_examples], span_vecs, claim_vec)[0], by_claim)
+    assert np.allclose(grader._nearness([no_examples], span_vecs, claim_vec)[0][0], by_claim)
+    # "union" (session 46) ranks by the claim alone and keeps the examples' likeness apart
+    union = ClaimGrader(embedder, None, ScriptedChecker({}), None, Limits(near_examples="union"))
+    near, by_examples = union._nearness([point], span_vecs, claim_vec)
+    assert np.allclose(near[0], by_claim) and int(np.argmax(by_examples[0])) == 0
+    assert union._example_span(by_examples[0], [1, 2]) == [0] and union._example_span(by_examples[0], [1, 0]) == []
 
 
 def test_star_cues_count_in_the_context_rule_unless_limits_say_otherwise() -> None:
@@ -1548,7 +1553,8 @@ def test_a_long_answer_lets_a_point_read_more_of_its_spans(assessor: Assessor) -
 def test_a_point_not_covered_reads_its_spans_nearest_its_examples_when_the_limits_say(assessor: Assessor) -> None:
     """Session 45 (`Limits.near_examples`, tried): with "more" a point reads the app's first span (the claim's nearest)
     and, not covered there, as many further spans as the app, ranked by its claim or its examples; with "all" every
-    span so ranked. The checker reads each against the claim."""
+    span so ranked; with "union" (session 46) the app's spans and the one nearest its examples. The checker reads each
+    against the claim."""
     grader = assessor.grader
     q = assessor.corpus.questions["emb-005"]
     points = assessor.corpus.rubrics["emb-005"].expected_points(q.level)
@@ -1569,10 +1575,13 @@ def test_a_point_not_covered_reads_its_spans_nearest_its_examples_when_the_limit
             grader.limits, grader.checker, grader.flag_checker = kept
         return {c: [prem for hyp, prem in scripted.read if hyp == c] for c in claims}
 
-    app, more, every = reads("none"), reads("more"), reads("all")
+    app, more, every, union = reads("none"), reads("more"), reads("all"), reads("union")
     assert all(len(app[c]) == len(more[c]) == len(every[c]) >= 3 for c in app)
     assert all(more[c][0] == app[c][0] for c in app)  # the first span is the app's
     assert any(more[c] != app[c] for c in app) and any(every[c][0] != app[c][0] for c in app)
+    # "union" (session 46): every span the app reads, in its order, and at most one more
+    assert all(union[c][:len(app[c])] == app[c] and len(union[c]) - len(app[c]) in (0, 1) for c in app)
+    assert any(len(union[c]) > len(app[c]) for c in app)
 
 
 def test_short_sentences_are_also_read_three_and_four_together_when_the_limits_say(assessor: Assessor) -> None:

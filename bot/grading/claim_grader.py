@@ -170,7 +170,7 @@ class ClaimGrader(Grader):
         hyp_vecs = np.vstack([t.sentence for t in self.embedder.embed_tokens(hyp_texts)])
         readings = [_PointReading() for _ in points]
         ranked: dict[tuple[str, int], list[int]] = {}
-        near = self._nearness(points, span_vecs, hyp_vecs)
+        near, by_examples = self._nearness(points, span_vecs, hyp_vecs)
         for i, p in enumerate(points):
             cue = _cued_sentence(p.cues, unit_texts) if p.cues else None
             if cue is not None:
@@ -191,7 +191,7 @@ class ClaimGrader(Grader):
         pairs = fold(first_read, readings)
         covered = self.checker.thresholds.covered
         more = [("point", i, j) for (kind, i), js in ranked.items() if kind == "point" and readings[i].ent < covered
-                for j in js[1:]]
+                for j in js[1:] + self._example_span(by_examples[i], js)]
         pairs += fold(self._read(more, hyp_texts, spans, flag_point, flags), readings)
         rubric_grade = None
         if (self.limits.about_credit != "none" or self.limits.blend) and isinstance(self.fallback, RubricGrader):
@@ -201,17 +201,29 @@ class ClaimGrader(Grader):
                        elsewhere=self._elsewhere(question, answer, spans),
                        untrusted_flags=self.untrusted_flags(question, points, spans, readings))
 
-    def _nearness(self, points: list[RubricPoint], span_vecs: np.ndarray, hyp_vecs: np.ndarray) -> list[np.ndarray]:
+    def _nearness(self, points: list[RubricPoint], span_vecs: np.ndarray,
+                  hyp_vecs: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
         """Each point's likeness to each span (cosine), by which its spans are read nearest first: to its claim, or with
-        `Limits.near_examples` to its claim or any of its `examples`, whichever is higher."""
+        `Limits.near_examples` "all"/"more" to its claim or any of its `examples`, whichever is higher; and, with
+        `Limits.near_examples`, each span's likeness to the nearest of the point's examples (None: none to read)."""
         near = [span_vecs @ hyp_vecs[i] for i in range(len(points))]
+        by_examples: list[np.ndarray | None] = [None] * len(points)
         said = [e for p in points for e in p.examples] if self.limits.near_examples != "none" else []
         if said:
             vecs = dict(zip(said, (t.sentence for t in self.embedder.embed_tokens(said)), strict=True))
             for i, p in enumerate(points):
                 if p.examples:
-                    near[i] = np.maximum(near[i], (span_vecs @ np.vstack([vecs[e] for e in p.examples]).T).max(axis=1))
-        return near
+                    by_examples[i] = (span_vecs @ np.vstack([vecs[e] for e in p.examples]).T).max(axis=1)
+                    if self.limits.near_examples != "union":
+                        near[i] = np.maximum(near[i], by_examples[i])
+        return near, by_examples
+
+    def _example_span(self, by_examples: np.ndarray | None, read: list[int]) -> list[int]:
+        """With `Limits.near_examples` "union": the span nearest the point's examples, if not among those `read`."""
+        if self.limits.near_examples != "union" or by_examples is None:
+            return []
+        j = self._top(by_examples, 1)[0]
+        return [] if j in read else [j]
 
     def flag_statements(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """The red flags said in other words (`Limits.flag_statements`), read once."""

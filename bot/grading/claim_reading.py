@@ -39,7 +39,9 @@ class Limits:
     plain_reread: bool = False
     # A point's spans ranked by their likeness to its claim or to any of its `examples`, whichever is higher, as many
     # read, each against the claim: "all" its spans so, "more" the spans after the first (the claim's nearest, as the
-    # app reads it), read only for a point not covered there; "none": by the claim alone (session 45, docs/grading.md).
+    # app reads it), read only for a point not covered there; "none": by the claim alone (session 45, docs/grading.md);
+    # "union": by the claim, and a point not covered at its first span also reads the span nearest any of its examples
+    # (session 46).
     near_examples: str = "none"
     min_similarity: float = 0.15  # a span less similar than this to a point is not worth reading
     # What the rubric grader's evidence (the answer is *about* the point) earns when the checker does
