@@ -78,8 +78,8 @@ def every_span(grader):
 
 def thresholds(grader) -> tuple[float, float]:
     """The P(entails) at which the app calls a point covered, and partial."""
-    t, limits = grader.thresholds, grader.limits
-    return limits.covered_at or t.covered, limits.partial_at or t.partial
+    t = grader.decision_thresholds()
+    return t.covered, t.partial
 
 
 def best_readings(grader, question, points, answer: str, ids: set[str]) -> dict[str, float]:

@@ -104,6 +104,17 @@ class ClaimGrader(Grader):
         """The points checker's thresholds, a red flag's from the checker that reads the red flags."""
         return replace(self.checker.thresholds, flag=self.flag_checker.thresholds.flag)
 
+    def decision_thresholds(self) -> Thresholds:
+        """The thresholds `decide` gives verdicts at: the checkers' own, or the limits' where they set one."""
+        t = self.thresholds
+        if self.limits.incorrect_at is not None:
+            t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
+        if self.limits.flag_at is not None:
+            t = replace(t, flag=self.limits.flag_at)
+        if self.limits.covered_at is not None or self.limits.partial_at is not None:
+            t = replace(t, covered=self.limits.covered_at or t.covered, partial=self.limits.partial_at or t.partial)
+        return t
+
     def _read_ahead(self, path: Path) -> None:
         """Start with the shipped readings of `trusted` and `misreads_model_answer` made with this setup, for every
         point whose claim, examples, question and model answer are those they were read from (trust.py)."""
@@ -373,13 +384,7 @@ class ClaimGrader(Grader):
         """Verdicts and score from a measure (thresholds, red flags, the blend with the rubric grader)."""
         if m.empty:
             return self._result(question, points, [self._pg(p, Verdict.missing) for p in points], [])
-        t = self.thresholds
-        if self.limits.incorrect_at is not None:
-            t = replace(t, contradicts=self.limits.incorrect_at, flag=self.limits.incorrect_at)
-        if self.limits.flag_at is not None:
-            t = replace(t, flag=self.limits.flag_at)
-        if self.limits.covered_at is not None or self.limits.partial_at is not None:
-            t = replace(t, covered=self.limits.covered_at or t.covered, partial=self.limits.partial_at or t.partial)
+        t = self.decision_thresholds()
         spans = m.spans
         # contradictions not believed here
         context = in_context(points, m.readings, t, self.limits.context_share, self.limits.context_cues,
