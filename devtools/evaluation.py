@@ -239,6 +239,11 @@ def predict_app(assessor, fallback, records: list[Record]) -> tuple[np.ndarray, 
 CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0, "incorrect": 0.0}  # what a verdict earns of its point
 
 
+def raters_said(rated: tuple[str, ...]) -> set[str]:
+    """The verdicts the raters gave a point, incorrect read as missing (the raters' scale has no incorrect)."""
+    return {"missing" if x == "incorrect" else x for x in rated}
+
+
 def point_figures(records: list[Record], verdicts: list[dict[str, str]]) -> dict | None:
     """The app's verdict on each rubric point against the two raters' (records with `rater_points`, graded the app's
     way): how often it gives the verdict both raters gave, where they agree (incorrect read as missing: the raters'
@@ -251,7 +256,7 @@ def point_figures(records: list[Record], verdicts: list[dict[str, str]]) -> dict
             styles.append(r.style)
             rater_credit.append(float(np.mean([CREDIT.get(x, 0.0) for x in rated])))
             app_credit.append(CREDIT[given[pid]])
-            said = {"missing" if x == "incorrect" else x for x in rated}
+            said = raters_said(rated)
             if len(said) == 1:  # both raters gave it
                 agreed.append(said == {"missing" if given[pid] == "incorrect" else given[pid]})
     if not styles:

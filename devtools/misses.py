@@ -27,7 +27,7 @@ import click
 import numpy as np
 
 from devtools.choosing import DATA, SETS
-from devtools.evaluation import CREDIT, Record, bank_question, load_records, predict_app
+from devtools.evaluation import CREDIT, Record, bank_question, load_records, predict_app, raters_said
 
 KINDS = ("further", "near", "unrecognised")
 
@@ -35,7 +35,7 @@ KINDS = ("further", "near", "unrecognised")
 def consensus(rated: tuple[str, ...]) -> str:
     """The raters' verdict on a point: "covered", "partial" or "missing" where they agree on it (incorrect counts as
     missing, as on the raters' scale), "partial" where one says covered and the other partial, else "mixed"."""
-    said = {"missing" if x == "incorrect" else x for x in rated}
+    said = raters_said(rated)
     if len(said) == 1:
         return said.pop()
     return "partial" if said == {"covered", "partial"} else "mixed"
