@@ -121,6 +121,10 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 @click.option("--graded/--no-graded", default=None,
               help="Instead of the red flags: the choosing sets' answers, each point's spans labelled by the raters' "
                    "verdicts (session 40, bot/grading/graded_pairs.jsonl, `grader graded-pairs`) [default: REFINE's].")
+@click.option("--graded-pairs", "graded_pairs", default=None,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="With --graded, the graded pairs from this file (one `grader graded-pairs` wrote) instead of the "
+                   "shipped ones.")
 @click.option("--interpolate", default=None, type=click.FloatRange(0, 1, min_open=True),
               help="Ship (1 - A) x the starting checker's weights + A x the refined ones (session 40) [default: the "
                    "refined ones].")
@@ -132,8 +136,8 @@ def grader_train(seed: int, epochs: int, threads: int, out: Path | None, first_o
 def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: float | None, replay: int | None,
                   balance: bool | None, facts: bool | None, rights: bool | None, said: bool | None, hard: bool | None,
                   cross: bool | None, clauses: bool | None, context: bool | None, stories: bool | None,
-                  reversals: bool | None, graded: bool | None, interpolate: float | None, made_false: bool | None,
-                  seed: int, threads: int) -> None:
+                  reversals: bool | None, graded: bool | None, graded_pairs: Path | None, interpolate: float | None,
+                  made_false: bool | None, seed: int, threads: int) -> None:
     """One more pass of a trained claim checker over red flags said in other words (session 27, docs/grading.md)."""
     from bot.grading.claimdata import FLAG_STATEMENTS_PATH
     from bot.grading.claims import RECORD_PATH, WEIGHTS_PATH
@@ -145,6 +149,8 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     if len(chosen) > 1:
         raise click.ClickException(f"{' and '.join(chosen)} each choose the pass's new pairs instead of the red flags; "
                                    "give one of them.")
+    if graded_pairs is not None and not graded:
+        raise click.ClickException("--graded-pairs names the pairs of --graded; give --graded too.")
     if made_false is not None and not clauses:
         raise click.ClickException("--made-false and --no-made-false change the pairs of --clauses; "
                                    "give --clauses too.")
@@ -156,7 +162,8 @@ def grader_refine(out: Path, init: Path | None, flags_path: Path | None, lr: flo
     out.mkdir(parents=True, exist_ok=True)
     overrides = {k: v for k, v in (("lr", lr), ("replay", replay), ("balance", balance), ("facts", facts),
                                    ("rights", rights), ("said", said), *kinds.items(), ("made_false", made_false),
-                                   ("interpolate", interpolate))
+                                   ("interpolate", interpolate),
+                                   ("graded_pairs", str(graded_pairs) if graded_pairs else None))
                  if v is not None}
     figures = refine(c, init=weights, seed=seed, threads=threads,
                      weights_path=out / WEIGHTS_PATH.name, record_path=out / RECORD_PATH.name,
@@ -240,7 +247,10 @@ def grader_pairs(seed: int, out: Path, more: Path | None) -> None:
 @grader.command("graded-pairs")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="JSONL file to write (the shipped one: bot/grading/graded_pairs.jsonl).")
-def grader_graded_pairs(out: Path) -> None:
+@click.option("--partial", is_flag=True,
+              help="Also the points both raters call partial: the span read as most entailing, trained towards the "
+                   "app's partial band (session 47; not in the shipped file).")
+def grader_graded_pairs(out: Path, partial: bool) -> None:
     """Write training pairs for the points' checker from the choosing sets' graded answers: the spans the app reads for
     each point, labelled where both raters agree (devtools/graded_pairs.py; `grader refine --graded` trains on them).
     They are read with the running checker: the shipped file, with the one `grader train` makes first."""
@@ -250,7 +260,7 @@ def grader_graded_pairs(out: Path) -> None:
 
     graded = devtool("graded_pairs", "grader graded-pairs")
     try:
-        pairs = graded.build(Settings.from_env())
+        pairs = graded.build(Settings.from_env(), partial=partial)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     save_pairs(pairs, out)

@@ -12,8 +12,10 @@ labelled (session 40, docs/grading.md):
   topic words read as the point; not a span that opens with what a right or partial answer to the question also says.
   A right answer's "missing" is left out, as the likeliest to be a paraphrase the raters judged thin.
 
-Partial verdicts, verdicts the raters split on and the structural points of a story (covered by their cues) give no
-pair. The spans and readings are the app's own (`ClaimGrader.measure`), with the checker it runs (or BOT_CLAIM_CHECKER's):
+Verdicts the raters split on and the structural points of a story (covered by their cues) give no pair; partial
+verdicts give one only with `partial` (`--partial`, session 47): where both raters call a point partial, in any style,
+the span the app reads as most entailing it makes the point by half (a soft target inside the app's partial band,
+claimdata.SOFT_TARGETS). The spans and readings are the app's own (`ClaimGrader.measure`), with the checker it runs (or BOT_CLAIM_CHECKER's):
 the shipped bot/grading/graded_pairs.jsonl was read by the session-30 checker, which `grader train` makes as its first
 pass. Only `TRAINED_SETS` give pairs: the first two sets (the checker's held-out questions) and the sets after the
 thirteenth stay for choosing and confirming.
@@ -38,11 +40,13 @@ SURE = 0.5  # P(contradicts) of a misreading worth teaching; P(entails) of the a
 OPENING = 40  # characters of a span that a right or partial answer must not also say, for the span to be a sure negative
 
 
-def graded_pairs(assessor, records: list[Record]) -> list[Pair]:
-    """The pairs the raters' agreed verdicts label (module docstring), in the records' order, each (point, span) once."""
+def graded_pairs(assessor, records: list[Record], partial: bool = False) -> list[Pair]:
+    """The pairs the raters' agreed verdicts label (module docstring), in the records' order, each (point, span) once;
+    with `partial`, also the points both raters call partial."""
     grader = assessor.grader
-    partial = grader.limits.partial_at
+    partial_at = grader.limits.partial_at
     pairs: list[Pair] = []
+    halves: list[Pair] = []  # with `partial`
     seen: set[tuple[str, str]] = set()
     fair: dict[str, list[str]] = {}  # each question's answers that are not bad: what a sure negative must not open with
     for r in records:
@@ -70,16 +74,23 @@ def graded_pairs(assessor, records: list[Record]) -> list[Pair]:
                 if r.style in RIGHT_STYLES:
                     labelled += [(x, NEUTRAL, "graded-not-false") for x in read
                                  if x is not best and x.con >= SURE and x.con > x.ent]
+            elif said == {"partial"} and partial:  # after every sure pair: a span one of them labels keeps its label
+                best = max(read, key=lambda x: x.ent)
+                halves.append(Pair(_hypothesis(p), m.spans[best.span].text, NEUTRAL, question.id, "graded-partial"))
             elif said <= {"missing", "incorrect"} and r.style in BAD_STYLES:
                 labelled += [(x, CONTRADICTS if said == {"incorrect"} else NEUTRAL,
                               "graded-false" if said == {"incorrect"} else "graded-unstated")
-                             for x in read if x.ent >= partial and not _opens_fair(m.spans[x.span].text,
+                             for x in read if x.ent >= partial_at and not _opens_fair(m.spans[x.span].text,
                                                                                     fair.get(r.question_id, ()))]
             for x, label, source in labelled:
                 key = (_hypothesis(p), m.spans[x.span].text)
                 if key not in seen:
                     seen.add(key)
                     pairs.append(Pair(*key, label, question.id, source))
+    for half in halves:
+        if (half.hypothesis, half.premise) not in seen:
+            seen.add((half.hypothesis, half.premise))
+            pairs.append(half)
     return pairs
 
 
@@ -89,7 +100,7 @@ def _opens_fair(span: str, answers) -> bool:
     return any(span[:OPENING] in a for a in answers)
 
 
-def build(settings, sets: tuple[str, ...] = TRAINED_SETS) -> list[Pair]:
+def build(settings, sets: tuple[str, ...] = TRAINED_SETS, partial: bool = False) -> list[Pair]:
     """`graded_pairs` over the named choosing sets, read by the app's offline grader."""
     from bot.grading.claim_grader import ClaimGrader
     from bot.services import build_assessor, build_embedder
@@ -98,4 +109,4 @@ def build(settings, sets: tuple[str, ...] = TRAINED_SETS) -> list[Pair]:
     if not isinstance(assessor.grader, ClaimGrader):
         raise ValueError("The claim grader is not the offline grader here (BOT_OFFLINE_GRADER, or its weights are "
                          "missing): there are no readings to label.")
-    return graded_pairs(assessor, [r for name in sets for r in load_records(DATA / name)])
+    return graded_pairs(assessor, [r for name in sets for r in load_records(DATA / name)], partial)

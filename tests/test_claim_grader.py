@@ -35,6 +35,7 @@ from bot.grading.claimdata import (
     FLAG_STATEMENTS_PATH,
     GRADED_PAIRS_PATH,
     NEUTRAL,
+    SOFT_TARGETS,
     Pair,
     Statements,
     _align,
@@ -972,12 +973,20 @@ def test_choosing_answers_are_written_for_the_project_on_questions_of_no_other_s
 def test_graded_pairs_label_the_apps_own_spans_by_the_raters_agreed_verdicts(assessor: Assessor) -> None:
     """`grader graded-pairs` (session 40): each pair is a point's claim against a span the app read in a choosing-set
     answer, entailing where both raters call the point covered, neutral where both call it missing in a bad answer
-    or where a right answer's covered point was read as contradicted; never from a split or partial verdict."""
+    or where a right answer's covered point was read as contradicted; never from a split verdict, and from a partial
+    one only with `partial` (session 47): the one span read as most entailing, with a soft target."""
     from devtools.graded_pairs import BAD_STYLES, RIGHT_STYLES, TRAINED_SETS, graded_pairs
 
     records = [r for r in load_records(ROOT / "devtools" / "data" / TRAINED_SETS[0])
                if r.question_id in {"amd-036", "nlp-044"}]
     pairs = graded_pairs(assessor, records)
+    with_partial = graded_pairs(assessor, records, partial=True)
+    half = [p for p in with_partial if p.source == "graded-partial"]
+    assert half and [p for p in with_partial if p.source != "graded-partial"] == pairs
+    assert "graded-partial" not in {p.source for p in pairs} and "graded-partial" in SOFT_TARGETS
+    for pair in half:  # one span per (answer, point), of an answer whose raters both call the point partial
+        assert pair.label == NEUTRAL and any(set(v) == {"partial"} and pair.premise in clean_answer(r.answer)
+                                             for r, v in by_claim_of(assessor, records)[pair.question_id, pair.hypothesis])
     by_claim = {}
     for r in records:
         q = assessor.corpus.questions[r.question_id]
@@ -995,6 +1004,28 @@ def test_graded_pairs_label_the_apps_own_spans_by_the_raters_agreed_verdicts(ass
             assert pair.label == NEUTRAL and any(v == {"covered"} and r.style in RIGHT_STYLES for r, v in said)
         else:
             assert pair.label == NEUTRAL and any(v <= {"missing", "incorrect"} and r.style in BAD_STYLES for r, v in said)
+
+
+def by_claim_of(assessor: Assessor, records) -> dict:
+    """(question id, point claim) -> [(record, the raters' verdicts of that point)]."""
+    by_claim = {}
+    for r in records:
+        q = assessor.corpus.questions[r.question_id]
+        for p in assessor.corpus.rubrics[q.id].expected_points(q.level):
+            by_claim.setdefault((q.id, _hypothesis(p)), []).append((r, dict(r.rater_points)[p.id]))
+    return by_claim
+
+
+def test_a_soft_target_trains_a_pair_towards_shares_of_its_labels() -> None:
+    """`_fit`'s targets: a batch of sure pairs keeps its class indices (the recipe as before); one with a pair whose
+    source has a soft target gets every pair's shares, the soft one inside the app's partial band."""
+    from bot.grading.train import _targets
+
+    sure = [Pair("h", "p", ENTAILS, "q", "graded-stated"), Pair("h", "p", NEUTRAL, "q", "graded-unstated")]
+    assert _targets(sure).tolist() == [ENTAILS, NEUTRAL]
+    mixed = _targets([*sure, Pair("h", "p", NEUTRAL, "q", "graded-partial")]).tolist()
+    assert mixed[:2] == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    assert 0.35 < mixed[2][ENTAILS] < 0.5 and abs(sum(mixed[2]) - 1) < 1e-6 and mixed[2][CONTRADICTS] == 0
 
 
 def test_the_shipped_graded_pairs_come_from_trained_sets_only(corpus) -> None:

@@ -47,6 +47,10 @@ FLAG_STATEMENTS_PATH = Path(__file__).with_name("flag_statements.jsonl")
 REVERSALS_PATH = Path(__file__).with_name("reversal_statements.jsonl")
 GRADED_PAIRS_PATH = Path(__file__).with_name("graded_pairs.jsonl")  # `grader graded-pairs` (devtools/graded_pairs.py)
 LABELS = ("neutral", "entails", "contradicts")
+# pairs trained towards a share of each label instead of one (probabilities in LABELS' order), by source: a point both
+# raters call half made, at its most entailing span, aims inside the app's partial band (P(entails) 0.35-0.5; session
+# 47, `grader graded-pairs --partial`); saved with the label of its largest share
+SOFT_TARGETS = {"graded-partial": (0.58, 0.42, 0.0)}
 
 
 @dataclass(frozen=True)

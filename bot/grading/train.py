@@ -24,6 +24,7 @@ from bot.grading.claimdata import (
     LABELS,
     NEUTRAL,
     REVERSALS_PATH,
+    SOFT_TARGETS,
     STATEMENTS_PATH,
     Pair,
     build_pairs,
@@ -110,7 +111,7 @@ def train(corpus, *, seed: int = 0, threads: int = 2, weights_path: Path = WEIGH
 # right statements of the flags' points (`flag_pairs`)
 REFINE = {"lr": 1e-5, "replay": 4, "balance": True, "facts": False, "rights": False, "hard": False, "said": False,
           "cross": False, "clauses": False, "made_false": True, "context": False, "stories": False,
-          "reversals": False, "graded": False, "interpolate": None}
+          "reversals": False, "graded": False, "graded_pairs": None, "interpolate": None}
 # the kinds of new pairs a refining pass can take instead of the red flags said in other words (one at most), each with
 # the name its held-out figures go by
 NEW_PAIRS = {"hard": "misread", "cross": "cross", "clauses": "clauses", "context": "context", "stories": "stories",
@@ -170,7 +171,7 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
     elif kind == "stories":  # vague stories against behavioral questions' points (session 34)
         new_train, new_val = split_by_question(story_pairs(corpus, statements, seed))
     elif kind == "graded":  # the choosing sets' answers, labelled by their raters' verdicts (session 40)
-        new_train, new_val = split_by_question(load_pairs(GRADED_PAIRS_PATH))
+        new_train, new_val = split_by_question(load_pairs(_graded_path(settings)))
     elif kind == "reversals":  # each point's minimal pairs: stated, and stated in reverse (session 37)
         new_train, new_val = split_by_question(reversal_pairs(corpus, load_reversals(), seed,
                                                               statements if settings["rights"] else None))
@@ -210,9 +211,25 @@ def refine(corpus, *, init: Path = WEIGHTS_PATH, seed: int = 0, threads: int = 2
                         settings={"seed": seed, "threads": threads, "refined_from": sha256_file(init),
                                   **({} if settings["hard"] else {"flag_statements_sha256": sha256_file(flags_path)}),
                                   **({"reversals_sha256": sha256_file(REVERSALS_PATH)} if kind == "reversals" else {}),
-                                  **({"graded_pairs_sha256": sha256_file(GRADED_PAIRS_PATH)} if kind == "graded" else {}),
+                                  **({"graded_pairs_sha256": sha256_file(_graded_path(settings))} if kind == "graded" else {}),
                                   **settings},
                         seconds=time.perf_counter() - started, extra=_settings_of(init))
+
+
+def _graded_path(settings: dict) -> Path:
+    """The graded pairs a `--graded` pass reads: the shipped file, or `graded_pairs` (a file `grader graded-pairs`
+    wrote)."""
+    return Path(settings["graded_pairs"]) if settings.get("graded_pairs") else GRADED_PAIRS_PATH
+
+
+def _targets(batch: list[Pair]):
+    """The batch's labels, or, where a pair's source has a soft target (SOFT_TARGETS), every pair's label shares."""
+    import torch
+
+    if not any(p.source in SOFT_TARGETS for p in batch):
+        return torch.tensor([p.label for p in batch])
+    one_hot = [tuple(float(k == p.label) for k in range(len(LABELS))) for p in batch]
+    return torch.tensor([SOFT_TARGETS.get(p.source, hot) for p, hot in zip(batch, one_hot, strict=True)])
 
 
 def _settings_of(init: Path) -> dict:
@@ -363,8 +380,7 @@ def _fit(model, tokenizer, train_pairs: list[Pair], settings: dict, rng: random.
         total = 0.0
         for idx in batches:
             batch = [train_pairs[i] for i in idx]
-            loss = torch.nn.functional.cross_entropy(model(**encode(batch)).logits,
-                                                     torch.tensor([p.label for p in batch]), weight=weight)
+            loss = torch.nn.functional.cross_entropy(model(**encode(batch)).logits, _targets(batch), weight=weight)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()
