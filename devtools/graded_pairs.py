@@ -15,10 +15,10 @@ labelled (session 40, docs/grading.md):
 Verdicts the raters split on and the structural points of a story (covered by their cues) give no pair; partial
 verdicts give one only with `partial` (`--partial`, session 47): where both raters call a point partial, in any style,
 the span the app reads as most entailing it makes the point by half (a soft target inside the app's partial band,
-claimdata.SOFT_TARGETS). The spans and readings are the app's own (`ClaimGrader.measure`), with the checker it runs (or BOT_CLAIM_CHECKER's):
-the shipped bot/grading/graded_pairs.jsonl was read by the session-30 checker, which `grader train` makes as its first
-pass. Only `TRAINED_SETS` give pairs: the first two sets (the checker's held-out questions) and the sets after the
-thirteenth stay for choosing and confirming.
+claimdata.SOFT_TARGETS). The spans and readings are the app's own (`ClaimGrader.measure`), with the checker it runs
+(or BOT_CLAIM_CHECKER's): the shipped bot/grading/graded_pairs.jsonl was read by the session-30 checker, which `grader
+train` makes as its first pass. Only `TRAINED_SETS` give pairs: the first two sets (the checker's held-out questions)
+and the sets after the thirteenth stay for choosing and confirming.
 """
 
 from __future__ import annotations

@@ -980,18 +980,14 @@ def test_graded_pairs_label_the_apps_own_spans_by_the_raters_agreed_verdicts(ass
     records = [r for r in load_records(ROOT / "devtools" / "data" / TRAINED_SETS[0])
                if r.question_id in {"amd-036", "nlp-044"}]
     pairs = graded_pairs(assessor, records)
+    by_claim = by_claim_of(assessor, records)
     with_partial = graded_pairs(assessor, records, partial=True)
     half = [p for p in with_partial if p.source == "graded-partial"]
     assert half and [p for p in with_partial if p.source != "graded-partial"] == pairs
     assert "graded-partial" not in {p.source for p in pairs} and "graded-partial" in SOFT_TARGETS
     for pair in half:  # one span per (answer, point), of an answer whose raters both call the point partial
         assert pair.label == NEUTRAL and any(set(v) == {"partial"} and pair.premise in clean_answer(r.answer)
-                                             for r, v in by_claim_of(assessor, records)[pair.question_id, pair.hypothesis])
-    by_claim = {}
-    for r in records:
-        q = assessor.corpus.questions[r.question_id]
-        for p in assessor.corpus.rubrics[q.id].expected_points(q.level):
-            by_claim.setdefault((q.id, _hypothesis(p)), []).append((r, dict(r.rater_points)[p.id]))
+                                             for r, v in by_claim[pair.question_id, pair.hypothesis])
     assert {p.source for p in pairs} >= {"graded-stated", "graded-unstated"} and len(pairs) == len(
         {(p.hypothesis, p.premise) for p in pairs})
     for pair in pairs:
@@ -1185,7 +1181,8 @@ def test_refine_says_when_its_starting_checker_is_missing_or_its_new_pairs_are_c
                        (["--cross", "--clauses"], "--cross and --clauses"),
                        (["--clauses", "--context"], "--clauses and --context"),
                        (["--context", "--stories"], "--context and --stories"),
-                       (["--no-made-false"], "give --clauses too")):
+                       (["--no-made-false"], "give --clauses too"),
+                       (["--graded-pairs", str(GRADED_PAIRS_PATH)], "give --graded too")):
         result = CliRunner().invoke(cli, ["grader", "refine", *both, "--out", str(tmp_path / "out")])
         assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
