@@ -223,7 +223,9 @@ def _graded_path(settings: dict) -> Path:
 
 
 def _targets(batch: list[Pair]):
-    """The batch's labels, or, where a pair's source has a soft target (SOFT_TARGETS), every pair's label shares."""
+    """The batch's labels, or, where a pair's source has a soft target (SOFT_TARGETS), every pair's label shares (with
+    shares, `cross_entropy` averages the class-weighted loss over the batch, not over the weights: such a batch's
+    sure pairs count a little differently from a batch of sure pairs alone)."""
     import torch
 
     if not any(p.source in SOFT_TARGETS for p in batch):
